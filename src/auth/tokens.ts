@@ -1,0 +1,29 @@
+import jwt from 'jsonwebtoken';
+
+/** Clock skew tolerated on `exp` and `nbf`. */
+const CLOCK_TOLERANCE_SECONDS = 30;
+
+/** Parses a lifetime such as `30m`, `12h`, `7d` or `3600` (seconds) into seconds. */
+export function parseDuration(text: string): number | undefined {
+  const match = /^(\d+)\s*([smhdw]?)$/.exec(text.trim());
+  if (!match) return undefined;
+  const unit = { '': 1, s: 1, m: 60, h: 3600, d: 86400, w: 604800 }[match[2] as '' | 's' | 'm' | 'h' | 'd' | 'w'];
+  const seconds = Number(match[1]) * unit;
+  return seconds > 0 ? seconds : undefined;
+}
+
+/** Signs a bearer token for a user (HS256, `sub` = user id). */
+export function signToken(secret: string, userId: string, ttlSeconds: number): string {
+  return jwt.sign({}, secret, { algorithm: 'HS256', subject: userId, expiresIn: ttlSeconds });
+}
+
+/** The user id of a valid token, or undefined for a forged, expired, early or malformed one.
+ * Only HS256 is accepted, so `alg: none` and algorithm-confusion tokens fail. */
+export function verifyToken(secret: string, token: string): string | undefined {
+  try {
+    const payload = jwt.verify(token, secret, { algorithms: ['HS256'], clockTolerance: CLOCK_TOLERANCE_SECONDS });
+    return typeof payload === 'object' && typeof payload.sub === 'string' ? payload.sub : undefined;
+  } catch {
+    return undefined;
+  }
+}

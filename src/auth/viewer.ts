@@ -1,0 +1,37 @@
+import { DataSource } from 'typeorm';
+import { unauthenticated } from '../errors';
+import { isUuid } from '../ids';
+import { Role, User } from '../users/user.entity';
+import { verifyToken } from './tokens';
+
+/** Who is asking. Authorization decisions read only this. */
+export interface Viewer {
+  id: string;
+  role: Role;
+  isAdmin: boolean;
+}
+
+/**
+ * Resolves the bearer token of a request to its user with one lookup. A missing, malformed,
+ * expired or forged token, or a token whose user no longer exists, is UNAUTHENTICATED.
+ */
+export async function authenticate(
+  dataSource: DataSource,
+  secret: string,
+  authorization: string | undefined,
+): Promise<User> {
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '');
+  if (!match) throw unauthenticated();
+  const userId = verifyToken(secret, match[1]);
+  if (!userId) throw unauthenticated('The bearer token is invalid or expired');
+  if (!isUuid(userId)) {
+    throw unauthenticated('The bearer token is invalid or expired');
+  }
+  const user = await dataSource.getRepository(User).findOneBy({ id: userId });
+  if (!user) throw unauthenticated('The bearer token belongs to no user');
+  return user;
+}
+
+export function viewerOf(user: User): Viewer {
+  return { id: user.id, role: user.role, isAdmin: user.role === Role.ADMIN };
+}

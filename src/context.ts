@@ -1,0 +1,21 @@
+import { DataSource } from 'typeorm';
+import { Viewer, viewerOf } from './auth/viewer';
+import { Config } from './config';
+import { User } from './users/user.entity';
+import { createLoaders, Loaders } from './loaders';
+
+/** What every resolver gets: built fresh for each request, never shared between requests. */
+export interface Context {
+  viewer: Viewer;
+  dataSource: DataSource;
+  config: Config;
+  loaders: Loaders;
+}
+
+/** The viewer's own row is already loaded by authentication: it primes `userById`. */
+export function createContext(dataSource: DataSource, config: Config, user: User): Context {
+  const viewer = viewerOf(user);
+  const loaders = createLoaders(dataSource, viewer, config);
+  loaders.userById.prime(user.id, user);
+  return { viewer, dataSource, config, loaders };
+}

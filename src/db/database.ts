@@ -1,0 +1,41 @@
+import { DataSource } from 'typeorm';
+import { createDataSource } from '../../ormconfig';
+import { Config } from '../config';
+import { Logger } from '../logger';
+import { EmbeddedPostgres, startEmbeddedPostgres } from './embedded';
+
+/** An open database: the DataSource, and the embedded cluster when this process runs one. */
+export interface Database {
+  dataSource: DataSource;
+  embedded?: EmbeddedPostgres;
+  close(): Promise<void>;
+}
+
+/**
+ * Connects to `DATABASE_URL`, or starts the embedded PostgreSQL under the data dir when it is
+ * unset. `close()` ends the pool and stops an embedded cluster.
+ */
+export async function openDatabase(config: Config, logger: Logger, poolSize?: number): Promise<Database> {
+  const embedded = config.databaseUrl
+    ? undefined
+    : await startEmbeddedPostgres(config.dataDir, (message) => logger.info(message));
+  const dataSource = createDataSource({
+    url: config.databaseUrl ?? embedded!.url,
+    poolSize,
+    onProblem: (message) => logger.warn(message),
+  });
+  try {
+    await dataSource.initialize();
+  } catch (error) {
+    await embedded?.stop();
+    throw error;
+  }
+  return {
+    dataSource,
+    embedded,
+    async close() {
+      if (dataSource.isInitialized) await dataSource.destroy();
+      await embedded?.stop();
+    },
+  };
+}

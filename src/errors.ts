@@ -1,0 +1,56 @@
+import { GraphQLError } from 'graphql';
+
+/** The one error vocabulary of the API (`extensions.code`). */
+export enum ErrorCode {
+  UNAUTHENTICATED = 'UNAUTHENTICATED',
+  FORBIDDEN = 'FORBIDDEN',
+  NOT_FOUND = 'NOT_FOUND',
+  BAD_USER_INPUT = 'BAD_USER_INPUT',
+  CONFLICT = 'CONFLICT',
+  INTERNAL_SERVER_ERROR = 'INTERNAL_SERVER_ERROR',
+}
+
+export const PUBLIC_CODES: ReadonlySet<string> = new Set(Object.values(ErrorCode));
+
+/** One invalid input field, as listed in `extensions.validation`. */
+export interface FieldProblem {
+  field: string;
+  message: string;
+}
+
+const HTTP_STATUS: Partial<Record<ErrorCode, number>> = {
+  [ErrorCode.UNAUTHENTICATED]: 401,
+};
+
+function apiError(code: ErrorCode, message: string, extensions: Record<string, unknown> = {}): GraphQLError {
+  const status = HTTP_STATUS[code];
+  return new GraphQLError(message, {
+    extensions: { code, ...extensions, ...(status ? { http: { status } } : {}) },
+  });
+}
+
+export function unauthenticated(message = 'A valid bearer token is required'): GraphQLError {
+  return apiError(ErrorCode.UNAUTHENTICATED, message);
+}
+
+export function forbidden(message = 'This operation needs the ADMIN role'): GraphQLError {
+  return apiError(ErrorCode.FORBIDDEN, message);
+}
+
+/** Also what a member gets for another member's rows: existence is never leaked. */
+export function notFound(what: string, id?: string): GraphQLError {
+  return apiError(ErrorCode.NOT_FOUND, id ? `${what} ${id} not found` : `${what} not found`);
+}
+
+export function badUserInput(validation: FieldProblem[], message?: string): GraphQLError {
+  const summary = message ?? `Invalid input: ${validation.map((v) => `${v.field}: ${v.message}`).join('; ')}`;
+  return apiError(ErrorCode.BAD_USER_INPUT, summary, { validation });
+}
+
+export function badField(field: string, message: string): GraphQLError {
+  return badUserInput([{ field, message }]);
+}
+
+export function conflict(message: string): GraphQLError {
+  return apiError(ErrorCode.CONFLICT, message);
+}

@@ -1,0 +1,78 @@
+import 'reflect-metadata';
+import { parseArgs, ParseArgsConfig } from 'node:util';
+import { ConfigError, loadConfig } from './config';
+import { migrate, migrateRevert } from './cli/migrate';
+import { seedCommand } from './cli/seed';
+import { serve } from './cli/serve';
+import { Parsed, UsageError } from './cli/usage';
+import { token, userCreate } from './cli/users';
+
+export const USAGE = `Usage: hub <command> [options]
+
+Commands:
+  serve [--no-migrate]                      serve the API (what npm start runs)
+  migrate                                   run pending migrations
+  migrate:revert                            revert the last migration
+  seed [--users N] [--sessions N] [--messages N] [--skills N] [--seed S]
+                                            insert a deterministic data set, set-based
+  user:create --email E --name N [--role admin|member]
+                                            create a user and print its id
+  token --email E [--ttl 1h]                print a bearer token for a user
+
+Environment: DATABASE_URL (unset: embedded PostgreSQL under HUB_DATA_DIR, default .hub),
+HUB_JWT_SECRET, PORT, HOST, NODE_ENV, HUB_DATA_DIR, HUB_MAX_PAGE_SIZE.`;
+
+type Options = ParseArgsConfig['options'];
+
+const COMMANDS: Record<string, { options: Options; run: (values: Parsed) => Promise<void> }> = {
+  serve: { options: { 'no-migrate': { type: 'boolean' } }, run: (v) => serve(loadConfig(), { migrate: !v['no-migrate'] }) },
+  migrate: { options: {}, run: () => migrate(loadConfig()) },
+  'migrate:revert': { options: {}, run: () => migrateRevert(loadConfig()) },
+  seed: {
+    options: {
+      users: { type: 'string' },
+      sessions: { type: 'string' },
+      messages: { type: 'string' },
+      skills: { type: 'string' },
+      seed: { type: 'string' },
+    },
+    run: (v) => seedCommand(loadConfig(), v),
+  },
+  'user:create': {
+    options: { email: { type: 'string' }, name: { type: 'string' }, role: { type: 'string' } },
+    run: (v) => userCreate(loadConfig(), v),
+  },
+  token: { options: { email: { type: 'string' }, ttl: { type: 'string' } }, run: (v) => token(loadConfig(), v) },
+};
+
+/** Entry point of the `hub` CLI. Every failure exits non-zero with a one-paragraph message. */
+export async function main(argv: string[]): Promise<void> {
+  const [name, ...rest] = argv;
+  try {
+    if (!name || name === '--help' || name === '-h' || name === 'help') {
+      console.log(USAGE);
+      if (!name) process.exitCode = 2;
+      return;
+    }
+    const command = COMMANDS[name];
+    if (!command) throw new UsageError(`unknown command "${name}"`);
+    let values: Parsed;
+    try {
+      values = parseArgs({ args: rest, options: command.options, strict: true, allowPositionals: false }).values as Parsed;
+    } catch (error) {
+      throw new UsageError((error as Error).message);
+    }
+    await command.run(values);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      console.error(`hub: ${error.message}\n\n${USAGE}`);
+      process.exitCode = 2;
+    } else if (error instanceof ConfigError) {
+      console.error(`hub: ${error.message}`);
+      process.exitCode = 2;
+    } else {
+      console.error(`hub: ${(error as Error).message ?? error}`);
+      process.exitCode = 1;
+    }
+  }
+}

@@ -1,0 +1,37 @@
+import { Column, Entity, Index, JoinColumn, ManyToOne, PrimaryColumn, UpdateDateColumn } from 'typeorm';
+import { timestamp } from '../db/columns';
+import { Session } from '../sessions/session.entity';
+
+export enum SyncStatus {
+  PENDING = 'PENDING',
+  SYNCING = 'SYNCING',
+  SYNCED = 'SYNCED',
+  FAILED = 'FAILED',
+}
+
+/** Statuses during which a session counts as syncing. */
+export const ACTIVE_SYNC_STATUSES: readonly SyncStatus[] = [SyncStatus.PENDING, SyncStatus.SYNCING];
+
+/** The sync state of one session on one mesh node. */
+@Entity('session_node_sync')
+@Index('session_node_sync_node_id_idx', ['nodeId'])
+export class NodeSync {
+  @PrimaryColumn({ name: 'session_id', type: 'uuid', primaryKeyConstraintName: 'session_node_sync_pkey' })
+  sessionId: string;
+
+  @PrimaryColumn({ name: 'node_id', type: 'varchar', length: 128, primaryKeyConstraintName: 'session_node_sync_pkey' })
+  nodeId: string;
+
+  @ManyToOne(() => Session, { onDelete: 'CASCADE', nullable: false })
+  @JoinColumn({ name: 'session_id', foreignKeyConstraintName: 'session_node_sync_session_id_fkey' })
+  session?: Session;
+
+  @Column({ type: 'enum', enum: SyncStatus, enumName: 'sync_status' })
+  status: SyncStatus;
+
+  @Column({ type: 'text', nullable: true })
+  error: string | null;
+
+  @UpdateDateColumn(timestamp('updated_at'))
+  updatedAt: Date;
+}

@@ -1,0 +1,27 @@
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { DateTimeScalar } from './scalars';
+import { userResolvers } from './users/user.resolvers';
+
+/** `schema.graphql` at the repository root is the source of truth; found from src/ and dist/src/. */
+export function schemaPath(): string {
+  for (const dir of [path.join(__dirname, '..'), path.join(__dirname, '..', '..')]) {
+    const file = path.join(dir, 'schema.graphql');
+    if (existsSync(file)) return file;
+  }
+  throw new Error('schema.graphql not found next to the package');
+}
+
+export function typeDefs(): string {
+  return readFileSync(schemaPath(), 'utf8');
+}
+
+/** Every feature's resolvers, merged per type. */
+export function resolvers() {
+  const parts: Record<string, object>[] = [userResolvers];
+  const merged: Record<string, object> = {};
+  for (const part of parts) {
+    for (const [type, fields] of Object.entries(part)) merged[type] = { ...merged[type], ...fields };
+  }
+  return { DateTime: DateTimeScalar, ...merged };
+}

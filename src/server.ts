@@ -1,0 +1,122 @@
+import http from 'node:http';
+import { randomUUID } from 'node:crypto';
+import { AddressInfo } from 'node:net';
+import { ApolloServer, ApolloServerPlugin } from '@apollo/server';
+import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { expressMiddleware } from '@as-integrations/express5';
+import express from 'express';
+import { DataSource } from 'typeorm';
+import { authenticate } from './auth/viewer';
+import { Config } from './config';
+import { Context, createContext } from './context';
+import { sqlScope, SqlStats } from './db/sql-counter';
+import { formatError } from './errors.format';
+import { Logger } from './logger';
+import { resolvers, typeDefs } from './schema';
+
+export interface ServerDeps {
+  dataSource: DataSource;
+  config: Config;
+  secret: string;
+  logger: Logger;
+  /** Tests: receives each GraphQL request's SQL statistics, statements included. */
+  onRequestStats?: (stats: SqlStats) => void;
+}
+
+export interface HubServer {
+  app: express.Express;
+  httpServer: http.Server;
+  /** Listens on the port and host given (default: the config's); resolves with the bound URL. */
+  listen(port?: number, host?: string): Promise<string>;
+  /** Stops accepting, lets in-flight requests finish, then stops Apollo. The caller closes the pool. */
+  close(): Promise<void>;
+}
+
+/** Reports the SQL statements a request issued in the `x-sql-statements` header. */
+function sqlStatsPlugin(onRequestStats?: (stats: SqlStats) => void): ApolloServerPlugin<Context> {
+  return {
+    async requestDidStart() {
+      return {
+        async willSendResponse({ response }) {
+          const stats = sqlScope.getStore();
+          if (!stats) return;
+          response.http.headers.set('x-sql-statements', String(stats.statements));
+          onRequestStats?.(stats);
+        },
+      };
+    },
+  };
+}
+
+/** Builds the HTTP app and the Apollo server; `npm start` and the tests both use it. */
+export async function createServer(deps: ServerDeps): Promise<HubServer> {
+  const { dataSource, config, secret, logger } = deps;
+  const app = express();
+  app.disable('x-powered-by');
+  const httpServer = http.createServer(app);
+
+  const apollo = new ApolloServer<Context>({
+    typeDefs: typeDefs(),
+    resolvers: resolvers(),
+    formatError: formatError(logger),
+    includeStacktraceInErrorResponses: false,
+    introspection: !config.production,
+    allowBatchedHttpRequests: false,
+    csrfPrevention: true,
+    plugins: [
+      ApolloServerPluginDrainHttpServer({ httpServer }),
+      ApolloServerPluginLandingPageDisabled(),
+      sqlStatsPlugin(deps.onRequestStats),
+    ],
+  });
+  await apollo.start();
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  app.get('/readyz', async (_req, res) => {
+    try {
+      await dataSource.query('SELECT 1');
+      res.json({ status: 'ready' });
+    } catch (error) {
+      logger.warn({ err: error }, 'readiness check failed');
+      res.status(503).json({ status: 'unavailable', reason: 'database unreachable' });
+    }
+  });
+
+  app.use(
+    '/graphql',
+    express.json({ limit: '1mb' }),
+    (req, res, next) => {
+      // Everything the request does, the context's viewer lookup included, is counted here.
+      const stats: SqlStats = { statements: 0, log: deps.onRequestStats ? [] : undefined };
+      const requestId = (req.headers['x-request-id'] as string | undefined) ?? randomUUID();
+      res.setHeader('x-request-id', requestId);
+      sqlScope.run(stats, next);
+    },
+    expressMiddleware(apollo, {
+      context: async ({ req }) => {
+        const user = await authenticate(dataSource, secret, req.headers.authorization);
+        return createContext(dataSource, config, user);
+      },
+    }),
+  );
+
+  return {
+    app,
+    httpServer,
+    listen(port = config.port, host = config.host) {
+      return new Promise((resolve, reject) => {
+        httpServer.once('error', reject);
+        httpServer.listen(port, host, () => {
+          const address = httpServer.address() as AddressInfo;
+          resolve(`http://${host.includes(':') ? `[${host}]` : host}:${address.port}`);
+        });
+      });
+    },
+    async close() {
+      await apollo.stop();
+    },
+  };
+}

@@ -1,0 +1,31 @@
+import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
+import { timestamp } from '../db/columns';
+
+export enum Role {
+  ADMIN = 'ADMIN',
+  MEMBER = 'MEMBER',
+}
+
+/** A person or service account of the hub. Emails are stored lower-cased. */
+@Entity('users')
+@Index('users_email_key', ['email'], { unique: true })
+@Index('users_created_at_id_idx', ['createdAt', 'id'])
+export class User {
+  @PrimaryGeneratedColumn('uuid', { primaryKeyConstraintName: 'users_pkey' })
+  id: string;
+
+  @Column({ type: 'varchar', length: 254 })
+  email: string;
+
+  @Column({ name: 'display_name', type: 'varchar', length: 100 })
+  displayName: string;
+
+  @Column({ type: 'enum', enum: Role, enumName: 'user_role', default: Role.MEMBER })
+  role: Role;
+
+  @CreateDateColumn(timestamp('created_at'))
+  createdAt: Date;
+
+  @UpdateDateColumn(timestamp('updated_at'))
+  updatedAt: Date;
+}

@@ -1,0 +1,97 @@
+import 'reflect-metadata';
+import { GraphQLFormattedError } from 'graphql';
+import { DataSource } from 'typeorm';
+import { createDataSource } from '../ormconfig';
+import { signToken } from '../src/auth/tokens';
+import { Config, loadConfig } from '../src/config';
+import { SqlStats } from '../src/db/sql-counter';
+import { createLogger } from '../src/logger';
+import { createServer, HubServer } from '../src/server';
+import { User } from '../src/users/user.entity';
+
+export const TEST_SECRET = 'test-secret-that-is-long-enough-for-production-rules';
+
+export interface GqlResult<T = any> {
+  status: number;
+  data?: T;
+  errors?: GraphQLFormattedError[];
+  /** SQL statements the request issued, authentication and transactions included. */
+  sql: number;
+  statements: string[];
+  headers: Headers;
+}
+
+export interface GqlOptions {
+  /** The user to run as; `null` sends no token. */
+  as?: User | null;
+  /** A raw Authorization header value, instead of `as`. */
+  authorization?: string;
+}
+
+export interface TestServer {
+  url: string;
+  dataSource: DataSource;
+  config: Config;
+  server: HubServer;
+  gql<T = any>(query: string, variables?: Record<string, unknown>, options?: GqlOptions): Promise<GqlResult<T>>;
+  tokenFor(user: User, ttlSeconds?: number): string;
+  close(): Promise<void>;
+}
+
+export function testDatabaseUrl(): string {
+  const url = process.env.HUB_TEST_DATABASE_URL;
+  if (!url) throw new Error('HUB_TEST_DATABASE_URL is unset: run the tests through jest (test/global-setup.ts)');
+  return url;
+}
+
+/** The real HTTP app on the run's test database, listening on an ephemeral loopback port. */
+export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
+  const config = loadConfig({ HUB_JWT_SECRET: TEST_SECRET, DATABASE_URL: testDatabaseUrl(), ...env });
+  const dataSource = createDataSource({ url: config.databaseUrl!, poolSize: 5 });
+  await dataSource.initialize();
+  let last: SqlStats = { statements: 0, log: [] };
+  const server = await createServer({
+    dataSource,
+    config,
+    secret: TEST_SECRET,
+    logger: createLogger('silent'),
+    onRequestStats: (stats) => {
+      last = stats;
+    },
+  });
+  const url = `${await server.listen(0, '127.0.0.1')}/graphql`;
+  const tokenFor = (user: User, ttlSeconds = 600) => signToken(TEST_SECRET, user.id, ttlSeconds);
+
+  return {
+    url,
+    dataSource,
+    config,
+    server,
+    tokenFor,
+    async gql(query, variables, options = {}) {
+      const headers: Record<string, string> = { 'content-type': 'application/json' };
+      if (options.authorization !== undefined) headers.authorization = options.authorization;
+      else if (options.as) headers.authorization = `Bearer ${tokenFor(options.as)}`;
+      last = { statements: 0, log: [] };
+      const response = await fetch(url, { method: 'POST', headers, body: JSON.stringify({ query, variables }) });
+      const body = (await response.json()) as { data?: any; errors?: GraphQLFormattedError[] };
+      return {
+        status: response.status,
+        data: body.data,
+        errors: body.errors,
+        sql: Number(response.headers.get('x-sql-statements') ?? NaN),
+        statements: last.log ?? [],
+        headers: response.headers,
+      };
+    },
+    async close() {
+      await server.close();
+      await dataSource.destroy();
+    },
+  };
+}
+
+/** The `extensions.code` of each error, for compact assertions. */
+export function codes(result: GqlResult): string[] {
+  return (result.errors ?? []).map((e) => String(e.extensions?.code));
+}

@@ -3,6 +3,7 @@ import { Viewer, viewerOf } from './auth/viewer';
 import { Config } from './config';
 import { User } from './users/user.entity';
 import { createLoaders, Loaders } from './loaders';
+import { AudioStorage } from './storage/storage';
 
 /** What every resolver gets: built fresh for each request, never shared between requests. */
 export interface Context {
@@ -10,12 +11,13 @@ export interface Context {
   dataSource: DataSource;
   config: Config;
   loaders: Loaders;
+  storage: AudioStorage;
 }
 
 /** The viewer's own row is already loaded by authentication: it primes `userById`. */
-export function createContext(dataSource: DataSource, config: Config, user: User): Context {
+export function createContext(dataSource: DataSource, config: Config, storage: AudioStorage, user: User): Context {
   const viewer = viewerOf(user);
   const loaders = createLoaders(dataSource, viewer, config);
   loaders.userById.prime(user.id, user);
-  return { viewer, dataSource, config, loaders };
+  return { viewer, dataSource, config, loaders, storage };
 }

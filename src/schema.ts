@@ -1,6 +1,15 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { messageMutations } from './messages/message.mutations';
+import { messageResolvers } from './messages/message.resolvers';
+import { nodeSyncMutations } from './node-sync/node-sync.mutations';
+import { nodeSyncResolvers } from './node-sync/node-sync.resolvers';
 import { DateTimeScalar } from './scalars';
+import { sessionMutations } from './sessions/session.mutations';
+import { sessionResolvers } from './sessions/session.resolvers';
+import { skillMutations } from './skills/skill.mutations';
+import { skillResolvers } from './skills/skill.resolvers';
+import { userMutations } from './users/user.mutations';
 import { userResolvers } from './users/user.resolvers';
 
 /** `schema.graphql` at the repository root is the source of truth; found from src/ and dist/src/. */
@@ -16,9 +25,20 @@ export function typeDefs(): string {
   return readFileSync(schemaPath(), 'utf8');
 }
 
-/** Every feature's resolvers, merged per type. */
+/** Every feature's resolvers (reads) and mutations (writes), merged per type. */
 export function resolvers() {
-  const parts: Record<string, object>[] = [userResolvers];
+  const parts: Record<string, object>[] = [
+    userResolvers,
+    sessionResolvers,
+    messageResolvers,
+    skillResolvers,
+    nodeSyncResolvers,
+    userMutations,
+    sessionMutations,
+    messageMutations,
+    skillMutations,
+    nodeSyncMutations,
+  ];
   const merged: Record<string, object> = {};
   for (const part of parts) {
     for (const [type, fields] of Object.entries(part)) merged[type] = { ...merged[type], ...fields };

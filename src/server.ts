@@ -14,6 +14,7 @@ import { sqlScope, SqlStats } from './db/sql-counter';
 import { formatError } from './errors.format';
 import { Logger } from './logger';
 import { resolvers, typeDefs } from './schema';
+import { createAudioStorage } from './storage/storage';
 
 export interface ServerDeps {
   dataSource: DataSource;
@@ -52,6 +53,7 @@ function sqlStatsPlugin(onRequestStats?: (stats: SqlStats) => void): ApolloServe
 /** Builds the HTTP app and the Apollo server; `npm start` and the tests both use it. */
 export async function createServer(deps: ServerDeps): Promise<HubServer> {
   const { dataSource, config, secret, logger } = deps;
+  const storage = createAudioStorage(config);
   const app = express();
   app.disable('x-powered-by');
   const httpServer = http.createServer(app);
@@ -98,7 +100,7 @@ export async function createServer(deps: ServerDeps): Promise<HubServer> {
     expressMiddleware(apollo, {
       context: async ({ req }) => {
         const user = await authenticate(dataSource, secret, req.headers.authorization);
-        return createContext(dataSource, config, user);
+        return createContext(dataSource, config, storage, user);
       },
     }),
   );

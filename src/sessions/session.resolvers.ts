@@ -1,0 +1,2 @@
+/** Queries and type fields of this feature (read API). */
+export const sessionResolvers = {};

@@ -1,0 +1,2 @@
+/** Mutations of this feature (write API). */
+export const skillMutations = {};

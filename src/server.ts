@@ -13,6 +13,9 @@ import { Context, createContext } from './context';
 import { sqlScope, SqlStats } from './db/sql-counter';
 import { formatError } from './errors.format';
 import { Logger } from './logger';
+import { createMetrics } from './http/metrics';
+import { observabilityPlugin } from './http/observability';
+import { PLAYGROUND_ASSETS_PATH, playgroundAssets, playgroundPlugin } from './http/playground';
 import { resolvers, typeDefs } from './schema';
 import { createAudioStorage } from './storage/storage';
 
@@ -50,10 +53,16 @@ function sqlStatsPlugin(onRequestStats?: (stats: SqlStats) => void): ApolloServe
   };
 }
 
+/** A caller's request id is kept when it is a sane token, so logs can be correlated across services. */
+function requestIdOf(header: string | string[] | undefined): string {
+  return typeof header === 'string' && /^[\w.:-]{1,128}$/.test(header) ? header : randomUUID();
+}
+
 /** Builds the HTTP app and the Apollo server; `npm start` and the tests both use it. */
 export async function createServer(deps: ServerDeps): Promise<HubServer> {
   const { dataSource, config, secret, logger } = deps;
   const storage = createAudioStorage(config);
+  const metrics = createMetrics(dataSource);
   const app = express();
   app.disable('x-powered-by');
   const httpServer = http.createServer(app);
@@ -68,8 +77,9 @@ export async function createServer(deps: ServerDeps): Promise<HubServer> {
     csrfPrevention: true,
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
-      ApolloServerPluginLandingPageDisabled(),
+      config.production ? ApolloServerPluginLandingPageDisabled() : playgroundPlugin(),
       sqlStatsPlugin(deps.onRequestStats),
+      observabilityPlugin(logger, metrics),
     ],
   });
   await apollo.start();
@@ -87,13 +97,19 @@ export async function createServer(deps: ServerDeps): Promise<HubServer> {
     }
   });
 
+  app.get('/metrics', async (_req, res) => {
+    res.setHeader('content-type', metrics.registry.contentType);
+    res.send(await metrics.registry.metrics());
+  });
+  if (!config.production) app.use(PLAYGROUND_ASSETS_PATH, playgroundAssets());
+
   app.use(
     '/graphql',
     express.json({ limit: '1mb' }),
     (req, res, next) => {
       // Everything the request does, the context's viewer lookup included, is counted here.
-      const stats: SqlStats = { statements: 0, log: deps.onRequestStats ? [] : undefined };
-      const requestId = (req.headers['x-request-id'] as string | undefined) ?? randomUUID();
+      const requestId = requestIdOf(req.headers['x-request-id']);
+      const stats: SqlStats = { requestId, statements: 0, log: deps.onRequestStats ? [] : undefined };
       res.setHeader('x-request-id', requestId);
       sqlScope.run(stats, next);
     },

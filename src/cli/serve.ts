@@ -15,7 +15,7 @@ const DEV_TOKEN_TTL_SECONDS = 7 * 24 * 3600;
  * accepting, finishes in-flight requests, closes the pool and stops the embedded database.
  */
 export async function serve(config: Config, options: { migrate: boolean }): Promise<void> {
-  const logger = createLogger();
+  const logger = createLogger(undefined, !config.production && process.stdout.isTTY);
   const secret = await jwtSecret(config);
   const db = await openDatabase(config, logger);
   const { dataSource } = db;
@@ -35,8 +35,10 @@ export async function serve(config: Config, options: { migrate: boolean }): Prom
     if (!config.production) {
       const admin = await dataSource.getRepository(User).findOne({ where: { role: Role.ADMIN }, order: { createdAt: 'ASC' } });
       if (admin) {
+        const token = signToken(secret, admin.id, DEV_TOKEN_TTL_SECONDS);
         console.log(`Admin token (${admin.email}, valid 7 days), send it as "Authorization: Bearer <token>":\n`);
-        console.log(`${signToken(secret, admin.id, DEV_TOKEN_TTL_SECONDS)}\n`);
+        console.log(`${token}\n`);
+        console.log(`Playground with the token filled in: ${url}/graphql?token=${token}\n`);
       } else {
         console.log('No admin user yet: create one with `hub user:create --email E --name N --role admin`.');
       }

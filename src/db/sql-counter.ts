@@ -4,12 +4,23 @@ import { AbstractLogger, LogLevel, LogMessage, Logger, QueryRunner } from 'typeo
 /** Per-request statistics. A request runs inside `sqlScope.run(stats, …)`, so every
  * statement TypeORM sends on its behalf (transactions included) is counted here. */
 export interface SqlStats {
+  requestId?: string;
   statements: number;
+  /** Keys per DataLoader batch, by loader name (see `recordBatch`). */
+  batches?: Record<string, number[]>;
   /** The statements themselves, kept only when a test asks for them. */
   log?: string[];
 }
 
 export const sqlScope = new AsyncLocalStorage<SqlStats>();
+
+/** Notes a DataLoader batch of `size` keys for the current request's metrics. */
+export function recordBatch(loader: string, size: number): void {
+  const stats = sqlScope.getStore();
+  if (!stats) return;
+  const batches = (stats.batches ??= {});
+  (batches[loader] ??= []).push(size);
+}
 
 /** The TypeORM logger: counts every statement into the current scope and, when asked,
  * reports failed and slow statements. It never prints parameters. */

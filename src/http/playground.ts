@@ -1,0 +1,77 @@
+import path from 'node:path';
+import { ApolloServerPlugin } from '@apollo/server';
+import express from 'express';
+
+/** GraphiQL's browser bundle and the React UMD builds it runs on, from node_modules. */
+const ASSETS: Record<string, [pkg: string, file: string]> = {
+  'react.js': ['react', 'umd/react.production.min.js'],
+  'react-dom.js': ['react-dom', 'umd/react-dom.production.min.js'],
+  'graphiql.js': ['graphiql', 'graphiql.min.js'],
+  'graphiql.css': ['graphiql', 'graphiql.min.css'],
+};
+
+export const PLAYGROUND_ASSETS_PATH = '/playground';
+
+/** Serves the playground's assets from the server itself, so it works offline (no CDN). */
+export function playgroundAssets(): express.Router {
+  const router = express.Router();
+  for (const [name, [pkg, relative]] of Object.entries(ASSETS)) {
+    // The packages do not export these files; find them beside their package.json.
+    const file = path.join(path.dirname(require.resolve(`${pkg}/package.json`)), relative);
+    router.get(`/${name}`, (_req, res) => {
+      res.sendFile(file, { maxAge: '1d', headers: { 'content-type': name.endsWith('.css') ? 'text/css' : 'text/javascript' } });
+    });
+  }
+  return router;
+}
+
+const PAGE = `<!doctype html>
+<html lang="en">
+<head>
+  <meta charset="utf-8" />
+  <title>Hub Session Graph — playground</title>
+  <link rel="stylesheet" href="${PLAYGROUND_ASSETS_PATH}/graphiql.css" />
+  <style>html, body, #graphiql { height: 100%; margin: 0; }</style>
+</head>
+<body>
+  <div id="graphiql">Loading the playground…</div>
+  <script src="${PLAYGROUND_ASSETS_PATH}/react.js"></script>
+  <script src="${PLAYGROUND_ASSETS_PATH}/react-dom.js"></script>
+  <script src="${PLAYGROUND_ASSETS_PATH}/graphiql.js"></script>
+  <script>
+    // A token in the URL (the link \`hub serve\` prints: /graphql?token=…) becomes the
+    // Authorization header, is remembered for this browser, and leaves the address bar.
+    const params = new URLSearchParams(location.search);
+    const token = params.get('token');
+    if (token) localStorage.setItem('hub:token', token);
+    if (token || params.has('query')) history.replaceState(null, '', location.pathname);
+    const query = params.get('query');
+    const saved = localStorage.getItem('hub:token');
+    const headers = saved ? JSON.stringify({ Authorization: 'Bearer ' + saved }, null, 2) : '';
+    const fetcher = GraphiQL.createFetcher({ url: location.pathname });
+    ReactDOM.createRoot(document.getElementById('graphiql')).render(
+      React.createElement(GraphiQL, {
+        fetcher,
+        defaultHeaders: headers,
+        headerEditorEnabled: true,
+        shouldPersistHeaders: true,
+        query: query || undefined,
+        defaultQuery: '# Paste a token as {"Authorization": "Bearer <token>"} in Headers below,\\n# or open the link hub serve printed.\\n{\\n  me { id email role }\\n}\\n',
+      }),
+    );
+  </script>
+</body>
+</html>`;
+
+/** Apollo's landing page hook: GET /graphql from a browser answers with the local GraphiQL. */
+export function playgroundPlugin(): ApolloServerPlugin {
+  return {
+    async serverWillStart() {
+      return {
+        async renderLandingPage() {
+          return { html: PAGE };
+        },
+      };
+    },
+  };
+}

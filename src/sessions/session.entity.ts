@@ -18,6 +18,7 @@ import { User } from '../users/user.entity';
 @Index('sessions_created_at_id_idx', ['createdAt', 'id'])
 @Index('sessions_updated_at_id_idx', ['updatedAt', 'id'])
 @Index('sessions_user_id_created_at_id_idx', ['userId', 'createdAt', 'id'])
+@Index('sessions_user_id_updated_at_id_idx', ['userId', 'updatedAt', 'id'])
 @Index('sessions_syncing_created_at_id_idx', ['createdAt', 'id'], { where: 'is_syncing' })
 @Index('sessions_deleted_at_idx', ['deletedAt'], { where: 'deleted_at IS NOT NULL' })
 export class Session {

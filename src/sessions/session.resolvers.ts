@@ -1,2 +1,36 @@
+import { GraphQLResolveInfo } from 'graphql';
+import { Context } from '../context';
+import { parseId } from '../pagination/ids';
+import { Skill } from '../skills/skill.entity';
+import { User } from '../users/user.entity';
+import { Session } from './session.entity';
+import { LIVE_SESSIONS, SessionFilterInput } from './session.filter';
+import { listSessions, SessionsArgs } from './session.list';
+import { sessionsOfSkill, sessionsOfUser } from './session.pages';
+
+type PageArgs = { first?: number | null; after?: string | null };
+
 /** Queries and type fields of this feature (read API). */
-export const sessionResolvers = {};
+export const sessionResolvers = {
+  Query: {
+    /** Soft-deleted sessions are found through `sessions(filter: { deleted })`, not by id. */
+    session: async (_: unknown, args: { id: string }, ctx: Context) => {
+      const session = await ctx.loaders.sessionById.load(parseId(args.id));
+      return session && !session.deletedAt ? session : null;
+    },
+    sessions: (_: unknown, args: SessionsArgs, ctx: Context, info: GraphQLResolveInfo) => listSessions(ctx, args, info),
+  },
+  Session: {
+    owner: (session: Session, _: unknown, ctx: Context) => ctx.loaders.userById.load(session.userId),
+  },
+  User: {
+    sessions: (user: User, args: PageArgs & { filter?: SessionFilterInput | null }, ctx: Context) =>
+      sessionsOfUser(ctx, user, args),
+    sessionCount: (user: User, _: unknown, ctx: Context) =>
+      ctx.loaders.sessionCountByUserId.load({ id: user.id, args: LIVE_SESSIONS, argsKey: LIVE_SESSIONS.key }),
+  },
+  Skill: {
+    sessions: (skill: Skill, args: PageArgs, ctx: Context) => sessionsOfSkill(ctx, skill, args),
+    sessionCount: (skill: Skill, _: unknown, ctx: Context) => ctx.loaders.sessionCountBySkillId.load(skill.id),
+  },
+};

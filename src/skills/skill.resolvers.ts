@@ -1,2 +1,17 @@
+import { GraphQLResolveInfo } from 'graphql';
+import { Context } from '../context';
+import { parseId } from '../pagination/ids';
+import { Session } from '../sessions/session.entity';
+import { listSkills } from './skill.list';
+
 /** Queries and type fields of this feature (read API). */
-export const skillResolvers = {};
+export const skillResolvers = {
+  Query: {
+    skill: (_: unknown, args: { id: string }, ctx: Context) => ctx.loaders.skillById.load(parseId(args.id)),
+    skills: (_: unknown, args: { first?: number | null; after?: string | null }, ctx: Context, info: GraphQLResolveInfo) =>
+      listSkills(ctx, args, info),
+  },
+  Session: {
+    skills: (session: Session, _: unknown, ctx: Context) => ctx.loaders.skillsBySessionId.load(session.id),
+  },
+};

@@ -1,9 +1,15 @@
+import { GraphQLResolveInfo } from 'graphql';
 import { Context } from '../context';
-import { isUuid } from '../ids';
+import { parseId } from '../pagination/ids';
+import { listUsers } from './user.list';
 
+/** Queries and type fields of this feature (read API). */
 export const userResolvers = {
   Query: {
     me: (_: unknown, __: unknown, ctx: Context) => ctx.loaders.userById.load(ctx.viewer.id),
-    user: (_: unknown, args: { id: string }, ctx: Context) => (isUuid(args.id) ? ctx.loaders.userById.load(args.id) : null),
+    /** A member sees only their own record: anyone else is null, as if absent. */
+    user: (_: unknown, args: { id: string }, ctx: Context) => ctx.loaders.userById.load(parseId(args.id)),
+    users: (_: unknown, args: { first?: number | null; after?: string | null }, ctx: Context, info: GraphQLResolveInfo) =>
+      listUsers(ctx, args, info),
   },
 };

@@ -1,0 +1,15 @@
+import { badField } from '../errors';
+
+export const DEFAULT_PAGE_SIZE = 20;
+
+/**
+ * The page size a list will return: `first`, or the default, checked against the configured
+ * maximum before anything reaches the database. Zero is allowed (a page that only answers
+ * `hasNextPage` and `totalCount`).
+ */
+export function pageSize(first: number | null | undefined, max: number, field = 'first'): number {
+  if (first === undefined || first === null) return Math.min(DEFAULT_PAGE_SIZE, max);
+  if (!Number.isInteger(first) || first < 0) throw badField(field, 'must be zero or a positive whole number');
+  if (first > max) throw badField(field, `must be at most ${max}`);
+  return first;
+}

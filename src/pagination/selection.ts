@@ -1,0 +1,43 @@
+import { FieldNode, FragmentDefinitionNode, GraphQLResolveInfo, Kind, SelectionSetNode } from 'graphql';
+
+/** The field names selected directly in a selection set, through fragments. Directives
+ * (`@include`/`@skip`) are ignored: reading a field that is then skipped is only extra work. */
+function fieldsOf(
+  set: SelectionSetNode | undefined,
+  fragments: Record<string, FragmentDefinitionNode>,
+  into: FieldNode[] = [],
+): FieldNode[] {
+  for (const selection of set?.selections ?? []) {
+    if (selection.kind === Kind.FIELD) into.push(selection);
+    else if (selection.kind === Kind.INLINE_FRAGMENT) fieldsOf(selection.selectionSet, fragments, into);
+    else fieldsOf(fragments[selection.name.value]?.selectionSet, fragments, into);
+  }
+  return into;
+}
+
+/** What a connection field's selection asks for, so the list statement can fetch the count and
+ * the nodes' relations together with the page instead of in statements of their own. */
+export interface ConnectionSelection {
+  totalCount: boolean;
+  /** Field names selected on the node, via `edges { node }` or `nodes`. */
+  nodeFields: Set<string>;
+}
+
+export function connectionSelection(info: GraphQLResolveInfo): ConnectionSelection {
+  const { fragments } = info;
+  const top = info.fieldNodes.flatMap((node) => fieldsOf(node.selectionSet, fragments));
+  const nodeFields = new Set<string>();
+  let totalCount = false;
+  for (const field of top) {
+    const name = field.name.value;
+    if (name === 'totalCount') totalCount = true;
+    else if (name === 'nodes') for (const f of fieldsOf(field.selectionSet, fragments)) nodeFields.add(f.name.value);
+    else if (name === 'edges') {
+      for (const edge of fieldsOf(field.selectionSet, fragments)) {
+        if (edge.name.value !== 'node') continue;
+        for (const f of fieldsOf(edge.selectionSet, fragments)) nodeFields.add(f.name.value);
+      }
+    }
+  }
+  return { totalCount, nodeFields };
+}

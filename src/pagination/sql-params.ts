@@ -1,0 +1,23 @@
+/**
+ * Positional parameters for raw SQL (`$1`, `$2`, …). Hot read paths build their SQL by hand
+ * (TypeORM's QueryBuilder cannot write LATERAL), and values only ever travel as parameters.
+ */
+export class SqlParams {
+  readonly values: unknown[] = [];
+
+  /** Adds a value and returns its placeholder. */
+  add(value: unknown): string {
+    this.values.push(value);
+    return `$${this.values.length}`;
+  }
+
+  /**
+   * Rewrites a TypeORM-style condition (`:name` placeholders, as `sessionScope` returns) into
+   * positional placeholders bound here, so every raw statement can reuse the one scope rule.
+   */
+  named(condition: { sql: string; params: Record<string, unknown> }): string {
+    return condition.sql.replace(/(?<!:):([A-Za-z_]\w*)/g, (match, name: string) =>
+      name in condition.params ? this.add(condition.params[name]) : match,
+    );
+  }
+}

@@ -1,0 +1,63 @@
+import DataLoader from 'dataloader';
+import { DataSource } from 'typeorm';
+import { Viewer } from '../auth/viewer';
+import { byKeys, groupByKeys } from '../db/by-keys';
+import { argsLoader } from '../pagination/args-loader';
+import { Page, toPage } from '../pagination/connection';
+import { SqlParams } from '../pagination/sql-params';
+import { Session } from './session.entity';
+import { LIVE_SESSIONS, SessionFilter } from './session.filter';
+import { sessionColumns, toSession } from './session.rows';
+import { sessionScope } from './session.scope';
+import {
+  SessionParent,
+  SessionsPageArgs,
+  sessionCountsByParentStatement,
+  sessionsPagesByParentStatement,
+} from './session.sql';
+
+export function createSessionLoaders(dataSource: DataSource, viewer: Viewer) {
+  /**
+   * Sessions the viewer may see, soft-deleted ones included: a message reached through
+   * `filter.deleted` must still resolve its session. `Query.session` hides deleted ones.
+   */
+  const sessionById = new DataLoader<string, Session | null>(async (ids) => {
+    const params = new SqlParams();
+    const sql = `SELECT ${sessionColumns('s')} FROM sessions s
+      WHERE s.id = ANY(${params.add(ids)}::uuid[]) AND ${params.named(sessionScope(viewer, 's'))}`;
+    const rows: Record<string, unknown>[] = await dataSource.query(sql, params.values);
+    return byKeys(ids, rows.map((row) => toSession(row)), (s) => s.id);
+  });
+
+  const pagesByParent = (parent: SessionParent) =>
+    argsLoader<SessionsPageArgs, Page<Session>>(async (ids, args) => {
+      const { sql, params } = sessionsPagesByParentStatement(viewer, parent, ids, args);
+      const rows: Record<string, any>[] = await dataSource.query(sql, params);
+      const sessions = rows.map((row) => {
+        const session = toSession(row);
+        sessionById.prime(session.id, session);
+        return { parentId: row.parent_id as string, session };
+      });
+      return groupByKeys(ids, sessions, (r) => r.parentId).map((group) =>
+        toPage(group.map((r) => r.session), args.size),
+      );
+    });
+
+  const countsByParent = async (parent: SessionParent, ids: readonly string[], filter: SessionFilter) => {
+    const { sql, params } = sessionCountsByParentStatement(viewer, parent, [...ids], filter);
+    const rows: { parent_id: string; n: number }[] = await dataSource.query(sql, params);
+    return byKeys(ids, rows, (r) => r.parent_id).map((r) => r?.n ?? 0);
+  };
+
+  return {
+    sessionById,
+    /** `User.sessions`: each user's page, for the same arguments, in one statement. */
+    sessionsPageByUserId: pagesByParent('user'),
+    /** `Skill.sessions`: each skill's page of live visible sessions, in one statement. */
+    sessionsPageBySkillId: pagesByParent('skill'),
+    /** Visible sessions per user matching a filter (`User.sessionCount` is the live filter). */
+    sessionCountByUserId: argsLoader<SessionFilter, number>((ids, filter) => countsByParent('user', ids, filter)),
+    /** Live visible sessions per skill. */
+    sessionCountBySkillId: new DataLoader<string, number>((ids) => countsByParent('skill', ids, LIVE_SESSIONS)),
+  };
+}

@@ -1,0 +1,112 @@
+import { Viewer } from '../auth/viewer';
+import { CursorKey } from '../pagination/cursor';
+import { afterSql, KeysetOrder, orderSql } from '../pagination/keyset';
+import { SqlParams } from '../pagination/sql-params';
+import { userColumns } from '../users/user.rows';
+import { Session } from './session.entity';
+import { filterConditions, SessionFilter } from './session.filter';
+import { sessionColumns } from './session.rows';
+import { sessionScope } from './session.scope';
+
+/** One page request over sessions: what to list, in which order, from where, how many. */
+export interface SessionsPageArgs {
+  filter: SessionFilter;
+  order: KeysetOrder<Session>;
+  size: number;
+  after: CursorKey | null;
+}
+
+export interface Statement {
+  sql: string;
+  params: unknown[];
+}
+
+/** The viewer's scope and the filter, on sessions alias `s`: everything but position. */
+function listConditions(viewer: Viewer, filter: SessionFilter, params: SqlParams): string[] {
+  return [params.named(sessionScope(viewer, 's')), ...filterConditions(filter, 's', params)];
+}
+
+/**
+ * `Query.sessions` as one statement: the page (one row more than asked, for `hasNextPage`),
+ * and when selected the total count and each session's owner, so a dashboard pays for
+ * neither in statements of their own. With the count, the statement always returns at least
+ * one row (page columns null when the page is empty) so the count survives an empty page.
+ */
+export function sessionsPageStatement(
+  viewer: Viewer,
+  args: SessionsPageArgs,
+  options: { withCount: boolean; withOwner: boolean },
+): Statement {
+  const params = new SqlParams();
+  const where = listConditions(viewer, args.filter, params);
+  const countWhere = where.join(' AND ');
+  if (args.after) where.push(afterSql(args.order, 's', args.after, params));
+  const page = `SELECT ${sessionColumns('s')} FROM sessions s WHERE ${where.join(' AND ')}
+    ORDER BY ${orderSql(args.order, 's')} LIMIT ${params.add(args.size + 1)}`;
+  if (!options.withCount && !options.withOwner) return { sql: page, params: params.values };
+
+  const owner = options.withOwner ? `, ${userColumns('u', 'owner_')}` : '';
+  const rows = options.withOwner ? '(page LEFT JOIN users u ON u.id = page.user_id)' : 'page';
+  const sql = options.withCount
+    ? `WITH page AS (${page}), total AS (SELECT count(*)::int AS total_count FROM sessions s WHERE ${countWhere})
+       SELECT page.*${owner}, total.total_count FROM total LEFT JOIN ${rows} ON TRUE
+       ORDER BY ${orderSql(args.order, 'page')}`
+    : `WITH page AS (${page}) SELECT page.*${owner} FROM ${rows} ORDER BY ${orderSql(args.order, 'page')}`;
+  return { sql, params: params.values };
+}
+
+/** The total of `Query.sessions` on its own, for a count the page statement did not fetch. */
+export function sessionsCountStatement(viewer: Viewer, filter: SessionFilter): Statement {
+  const params = new SqlParams();
+  const where = listConditions(viewer, filter, params).join(' AND ');
+  return { sql: `SELECT count(*)::int AS total_count FROM sessions s WHERE ${where}`, params: params.values };
+}
+
+/** How sessions hang off a parent in the per-parent statements below. */
+export type SessionParent = 'user' | 'skill';
+
+function parentFrom(parent: SessionParent, ref: string): { from: string; condition: string } {
+  return parent === 'user'
+    ? { from: 'sessions s', condition: `s.user_id = ${ref}` }
+    : { from: 'session_skills ss JOIN sessions s ON s.id = ss.session_id', condition: `ss.skill_id = ${ref}` };
+}
+
+/**
+ * The same page for many parents in one statement: `unnest` the parent ids and take each
+ * one's page with `CROSS JOIN LATERAL … LIMIT`, inside an uncorrelated sub-select.
+ */
+export function sessionsPagesByParentStatement(
+  viewer: Viewer,
+  parent: SessionParent,
+  parentIds: string[],
+  args: SessionsPageArgs,
+): Statement {
+  const params = new SqlParams();
+  const ids = params.add(parentIds);
+  const { from, condition } = parentFrom(parent, 'k.id');
+  const where = [condition, ...listConditions(viewer, args.filter, params)];
+  if (args.after) where.push(afterSql(args.order, 's', args.after, params));
+  const sql = `SELECT p.* FROM (
+      SELECT k.id AS parent_id, k.ord, x.* FROM unnest(${ids}::uuid[]) WITH ORDINALITY AS k(id, ord)
+      CROSS JOIN LATERAL (
+        SELECT ${sessionColumns('s')} FROM ${from} WHERE ${where.join(' AND ')}
+        ORDER BY ${orderSql(args.order, 's')} LIMIT ${params.add(args.size + 1)}
+      ) x
+    ) p ORDER BY p.ord, ${orderSql(args.order, 'p')}`;
+  return { sql, params: params.values };
+}
+
+/** Visible sessions per parent matching the filter, one `GROUP BY` for all parents. */
+export function sessionCountsByParentStatement(
+  viewer: Viewer,
+  parent: SessionParent,
+  parentIds: string[],
+  filter: SessionFilter,
+): Statement {
+  const params = new SqlParams();
+  const { from, condition } = parentFrom(parent, `ANY(${params.add(parentIds)}::uuid[])`);
+  const key = parent === 'user' ? 's.user_id' : 'ss.skill_id';
+  const where = [condition, ...listConditions(viewer, filter, params)];
+  const sql = `SELECT ${key} AS parent_id, count(*)::int AS n FROM ${from} WHERE ${where.join(' AND ')} GROUP BY ${key}`;
+  return { sql, params: params.values };
+}

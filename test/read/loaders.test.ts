@@ -1,0 +1,76 @@
+import { viewerOf } from '../../src/auth/viewer';
+import { loadConfig } from '../../src/config';
+import { sqlScope, SqlStats } from '../../src/db/sql-counter';
+import { createLoaders } from '../../src/loaders';
+import { MESSAGE_ORDERS } from '../../src/messages/message.sql';
+import { User } from '../../src/users/user.entity';
+import { factories, Factories } from '../factories';
+import { startTestServer, TestServer } from '../harness';
+
+let t: TestServer;
+let f: Factories;
+beforeAll(async () => {
+  t = await startTestServer();
+  f = factories(t.dataSource);
+});
+afterAll(() => t.close());
+
+/** Runs `work` with a fresh bag of loaders for `user`, counting the statements it sends. */
+async function counted<T>(user: User, work: (loaders: ReturnType<typeof createLoaders>) => Promise<T>) {
+  const stats: SqlStats = { statements: 0, log: [] };
+  const loaders = createLoaders(t.dataSource, viewerOf(user), loadConfig({}));
+  const value = await sqlScope.run(stats, () => work(loaders));
+  return { value, statements: stats.statements };
+}
+
+describe('loaders', () => {
+  it('loads four sessions by id with one statement, null for one out of scope', async () => {
+    const member = await f.user();
+    const sessions = await Promise.all([f.session(member), f.session(member), f.session(member, { deletedAt: new Date() })]);
+    const foreign = await f.session(await f.user());
+    const { value, statements } = await counted(member, (l) =>
+      Promise.all([...sessions, foreign].map((s) => l.sessionById.load(s.id))),
+    );
+    expect(statements).toBe(1);
+    expect(value.map((s) => s?.id ?? null)).toEqual([...sessions.map((s) => s.id), null]);
+  });
+
+  it('loads the message pages of four sessions with one statement', async () => {
+    const admin = await f.admin();
+    const owner = await f.user();
+    const sessions = await Promise.all([1, 2, 3, 4].map(() => f.session(owner)));
+    for (const [i, s] of sessions.entries()) for (let j = 0; j <= i; j++) await f.message(s);
+    const args = { order: MESSAGE_ORDERS.CREATED_AT_ASC, size: 2, after: null };
+    const { value, statements } = await counted(admin, (l) =>
+      Promise.all(sessions.map((s) => l.messagesPageBySessionId.load({ id: s.id, args, argsKey: 'asc|2' }))),
+    );
+    expect(statements).toBe(1);
+    expect(value.map((p) => [p.rows.length, p.hasNextPage])).toEqual([[1, false], [2, false], [2, true], [2, true]]);
+  });
+
+  it('loads stats, skills and node sync of four sessions with one statement each', async () => {
+    const owner = await f.user();
+    const sessions = await Promise.all([1, 2, 3, 4].map(() => f.session(owner)));
+    const skill = await f.skill();
+    await f.link(sessions[0], skill);
+    await f.message(sessions[1]);
+    for (const loader of ['messageStatsBySessionId', 'skillsBySessionId', 'nodeSyncBySessionId', 'sessionCountBySkillId'] as const) {
+      const { statements } = await counted(owner, (l) => Promise.all(sessions.map((s) => (l[loader] as any).load(s.id))));
+      expect(statements).toBe(1);
+    }
+    const { value } = await counted(owner, (l) => Promise.all(sessions.map((s) => l.messageStatsBySessionId.load(s.id))));
+    expect(value.map((s) => s.count)).toEqual([0, 1, 0, 0]);
+  });
+
+  it('loads users by id only within the viewer’s scope', async () => {
+    const member = await f.user();
+    const others = await Promise.all([f.user(), f.user(), f.user()]);
+    const ids = [member, ...others].map((u) => u.id);
+    const asMember = await counted(member, (l) => Promise.all(ids.map((id) => l.userById.load(id))));
+    expect(asMember.statements).toBe(1);
+    expect(asMember.value.map((u) => u?.id ?? null)).toEqual([member.id, null, null, null]);
+    const asAdmin = await counted(await f.admin(), (l) => Promise.all(ids.map((id) => l.userById.load(id))));
+    expect(asAdmin.statements).toBe(1);
+    expect(asAdmin.value.map((u) => u?.id)).toEqual(ids);
+  });
+});

@@ -1,0 +1,55 @@
+import { factories } from '../factories';
+import { startTestServer, TestServer } from '../harness';
+import { insertMessages, insertSessions } from './seed';
+
+const DASHBOARD = `query Dashboard($first: Int!) {
+  sessions(first: $first) {
+    totalCount
+    pageInfo { hasNextPage endCursor }
+    edges { cursor node {
+      id title isSyncing createdAt updatedAt
+      owner { id displayName }
+      skills { id name }
+      messageCount
+      lastMessage { id role createdAt }
+      messages(first: 3, orderBy: CREATED_AT_DESC) { nodes { id role content createdAt } }
+      nodeSync { nodeId status updatedAt }
+    } }
+  }
+}`;
+
+let t: TestServer;
+beforeAll(async () => {
+  t = await startTestServer({ HUB_MAX_PAGE_SIZE: '500' });
+  const f = factories(t.dataSource);
+  // 501 sessions of other users, so every page below is full and owners are not the viewer.
+  const owners = await Promise.all([f.user(), f.user(), f.user()]);
+  const ids: string[] = [];
+  for (const owner of owners) ids.push(...(await insertSessions(t.dataSource, owner.id, 167)).map((r) => r.id));
+  await insertMessages(t.dataSource, ids, 4);
+  const skill = await f.skill();
+  await t.dataSource.query(`INSERT INTO session_skills (session_id, skill_id) SELECT unnest($1::uuid[]), $2`, [ids, skill.id]);
+  await t.dataSource.query(
+    `INSERT INTO session_node_sync (session_id, node_id, status) SELECT unnest($1::uuid[]), 'node-a', 'SYNCED'`,
+    [ids],
+  );
+});
+afterAll(() => t.close());
+
+describe('SQL budget', () => {
+  it.each([10, 100, 500])('serves the dashboard of %i sessions in six statements', async (first) => {
+    const admin = await factories(t.dataSource).admin();
+    const result = await t.gql(DASHBOARD, { first }, { as: admin });
+    expect(result.errors).toBeUndefined();
+    const { edges } = result.data.sessions;
+    expect(edges).toHaveLength(first);
+    expect(result.data.sessions.pageInfo.hasNextPage).toBe(true);
+    for (const { node } of edges) {
+      expect(node.owner.id).not.toBe(admin.id);
+      expect(node.messages.nodes.length).toBe(Math.min(3, node.messageCount));
+      if (node.messageCount > 0) expect(node.lastMessage.id).toBe(node.messages.nodes[0].id);
+    }
+    if (first === 10) console.log(`Dashboard statements (${result.sql}):\n${result.statements.join('\n---\n')}`);
+    expect(result.sql).toBe(6);
+  });
+});

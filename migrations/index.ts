@@ -1,4 +1,6 @@
 import { InitialSchema1764100000000 } from './1764100000000-initial-schema';
+import { SessionsUserUpdatedIndex1764200000000 } from './1764200000000-sessions-user-updated-index';
+import { MessagesAudioKeyIndex1764300000000 } from './1764300000000-messages-audio-key-index';
 
 /** Every migration, oldest first; the DataSource lists them explicitly. */
-export const MIGRATIONS: Function[] = [InitialSchema1764100000000];
+export const MIGRATIONS: Function[] = [InitialSchema1764100000000, SessionsUserUpdatedIndex1764200000000, MessagesAudioKeyIndex1764300000000];

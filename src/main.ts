@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { parseArgs, ParseArgsConfig } from 'node:util';
 import { ConfigError, loadConfig } from './config';
 import { migrate, migrateRevert } from './cli/migrate';
+import { purge } from './cli/purge';
 import { seedCommand } from './cli/seed';
 import { serve } from './cli/serve';
 import { Parsed, UsageError } from './cli/usage';
@@ -18,6 +19,7 @@ Commands:
   user:create --email E --name N [--role admin|member]
                                             create a user and print its id
   token --email E [--ttl 1h]                print a bearer token for a user
+  purge --older-than 30d [--batch N]        hard-delete sessions soft-deleted before then
 
 Environment: DATABASE_URL (unset: embedded PostgreSQL under HUB_DATA_DIR, default .hub),
 HUB_JWT_SECRET, PORT, HOST, NODE_ENV, HUB_DATA_DIR, HUB_MAX_PAGE_SIZE.`;
@@ -43,6 +45,7 @@ const COMMANDS: Record<string, { options: Options; run: (values: Parsed) => Prom
     run: (v) => userCreate(loadConfig(), v),
   },
   token: { options: { email: { type: 'string' }, ttl: { type: 'string' } }, run: (v) => token(loadConfig(), v) },
+  purge: { options: { 'older-than': { type: 'string' }, batch: { type: 'string' } }, run: (v) => purge(loadConfig(), v) },
 };
 
 /** Entry point of the `hub` CLI. Every failure exits non-zero with a one-paragraph message. */

@@ -1,2 +1,9 @@
+import { Context } from '../context';
+import { reportNodeSync } from './report-node-sync';
+
 /** Mutations of this feature (write API). */
-export const nodeSyncMutations = {};
+export const nodeSyncMutations = {
+  Mutation: {
+    reportNodeSync: (_: unknown, args: { input: unknown }, ctx: Context) => reportNodeSync(ctx, args.input),
+  },
+};

@@ -1,16 +1,21 @@
 import { DataSource } from 'typeorm';
+import { Viewer } from '../auth/viewer';
+import { clearLoaders } from '../db/write-transaction';
+import { Loaders } from '../loaders';
 import { isUniqueViolation } from '../db/pg-errors';
-import { conflict } from '../errors';
+import { conflict, forbidden } from '../errors';
 import { validateInput } from '../validation';
 import { Role, User } from './user.entity';
 import { CreateUserInput } from './user.inputs';
 
 /**
  * Creates a user after validating the input. Emails are unique case-insensitively (stored
- * lower-cased); a taken email is CONFLICT. Authorization is the caller's: the mutation checks
- * ADMIN, the `hub user:create` CLI runs with the operator's rights.
+ * lower-cased); a taken email is CONFLICT. Given an actor (the mutation), only an ADMIN may
+ * create users (FORBIDDEN, checked before the input) and the new user primes its loaders;
+ * without one (the `hub user:create` CLI) it runs with the operator's rights.
  */
-export async function createUser(dataSource: DataSource, raw: unknown): Promise<User> {
+export async function createUser(dataSource: DataSource, raw: unknown, actor?: { viewer: Viewer; loaders: Loaders }): Promise<User> {
+  if (actor && !actor.viewer.isAdmin) throw forbidden();
   const input = await validateInput(CreateUserInput, raw);
   const repo = dataSource.getRepository(User);
   const user = repo.create({
@@ -19,9 +24,14 @@ export async function createUser(dataSource: DataSource, raw: unknown): Promise<
     role: input.role ?? Role.MEMBER,
   });
   try {
-    return await repo.save(user);
+    await repo.save(user);
   } catch (error) {
     if (isUniqueViolation(error, 'users_email_key')) throw conflict(`A user with email ${user.email} already exists`);
     throw error;
   }
+  if (actor) {
+    clearLoaders(actor.loaders);
+    actor.loaders.userById.prime(user.id, user);
+  }
+  return user;
 }

@@ -1,4 +1,5 @@
-import { IsEmail, IsEnum, IsNotEmpty, IsOptional, MaxLength } from 'class-validator';
+import { IsEmail, IsEnum, IsOptional, MaxLength } from 'class-validator';
+import { HasLength, IsIdList, IsNotBlank, IsStorableText } from '../common/id.inputs';
 import { Role } from './user.entity';
 
 export class CreateUserInput {
@@ -6,11 +7,18 @@ export class CreateUserInput {
   @MaxLength(254)
   email: string;
 
-  @IsNotEmpty({ message: 'must not be empty' })
-  @MaxLength(100)
+  @IsNotBlank({ message: 'must not be empty' })
+  @HasLength(1, 100)
+  @IsStorableText()
   displayName: string;
 
   @IsOptional()
   @IsEnum(Role, { message: 'must be ADMIN or MEMBER' })
   role?: Role;
+}
+
+/** `deleteUsers(ids)`. */
+export class DeleteUsersArgs {
+  @IsIdList()
+  ids: string[];
 }

@@ -1,0 +1,74 @@
+import { ArrayMaxSize, IsArray, ValidateBy, ValidationOptions } from 'class-validator';
+import { isUuid } from '../ids';
+
+/** The most ids one call may name (`deleteUsers`, `attachSkills`, `skillIds`…). */
+export const MAX_IDS_PER_CALL = 100;
+
+/** An id: any hex UUID (seeded and imported ids need not be version 4). */
+export function IsId(options?: ValidationOptions): PropertyDecorator {
+  return ValidateBy(
+    { name: 'isId', validator: { validate: (value) => isUuid(value), defaultMessage: () => 'must be a UUID' } },
+    { message: (args) => (Array.isArray(args.value) ? 'each id must be a UUID' : 'must be a UUID'), ...options },
+  );
+}
+
+/** A list of at most MAX_IDS_PER_CALL ids. */
+export function IsIdList(): PropertyDecorator {
+  return (target, property) => {
+    IsArray({ message: 'must be a list of ids' })(target, property);
+    ArrayMaxSize(MAX_IDS_PER_CALL, { message: `must name at most ${MAX_IDS_PER_CALL} ids` })(target, property);
+    IsId({ each: true, message: 'each id must be a UUID' })(target, property);
+  };
+}
+
+/** Text PostgreSQL can store: no NUL characters (bad input must never become a 500). Non-strings
+ * are left to the type check next to it, so a field is reported once. */
+export function IsStorableText(options?: ValidationOptions): PropertyDecorator {
+  return ValidateBy(
+    {
+      name: 'isStorableText',
+      validator: { validate: (value) => typeof value !== 'string' || !value.includes('\u0000'), defaultMessage: () => 'must be text without NUL characters' },
+    },
+    options,
+  );
+}
+
+/** Not only whitespace. */
+export function IsNotBlank(options?: ValidationOptions): PropertyDecorator {
+  return ValidateBy(
+    { name: 'isNotBlank', validator: { validate: (value) => typeof value === 'string' && value.trim() !== '', defaultMessage: () => 'must not be empty' } },
+    options,
+  );
+}
+
+/** The arguments of a mutation that names one row by id. */
+export class IdArgs {
+  @IsId()
+  id: string;
+}
+
+/** Ids deduplicated, in first-seen order. */
+export function distinct(ids: readonly string[]): string[] {
+  return [...new Set(ids.map((id) => id.toLowerCase()))];
+}
+
+/** Length in characters as PostgreSQL counts them (code points), from `min` to `max`; non-strings
+ * are left to the type check next to it. */
+export function HasLength(min: number, max: number): PropertyDecorator {
+  return ValidateBy({
+    name: 'hasLength',
+    validator: {
+      // A blank string is IsNotBlank's to report (every min > 0 field has it), so it is reported once.
+      validate: (value) =>
+        typeof value !== 'string' || (min > 0 && value.trim() === '') || ([...value].length >= min && [...value].length <= max),
+      defaultMessage: () =>
+        min > 0 ? `must be ${min} to ${max} characters long` : `must be at most ${max.toLocaleString('en-US')} characters long`,
+    },
+  });
+}
+
+/** For inputs with a nested input object: the nested plain object as an instance of its class,
+ * so class-validator checks it (and names its fields `parent.child`). */
+export function nested<T extends object>(cls: new () => T, raw: unknown): T | unknown {
+  return raw !== null && typeof raw === 'object' && !Array.isArray(raw) ? Object.assign(new cls(), raw) : raw;
+}

@@ -1,0 +1,33 @@
+import { Context } from '../context';
+import { nested } from '../common/id.inputs';
+import { clearLoaders, writeTransaction } from '../db/write-transaction';
+import { lockSession } from '../sessions/lock-session';
+import { validateInput } from '../validation';
+import { Message } from './message.entity';
+import { AudioInput, PostMessageInput } from './message.inputs';
+
+/**
+ * Posts a message to a live session the viewer may change, with an optional audio attachment
+ * referenced by its storage-neutral key (never a path or URL), and moves the session's
+ * `updatedAt` (message subscriber). The session is locked for the transaction, so a message can
+ * never land in a session being deleted. Absent, soft-deleted or invisible session: NOT_FOUND.
+ */
+export async function postMessage(ctx: Context, raw: Record<string, unknown>): Promise<Message> {
+  const input = await validateInput(PostMessageInput, { ...raw, audio: nested(AudioInput, raw?.audio) });
+  const message = await writeTransaction(ctx, async (manager) => {
+    const session = await lockSession(manager, ctx.viewer, input.sessionId, 'live');
+    return manager.save(
+      manager.create(Message, {
+        sessionId: session.id,
+        role: input.role,
+        content: input.content,
+        audioKey: input.audio?.key ?? null,
+        audioContentType: input.audio?.contentType ?? null,
+        audioByteSize: input.audio?.byteSize ?? null,
+      }),
+    );
+  });
+  clearLoaders(ctx.loaders);
+  ctx.loaders.messageById.prime(message.id, message);
+  return message;
+}

@@ -1,0 +1,38 @@
+import { Context } from '../context';
+import { distinct } from '../common/id.inputs';
+import { clearLoaders, writeTransaction } from '../db/write-transaction';
+import { lockSession, reloadSession } from '../sessions/lock-session';
+import { Session } from '../sessions/session.entity';
+import { validateInput } from '../validation';
+import { lockLiveSkills } from './lock-skills';
+import { SessionSkill } from './session-skill.entity';
+import { SessionSkillsArgs } from './skill.inputs';
+
+/**
+ * Attaches live skills to a live session the viewer may change; skills already attached stay as
+ * they are and duplicates are ignored. The skills (FOR SHARE) and then the session (FOR UPDATE)
+ * are locked, and links are inserted with ON CONFLICT DO NOTHING, so concurrent attaches of the
+ * same skill never fail. The session's `updatedAt` moves only if a link was added. Unknown or
+ * deleted skill, or absent, soft-deleted or invisible session: NOT_FOUND, and nothing is written.
+ */
+export async function attachSkills(ctx: Context, props: { sessionId: string; skillIds: string[] }): Promise<Session> {
+  const args = await validateInput(SessionSkillsArgs, props, '');
+  const skillIds = distinct(args.skillIds);
+  const session = await writeTransaction(ctx, async (manager) => {
+    await lockLiveSkills(manager, skillIds);
+    const current = await lockSession(manager, ctx.viewer, args.sessionId, 'live');
+    const attached = new Set(
+      (await manager.find(SessionSkill, { where: { sessionId: current.id } })).map((link) => link.skillId),
+    );
+    const links = skillIds.filter((id) => !attached.has(id)).map((skillId) => ({ sessionId: current.id, skillId }));
+    if (links.length > 0) {
+      // Observed by the session-skill subscriber (inserts carry their values); `orIgnore` makes
+      // a link that appeared meanwhile a no-op instead of a duplicate-key error.
+      await manager.createQueryBuilder().insert().into(SessionSkill).values(links).orIgnore().updateEntity(false).execute();
+    }
+    return reloadSession(manager, current.id);
+  });
+  clearLoaders(ctx.loaders);
+  ctx.loaders.sessionById.prime(session.id, session);
+  return session;
+}

@@ -1,0 +1,67 @@
+import { DataSource } from 'typeorm';
+
+/**
+ * Consistency rules of the whole database, each as a query listing the rows that break it (so
+ * a failure names them). They hold for every row of every test, whatever wrote it, because
+ * every write path keeps them: checked in one REPEATABLE READ snapshot, so concurrent tests'
+ * transactions are seen either whole or not at all.
+ */
+export const INVARIANTS: Record<string, string> = {
+  'sessions whose owner is gone': `
+    SELECT s.id FROM sessions s LEFT JOIN users u ON u.id = s.user_id WHERE u.id IS NULL`,
+  'messages whose session is gone': `
+    SELECT m.id FROM messages m LEFT JOIN sessions s ON s.id = m.session_id WHERE s.id IS NULL`,
+  'skill links whose session is gone': `
+    SELECT l.session_id, l.skill_id FROM session_skills l LEFT JOIN sessions s ON s.id = l.session_id WHERE s.id IS NULL`,
+  'skill links whose skill is gone or out of the catalogue': `
+    SELECT l.session_id, l.skill_id FROM session_skills l LEFT JOIN skills k ON k.id = l.skill_id
+    WHERE k.id IS NULL OR k.deleted_at IS NOT NULL`,
+  'node sync rows whose session is gone': `
+    SELECT n.session_id, n.node_id FROM session_node_sync n LEFT JOIN sessions s ON s.id = n.session_id WHERE s.id IS NULL`,
+  'live messages in a soft-deleted session': `
+    SELECT m.id FROM messages m JOIN sessions s ON s.id = m.session_id
+    WHERE s.deleted_at IS NOT NULL AND m.deleted_at IS NULL`,
+  'messages of a soft-deleted session deleted after it (a restore could not tell them apart)': `
+    SELECT m.id FROM messages m JOIN sessions s ON s.id = m.session_id
+    WHERE s.deleted_at IS NOT NULL AND m.deleted_at > s.deleted_at`,
+  'is_syncing differing from its derivation': `
+    SELECT s.id FROM sessions s
+    WHERE s.is_syncing IS DISTINCT FROM EXISTS (
+      SELECT 1 FROM session_node_sync n WHERE n.session_id = s.id AND n.status IN ('PENDING', 'SYNCING'))`,
+  'sessions updated before they were created': `
+    SELECT s.id FROM sessions s WHERE s.updated_at < s.created_at`,
+  'live skill names used twice': `
+    SELECT name FROM skills WHERE deleted_at IS NULL GROUP BY name HAVING count(*) > 1`,
+};
+
+/** Every broken rule with (up to 5 of) the rows that break it; `{}` when the database is consistent. */
+export async function findViolations(dataSource: DataSource): Promise<Record<string, unknown[]>> {
+  const runner = dataSource.createQueryRunner();
+  try {
+    await runner.connect();
+    await runner.query('BEGIN TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    const found: Record<string, unknown[]> = {};
+    for (const [rule, sql] of Object.entries(INVARIANTS)) {
+      const rows = await runner.query(`${sql} LIMIT 5`);
+      if (rows.length > 0) found[rule] = rows;
+    }
+    await runner.query('COMMIT');
+    return found;
+  } finally {
+    await runner.release();
+  }
+}
+
+/** Fails the calling test with the broken rules and their rows. */
+export async function expectInvariants(dataSource: DataSource): Promise<void> {
+  expect(await findViolations(dataSource)).toEqual({});
+}
+
+/** Ids of the session's messages that are not deleted, sorted: what a restore must give back. */
+export async function liveMessageIds(dataSource: DataSource, sessionId: string): Promise<string[]> {
+  const rows: { id: string }[] = await dataSource.query(
+    `SELECT id FROM messages WHERE session_id = $1 AND deleted_at IS NULL ORDER BY id`,
+    [sessionId],
+  );
+  return rows.map((r) => r.id);
+}

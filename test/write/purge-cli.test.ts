@@ -1,0 +1,99 @@
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { createDataSource } from '../../ormconfig';
+import { loadConfig } from '../../src/config';
+import { Session } from '../../src/sessions/session.entity';
+import { main } from '../../src/main';
+import { freshDatabase } from '../databases';
+import { factories } from '../factories';
+import { TEST_SECRET, testDatabaseUrl } from '../harness';
+import { expectInvariants } from '../invariants';
+
+/** Runs `hub …` in-process, capturing its output and exit code. */
+async function hub(env: Record<string, string>, ...argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const log = jest.spyOn(console, 'log').mockImplementation((...a) => void out.push(a.join(' ')));
+  const error = jest.spyOn(console, 'error').mockImplementation((...a) => void err.push(a.join(' ')));
+  const saved = { ...process.env };
+  Object.assign(process.env, { HUB_JWT_SECRET: TEST_SECRET, HUB_LOG_LEVEL: 'silent', ...env });
+  process.exitCode = 0;
+  try {
+    await main(argv);
+    return { code: Number(process.exitCode ?? 0), out: out.join('\n'), err: err.join('\n') };
+  } finally {
+    process.exitCode = 0;
+    process.env = saved;
+    log.mockRestore();
+    error.mockRestore();
+  }
+}
+
+describe('hub purge', () => {
+  it('hard-deletes, in batches and with full cascade, the sessions soft-deleted before the age, and prints how many', async () => {
+    const db = await freshDatabase(testDatabaseUrl());
+    const audioDir = path.join(os.tmpdir(), `hub-purge-${randomUUID()}`);
+    const ds = createDataSource({ url: db.url, poolSize: 2 });
+    await ds.initialize();
+    try {
+      const f = factories(ds);
+      const owner = await f.user();
+      const skill = await f.skill();
+      const repo = ds.getRepository(Session);
+      const old: Session[] = [];
+      for (let i = 0; i < 5; i++) {
+        const s = await f.session(owner);
+        await f.message(s, { audioKey: `audio/old/${i}.ogg`, audioContentType: 'audio/ogg', audioByteSize: 3 });
+        await f.link(s, skill);
+        await f.nodeSync(s, 'node-a', 'SYNCED' as never);
+        await repo.softRemove(s);
+        old.push(s);
+      }
+      const recent = await f.session(owner);
+      await f.message(recent);
+      await repo.softRemove(recent);
+      const live = await f.session(owner);
+      await ds.query(`UPDATE messages SET deleted_at = deleted_at - interval '40 days' WHERE session_id = ANY($1)`, [old.map((s) => s.id)]);
+      await ds.query(`UPDATE sessions SET deleted_at = deleted_at - interval '40 days' WHERE id = ANY($1)`, [old.map((s) => s.id)]);
+      await fs.mkdir(path.join(audioDir, 'audio/old'), { recursive: true });
+      for (let i = 0; i < 5; i++) await fs.writeFile(path.join(audioDir, `audio/old/${i}.ogg`), 'ogg');
+
+      const result = await hub({ DATABASE_URL: db.url, HUB_AUDIO_DIR: audioDir }, 'purge', '--older-than', '30d', '--batch', '2');
+      expect(result).toMatchObject({ code: 0, err: '' });
+      expect(result.out).toMatch(/^purged 5 sessions deleted before /);
+      const remaining = await ds.query('SELECT id FROM sessions ORDER BY id');
+      expect(remaining.map((r: { id: string }) => r.id).sort()).toEqual([recent.id, live.id].sort());
+      for (const table of ['messages', 'session_skills', 'session_node_sync']) {
+        expect(await ds.query(`SELECT 1 FROM ${table} WHERE session_id = ANY($1)`, [old.map((s) => s.id)])).toEqual([]);
+      }
+      expect(await fs.readdir(path.join(audioDir, 'audio/old'))).toEqual([]);
+      await expectInvariants(ds);
+
+      const again = await hub({ DATABASE_URL: db.url, HUB_AUDIO_DIR: audioDir }, 'purge', '--older-than', '30d');
+      expect(again.out).toMatch(/^purged 0 sessions/);
+    } finally {
+      await ds.destroy();
+      await db.drop();
+      await fs.rm(audioDir, { recursive: true, force: true });
+    }
+  });
+
+  it.each([
+    [['purge'], '--older-than is required'],
+    [['purge', '--older-than', 'last week'], '--older-than must be a duration'],
+  ])('prints usage and exits 2 for %j', async (argv, message) => {
+    const result = await hub({ DATABASE_URL: testDatabaseUrl() }, ...argv);
+    expect(result.code).toBe(2);
+    expect(result.err).toContain(message);
+  });
+});
+
+describe('storage configuration', () => {
+  it('accepts HUB_STORAGE_DRIVER=local and names any other driver as a configuration problem', () => {
+    expect(loadConfig({ HUB_STORAGE_DRIVER: 'local' }).storageDriver).toBe('local');
+    expect(loadConfig({}).storageDriver).toBe('local');
+    expect(() => loadConfig({ HUB_STORAGE_DRIVER: 's3' })).toThrow(/HUB_STORAGE_DRIVER must be one of local/);
+  });
+});

@@ -11,6 +11,8 @@ export interface DataSourceSettings {
   /** Reports failed statements and TypeORM warnings (the server passes its logger). */
   onProblem?: (message: string) => void;
   applicationName?: string;
+  /** Cancels any statement running longer (the server sets it; bulk CLI work does not). */
+  statementTimeoutMs?: number;
 }
 
 /** The one DataSource configuration: entities, subscribers and migrations listed explicitly,
@@ -35,7 +37,7 @@ export function dataSourceOptions(settings: DataSourceSettings): DataSourceOptio
     extra: {
       // Never wait forever for a connection or a statement.
       connectionTimeoutMillis: 5000,
-      options: '-c timezone=UTC',
+      options: `-c timezone=UTC${settings.statementTimeoutMs ? ` -c statement_timeout=${settings.statementTimeoutMs}` : ''}`,
     },
   };
 }

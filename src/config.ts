@@ -15,7 +15,21 @@ export interface Config {
   audioDir: string;
   /** Base URL that `Audio.url` is built on; defaults to this server's own `/audio/`. */
   publicUrl: string;
+  /** Where audio objects live (`HUB_STORAGE_DRIVER`); `local` (files under `audioDir`) is the only driver yet. */
+  storageDriver: StorageDriver;
+  /** Largest query cost accepted (fields, multiplied by page sizes). */
+  maxQueryCost: number;
+  maxQueryDepth: number;
+  /** Server statements running longer are cancelled by PostgreSQL. */
+  statementTimeoutMs: number;
+  /** Browser origins allowed by CORS; empty: same-origin only. `*` allows any. */
+  corsOrigins: string[];
+  /** Introspection: on in development, off in production unless HUB_INTROSPECTION=true. */
+  introspection: boolean;
 }
+
+export const STORAGE_DRIVERS = ['local'] as const;
+export type StorageDriver = (typeof STORAGE_DRIVERS)[number];
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -62,6 +76,23 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   const publicUrl = env.HUB_PUBLIC_URL || `http://${host === '0.0.0.0' ? 'localhost' : host}:${port}`;
   if (!/^https?:\/\//.test(publicUrl)) problems.push('HUB_PUBLIC_URL must be an http(s):// URL');
+  const storageDriver = (env.HUB_STORAGE_DRIVER || 'local') as StorageDriver;
+  if (!STORAGE_DRIVERS.includes(storageDriver)) {
+    problems.push(`HUB_STORAGE_DRIVER must be one of ${STORAGE_DRIVERS.join(', ')} (got "${env.HUB_STORAGE_DRIVER}")`);
+  }
+
+  const maxQueryCost = integer(env, 'HUB_MAX_QUERY_COST', 50_000, 100, 10_000_000, problems);
+  const maxQueryDepth = integer(env, 'HUB_MAX_QUERY_DEPTH', 12, 2, 100, problems);
+  const statementTimeoutMs = integer(env, 'HUB_STATEMENT_TIMEOUT_MS', 10_000, 100, 3_600_000, problems);
+  const corsOrigins = (env.HUB_CORS_ORIGINS ?? '').split(',').map((o) => o.trim()).filter(Boolean);
+  for (const origin of corsOrigins) {
+    if (origin !== '*' && !/^https?:\/\/[^/]+$/.test(origin)) problems.push(`HUB_CORS_ORIGINS: "${origin}" is not an origin like https://dash.example.com`);
+  }
+  const introspectionRaw = env.HUB_INTROSPECTION;
+  if (introspectionRaw !== undefined && !['true', 'false'].includes(introspectionRaw)) {
+    problems.push('HUB_INTROSPECTION must be true or false');
+  }
+  const introspection = introspectionRaw === undefined ? !production : introspectionRaw === 'true';
 
   if (problems.length > 0) throw new ConfigError(problems);
   return {
@@ -74,5 +105,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxPageSize,
     audioDir: path.resolve(env.HUB_AUDIO_DIR || path.join(dataDir, 'audio')),
     publicUrl: publicUrl.replace(/\/+$/, ''),
+    storageDriver,
+    maxQueryCost,
+    maxQueryDepth,
+    statementTimeoutMs,
+    corsOrigins,
+    introspection,
   };
 }

@@ -1,6 +1,6 @@
 import { GraphQLFormattedError } from 'graphql';
 import { ApolloServerErrorCode, unwrapResolverError } from '@apollo/server/errors';
-import { ErrorCode, PUBLIC_CODES } from './errors';
+import { ErrorCode, isSafeInternal, PUBLIC_CODES, unavailable } from './errors';
 import { Logger } from './logger';
 
 // Apollo's own request errors are bad input in this API's vocabulary.
@@ -33,10 +33,20 @@ export function formatError(logger: Logger) {
         },
       };
     }
-    if (PUBLIC_CODES.has(code) && code !== ErrorCode.INTERNAL_SERVER_ERROR) {
+    const original = unwrapResolverError(error);
+    if ((PUBLIC_CODES.has(code) && code !== ErrorCode.INTERNAL_SERVER_ERROR) || isSafeInternal(original)) {
       return { ...formatted, extensions };
     }
-    const original = unwrapResolverError(error);
+    if (isDatabaseUnavailable(original)) {
+      // Lost the database mid-request (restart, failover): the same clear answer as a failed auth lookup.
+      logger.warn({ err: original, path: formatted.path }, 'database unavailable during the request');
+      return {
+        message: unavailable().message,
+        locations: formatted.locations,
+        path: formatted.path,
+        extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR },
+      };
+    }
     logger.error({ err: original, path: formatted.path }, 'unexpected error');
     return {
       message: 'Internal server error',
@@ -45,4 +55,24 @@ export function formatError(logger: Logger) {
       extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR },
     };
   };
+}
+
+// SQLSTATE class 08 (connection exception) and the shutdown family of class 57.
+const UNAVAILABLE_SQLSTATES = /^(08...|57P0[1-4])$/;
+const UNAVAILABLE_NET_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND']);
+// What node-postgres says when a socket drops or a connection cannot be made in time.
+const UNAVAILABLE_MESSAGES = /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Connection refused/i;
+// TypeORM releases a query runner whose connection emitted an error; the transaction's next
+// statement then fails with these instead of the connection error itself.
+const RELEASED_RUNNER = new Set(['QueryRunnerAlreadyReleasedError', 'QueryRunnerProviderAlreadyReleasedError']);
+
+/** True when an error means PostgreSQL cannot be reached or dropped the connection (not a bug: retry later). */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  for (let e = error as any, depth = 0; e && depth < 5; e = e.originalError ?? e.driverError ?? e.cause, depth += 1) {
+    const code = typeof e.code === 'string' ? e.code : undefined;
+    if (code && (UNAVAILABLE_SQLSTATES.test(code) || UNAVAILABLE_NET_CODES.has(code))) return true;
+    if (typeof e.message === 'string' && UNAVAILABLE_MESSAGES.test(e.message)) return true;
+    if (RELEASED_RUNNER.has(e.name)) return true;
+  }
+  return false;
 }

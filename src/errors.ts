@@ -54,3 +54,19 @@ export function badField(field: string, message: string): GraphQLError {
 export function conflict(message: string): GraphQLError {
   return apiError(ErrorCode.CONFLICT, message);
 }
+
+/** Internal errors whose message we wrote ourselves and may show (formatError masks all others). */
+const SAFE_INTERNAL = new WeakSet<GraphQLError>();
+
+export function isSafeInternal(error: unknown): boolean {
+  return error instanceof GraphQLError && SAFE_INTERNAL.has(error);
+}
+
+/** The database cannot be reached: fail fast with 503 and a clear, safe message. */
+export function unavailable(): GraphQLError {
+  const error = new GraphQLError('The database is unavailable; try again shortly', {
+    extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR, http: { status: 503 } },
+  });
+  SAFE_INTERNAL.add(error);
+  return error;
+}

@@ -5,18 +5,24 @@ import { ApolloServer, ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { expressMiddleware } from '@as-integrations/express5';
+import cors from 'cors';
 import express from 'express';
+import { GraphQLError } from 'graphql';
 import { DataSource } from 'typeorm';
 import { authenticate } from './auth/viewer';
 import { Config } from './config';
 import { Context, createContext } from './context';
 import { sqlScope, SqlStats } from './db/sql-counter';
-import { formatError } from './errors.format';
+import { unavailable } from './errors';
+import { formatError, isDatabaseUnavailable } from './errors.format';
 import { Logger } from './logger';
+import { bodyErrors } from './http/body-errors';
+import { queryLimits } from './http/limits';
 import { createMetrics } from './http/metrics';
 import { observabilityPlugin } from './http/observability';
 import { PLAYGROUND_ASSETS_PATH, playgroundAssets, playgroundPlugin } from './http/playground';
 import { resolvers, typeDefs } from './schema';
+import { audioHandler } from './storage/audio-handler';
 import { createAudioStorage } from './storage/storage';
 
 export interface ServerDeps {
@@ -53,6 +59,26 @@ function sqlStatsPlugin(onRequestStats?: (stats: SqlStats) => void): ApolloServe
   };
 }
 
+/** A request that lost the database mid-way answers 503, like one whose auth lookup could not reach it. */
+function unavailablePlugin(): ApolloServerPlugin<Context> {
+  return {
+    async requestDidStart() {
+      return {
+        async didEncounterErrors({ errors, response }) {
+          if (errors.some((error) => isDatabaseUnavailable(error))) response.http.status = 503;
+        },
+      };
+    },
+  };
+}
+
+const BODY_LIMIT = '256kb';
+
+function corsOrigin(origins: string[]): boolean | string[] {
+  if (origins.includes('*')) return true;
+  return origins.length ? origins : false;
+}
+
 /** A caller's request id is kept when it is a sane token, so logs can be correlated across services. */
 function requestIdOf(header: string | string[] | undefined): string {
   return typeof header === 'string' && /^[\w.:-]{1,128}$/.test(header) ? header : randomUUID();
@@ -61,25 +87,32 @@ function requestIdOf(header: string | string[] | undefined): string {
 /** Builds the HTTP app and the Apollo server; `npm start` and the tests both use it. */
 export async function createServer(deps: ServerDeps): Promise<HubServer> {
   const { dataSource, config, secret, logger } = deps;
-  const storage = createAudioStorage(config);
+  const storage = createAudioStorage(config, secret);
   const metrics = createMetrics(dataSource);
   const app = express();
   app.disable('x-powered-by');
   const httpServer = http.createServer(app);
 
+  const limits = queryLimits(config);
   const apollo = new ApolloServer<Context>({
     typeDefs: typeDefs(),
     resolvers: resolvers(),
     formatError: formatError(logger),
     includeStacktraceInErrorResponses: false,
-    introspection: !config.production,
+    introspection: config.introspection,
+    validationRules: limits.validationRules,
     allowBatchedHttpRequests: false,
     csrfPrevention: true,
+    // `hub serve` owns SIGTERM/SIGINT (drain, close the pool, stop the embedded database, exit).
+    // Apollo's own handlers would race it: its stop() leaves a second concurrent stop() waiting forever.
+    stopOnTerminationSignals: false,
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
       config.production ? ApolloServerPluginLandingPageDisabled() : playgroundPlugin(),
       sqlStatsPlugin(deps.onRequestStats),
       observabilityPlugin(logger, metrics),
+      unavailablePlugin(),
+      ...limits.plugins,
     ],
   });
   await apollo.start();
@@ -103,10 +136,14 @@ export async function createServer(deps: ServerDeps): Promise<HubServer> {
   });
   if (!config.production) app.use(PLAYGROUND_ASSETS_PATH, playgroundAssets());
 
+  app.use('/audio', audioHandler(storage));
+
   app.use(
     '/graphql',
-    express.json({ limit: '1mb' }),
-    (req, res, next) => {
+    cors({ origin: corsOrigin(config.corsOrigins), credentials: false, maxAge: 600 }),
+    express.json({ limit: BODY_LIMIT }),
+    bodyErrors,
+    (req: express.Request, res: express.Response, next: express.NextFunction) => {
       // Everything the request does, the context's viewer lookup included, is counted here.
       const requestId = requestIdOf(req.headers['x-request-id']);
       const stats: SqlStats = { requestId, statements: 0, log: deps.onRequestStats ? [] : undefined };
@@ -115,7 +152,11 @@ export async function createServer(deps: ServerDeps): Promise<HubServer> {
     },
     expressMiddleware(apollo, {
       context: async ({ req }) => {
-        const user = await authenticate(dataSource, secret, req.headers.authorization);
+        const user = await authenticate(dataSource, secret, req.headers.authorization).catch((error) => {
+          if (error instanceof GraphQLError) throw error;
+          logger.error({ err: error, requestId: sqlScope.getStore()?.requestId }, 'authentication lookup failed');
+          throw unavailable();
+        });
         return createContext(dataSource, config, storage, user);
       },
     }),

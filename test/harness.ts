@@ -47,7 +47,7 @@ export function testDatabaseUrl(): string {
 /** The real HTTP app on the run's test database, listening on an ephemeral loopback port. */
 export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
   const config = loadConfig({ HUB_JWT_SECRET: TEST_SECRET, DATABASE_URL: testDatabaseUrl(), ...env });
-  const dataSource = createDataSource({ url: config.databaseUrl!, poolSize: 5 });
+  const dataSource = createDataSource({ url: config.databaseUrl!, poolSize: 5, statementTimeoutMs: config.statementTimeoutMs });
   await dataSource.initialize();
   let last: SqlStats = { statements: 0, log: [] };
   const server = await createServer({

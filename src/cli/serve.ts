@@ -17,7 +17,7 @@ const DEV_TOKEN_TTL_SECONDS = 7 * 24 * 3600;
 export async function serve(config: Config, options: { migrate: boolean }): Promise<void> {
   const logger = createLogger(undefined, !config.production && process.stdout.isTTY);
   const secret = await jwtSecret(config);
-  const db = await openDatabase(config, logger);
+  const db = await openDatabase(config, logger, { statementTimeoutMs: config.statementTimeoutMs });
   const { dataSource } = db;
   let server;
   try {

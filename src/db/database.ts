@@ -15,13 +15,18 @@ export interface Database {
  * Connects to `DATABASE_URL`, or starts the embedded PostgreSQL under the data dir when it is
  * unset. `close()` ends the pool and stops an embedded cluster.
  */
-export async function openDatabase(config: Config, logger: Logger, poolSize?: number): Promise<Database> {
+export async function openDatabase(
+  config: Config,
+  logger: Logger,
+  options: { poolSize?: number; statementTimeoutMs?: number } = {},
+): Promise<Database> {
   const embedded = config.databaseUrl
     ? undefined
     : await startEmbeddedPostgres(config.dataDir, (message) => logger.info(message));
   const dataSource = createDataSource({
     url: config.databaseUrl ?? embedded!.url,
-    poolSize,
+    poolSize: options.poolSize,
+    statementTimeoutMs: options.statementTimeoutMs,
     onProblem: (message) => logger.warn(message),
   });
   try {

@@ -70,3 +70,11 @@ export function unavailable(): GraphQLError {
   SAFE_INTERNAL.add(error);
   return error;
 }
+
+/** A row a non-null field promises (an owner, a message's session) that is missing: a broken
+ * invariant, logged and masked as INTERNAL_SERVER_ERROR, never a silent null. */
+export async function required<T>(value: Promise<T | null | undefined>, what: string): Promise<T> {
+  const resolved = await value;
+  if (resolved === null || resolved === undefined) throw new Error(`invariant broken: ${what} is missing`);
+  return resolved;
+}

@@ -1,11 +1,13 @@
+import { Resolvers } from '../generated/resolvers-types';
 import { Context } from '../context';
+import { required } from '../errors';
 import { parseId } from '../pagination/ids';
 import { Session } from '../sessions/session.entity';
 import { Message } from './message.entity';
 import { messagesOfSession, MessagesArgs } from './message.pages';
 
 /** Queries and type fields of this feature (read API). */
-export const messageResolvers = {
+export const messageResolvers: Resolvers = {
   Query: {
     /** Null for a deleted message or one in a deleted session; `messageById` primed the session. */
     message: async (_: unknown, args: { id: string }, ctx: Context) => {
@@ -16,15 +18,18 @@ export const messageResolvers = {
     },
   },
   Message: {
-    session: (message: Message, _: unknown, ctx: Context) => ctx.loaders.sessionById.load(message.sessionId),
+    // Visible messages belong to visible sessions (same scope), so the session is always there.
+    session: (message: Message, _: unknown, ctx: Context) =>
+      required(ctx.loaders.sessionById.load(message.sessionId), `session of message ${message.id}`),
     audio: (message: Message, _: unknown, ctx: Context) =>
       message.audioKey == null
         ? null
         : {
             key: message.audioKey,
             url: ctx.storage.url(message.audioKey),
-            contentType: message.audioContentType,
-            byteSize: message.audioByteSize,
+            // The messages_audio_complete check makes the three audio columns null together.
+            contentType: message.audioContentType!,
+            byteSize: message.audioByteSize!,
           },
   },
   Session: {

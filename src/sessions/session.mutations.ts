@@ -1,3 +1,4 @@
+import { Resolvers } from '../generated/resolvers-types';
 import { Context } from '../context';
 import { createSession } from './create-session';
 import { deleteSession } from './delete-session';
@@ -6,7 +7,7 @@ import { restoreSession } from './restore-session';
 import { updateSession } from './update-session';
 
 /** Mutations of this feature (write API). */
-export const sessionMutations = {
+export const sessionMutations: Resolvers = {
   Mutation: {
     createSession: (_: unknown, args: { input: unknown }, ctx: Context) => createSession(ctx, args.input),
     updateSession: (_: unknown, args: { id: string; input: unknown }, ctx: Context) => updateSession(ctx, args),

@@ -1,5 +1,7 @@
+import { Resolvers } from '../generated/resolvers-types';
 import { GraphQLResolveInfo } from 'graphql';
 import { Context } from '../context';
+import { required } from '../errors';
 import { parseId } from '../pagination/ids';
 import { Skill } from '../skills/skill.entity';
 import { User } from '../users/user.entity';
@@ -11,7 +13,7 @@ import { sessionsOfSkill, sessionsOfUser } from './session.pages';
 type PageArgs = { first?: number | null; after?: string | null };
 
 /** Queries and type fields of this feature (read API). */
-export const sessionResolvers = {
+export const sessionResolvers: Resolvers = {
   Query: {
     /** Soft-deleted sessions are found through `sessions(filter: { deleted })`, not by id. */
     session: async (_: unknown, args: { id: string }, ctx: Context) => {
@@ -21,7 +23,9 @@ export const sessionResolvers = {
     sessions: (_: unknown, args: SessionsArgs, ctx: Context, info: GraphQLResolveInfo) => listSessions(ctx, args, info),
   },
   Session: {
-    owner: (session: Session, _: unknown, ctx: Context) => ctx.loaders.userById.load(session.userId),
+    // A member only sees their own sessions, an admin sees every user: the owner is visible.
+    owner: (session: Session, _: unknown, ctx: Context) =>
+      required(ctx.loaders.userById.load(session.userId), `owner of session ${session.id}`),
   },
   User: {
     sessions: (user: User, args: PageArgs & { filter?: SessionFilterInput | null }, ctx: Context) =>

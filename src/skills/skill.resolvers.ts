@@ -1,3 +1,4 @@
+import { Resolvers } from '../generated/resolvers-types';
 import { GraphQLResolveInfo } from 'graphql';
 import { Context } from '../context';
 import { parseId } from '../pagination/ids';
@@ -5,7 +6,7 @@ import { Session } from '../sessions/session.entity';
 import { listSkills } from './skill.list';
 
 /** Queries and type fields of this feature (read API). */
-export const skillResolvers = {
+export const skillResolvers: Resolvers = {
   Query: {
     skill: (_: unknown, args: { id: string }, ctx: Context) => ctx.loaders.skillById.load(parseId(args.id)),
     skills: (_: unknown, args: { first?: number | null; after?: string | null }, ctx: Context, info: GraphQLResolveInfo) =>

@@ -1,10 +1,11 @@
+import { Resolvers } from '../generated/resolvers-types';
 import { GraphQLResolveInfo } from 'graphql';
 import { Context } from '../context';
 import { parseId } from '../pagination/ids';
 import { listUsers } from './user.list';
 
 /** Queries and type fields of this feature (read API). */
-export const userResolvers = {
+export const userResolvers: Resolvers = {
   Query: {
     me: (_: unknown, __: unknown, ctx: Context) => ctx.loaders.userById.load(ctx.viewer.id),
     /** A member sees only their own record: anyone else is null, as if absent. */

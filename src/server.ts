@@ -3,7 +3,12 @@ import { randomUUID } from 'node:crypto';
 import { AddressInfo } from 'node:net';
 import { ApolloServer, ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
-import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import {
+  ApolloServerPluginCacheControlDisabled,
+  ApolloServerPluginInlineTraceDisabled,
+  ApolloServerPluginLandingPageDisabled,
+  ApolloServerPluginUsageReportingDisabled,
+} from '@apollo/server/plugin/disabled';
 import { expressMiddleware } from '@as-integrations/express5';
 import cors from 'cors';
 import express from 'express';
@@ -91,6 +96,25 @@ export async function createServer(deps: ServerDeps): Promise<HubServer> {
   const metrics = createMetrics(dataSource);
   const app = express();
   app.disable('x-powered-by');
+  // Graceful shutdown: once close() has begun, a request arriving on a still-open keep-alive
+  // connection is refused before it runs (it could not be answered anyway), and close() waits
+  // for every request that did start, so none is still in a transaction when the pool closes.
+  let closing = false;
+  let inFlight = 0;
+  const idleWaiters: (() => void)[] = [];
+  app.use((_req, res, next) => {
+    if (closing) {
+      res.setHeader('connection', 'close');
+      res.status(503).json({ errors: [{ message: 'The server is shutting down; try again shortly', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
+      return;
+    }
+    inFlight += 1;
+    res.once('close', () => {
+      inFlight -= 1;
+      if (inFlight === 0) idleWaiters.splice(0).forEach((resolve) => resolve());
+    });
+    next();
+  });
   const httpServer = http.createServer(app);
 
   const limits = queryLimits(config);
@@ -108,6 +132,10 @@ export async function createServer(deps: ServerDeps): Promise<HubServer> {
     stopOnTerminationSignals: false,
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
+      // No HTTP cache hints are used; the cache-control plugin would wrap every field resolver.
+      ApolloServerPluginCacheControlDisabled(),
+      ApolloServerPluginUsageReportingDisabled(),
+      ApolloServerPluginInlineTraceDisabled(),
       config.production ? ApolloServerPluginLandingPageDisabled() : playgroundPlugin(),
       sqlStatsPlugin(deps.onRequestStats),
       observabilityPlugin(logger, metrics),
@@ -175,7 +203,16 @@ export async function createServer(deps: ServerDeps): Promise<HubServer> {
       });
     },
     async close() {
+      closing = true;
       await apollo.stop();
+      if (inFlight > 0) {
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([
+          new Promise<void>((resolve) => idleWaiters.push(resolve)),
+          new Promise<void>((resolve) => (timer = setTimeout(resolve, 10_000))),
+        ]);
+        clearTimeout(timer);
+      }
     },
   };
 }

@@ -1,29 +1,12 @@
 import { createDataSource } from '../ormconfig';
 import { verifyToken } from '../src/auth/tokens';
-import { main } from '../src/main';
+import { runHub } from './cli-runner';
 import { seed } from '../src/seed/seed';
 import { freshDatabase } from './databases';
 import { TEST_SECRET, testDatabaseUrl } from './harness';
 
-/** Runs `hub …` in-process against `url`, capturing what it prints and its exit code. */
-async function hub(url: string, ...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const log = jest.spyOn(console, 'log').mockImplementation((...a) => void out.push(a.join(' ')));
-  const error = jest.spyOn(console, 'error').mockImplementation((...a) => void err.push(a.join(' ')));
-  const saved = { ...process.env };
-  Object.assign(process.env, { DATABASE_URL: url, HUB_JWT_SECRET: TEST_SECRET, HUB_LOG_LEVEL: 'silent' });
-  process.exitCode = 0;
-  try {
-    await main(argv);
-    return { code: Number(process.exitCode ?? 0), out: out.join('\n'), err: err.join('\n') };
-  } finally {
-    process.exitCode = 0;
-    process.env = saved;
-    log.mockRestore();
-    error.mockRestore();
-  }
-}
+/** Runs `hub …` in-process against `url`. */
+const hub = (url: string, ...argv: string[]) => runHub({ DATABASE_URL: url }, ...argv);
 
 describe('hub CLI', () => {
   it('creates a user and prints its id, then a token that names it', async () => {

@@ -1,3 +1,4 @@
+import { createSecretKey, KeyObject } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 
 /** Clock skew tolerated on `exp` and `nbf`. */
@@ -12,16 +13,25 @@ export function parseDuration(text: string): number | undefined {
   return seconds > 0 ? seconds : undefined;
 }
 
+// jsonwebtoken turns a string secret into a KeyObject on every call, first trying (and failing,
+// with a thrown error) to read it as a public key: on the hot path that cost more than the HMAC.
+const keys = new Map<string, KeyObject>();
+function keyOf(secret: string): KeyObject {
+  let key = keys.get(secret);
+  if (!key) keys.set(secret, (key = createSecretKey(Buffer.from(secret))));
+  return key;
+}
+
 /** Signs a bearer token for a user (HS256, `sub` = user id). */
 export function signToken(secret: string, userId: string, ttlSeconds: number): string {
-  return jwt.sign({}, secret, { algorithm: 'HS256', subject: userId, expiresIn: ttlSeconds });
+  return jwt.sign({}, keyOf(secret), { algorithm: 'HS256', subject: userId, expiresIn: ttlSeconds });
 }
 
 /** The user id of a valid token, or undefined for a forged, expired, early or malformed one.
  * Only HS256 is accepted, so `alg: none` and algorithm-confusion tokens fail. */
 export function verifyToken(secret: string, token: string): string | undefined {
   try {
-    const payload = jwt.verify(token, secret, { algorithms: ['HS256'], clockTolerance: CLOCK_TOLERANCE_SECONDS });
+    const payload = jwt.verify(token, keyOf(secret), { algorithms: ['HS256'], clockTolerance: CLOCK_TOLERANCE_SECONDS });
     return typeof payload === 'object' && typeof payload.sub === 'string' ? payload.sub : undefined;
   } catch {
     return undefined;

@@ -5,31 +5,13 @@ import { randomUUID } from 'node:crypto';
 import { createDataSource } from '../../ormconfig';
 import { loadConfig } from '../../src/config';
 import { Session } from '../../src/sessions/session.entity';
-import { main } from '../../src/main';
 import { freshDatabase } from '../databases';
 import { factories } from '../factories';
-import { TEST_SECRET, testDatabaseUrl } from '../harness';
+import { testDatabaseUrl } from '../harness';
 import { expectInvariants } from '../invariants';
+import { runHub } from '../cli-runner';
 
-/** Runs `hub …` in-process, capturing its output and exit code. */
-async function hub(env: Record<string, string>, ...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const log = jest.spyOn(console, 'log').mockImplementation((...a) => void out.push(a.join(' ')));
-  const error = jest.spyOn(console, 'error').mockImplementation((...a) => void err.push(a.join(' ')));
-  const saved = { ...process.env };
-  Object.assign(process.env, { HUB_JWT_SECRET: TEST_SECRET, HUB_LOG_LEVEL: 'silent', ...env });
-  process.exitCode = 0;
-  try {
-    await main(argv);
-    return { code: Number(process.exitCode ?? 0), out: out.join('\n'), err: err.join('\n') };
-  } finally {
-    process.exitCode = 0;
-    process.env = saved;
-    log.mockRestore();
-    error.mockRestore();
-  }
-}
+const hub = runHub;
 
 describe('hub purge', () => {
   it('hard-deletes, in batches and with full cascade, the sessions soft-deleted before the age, and prints how many', async () => {

@@ -22,7 +22,9 @@ Commands:
   purge --older-than 30d [--batch N]        hard-delete sessions soft-deleted before then
 
 Environment: DATABASE_URL (unset: embedded PostgreSQL under HUB_DATA_DIR, default .hub),
-HUB_JWT_SECRET, PORT, HOST, NODE_ENV, HUB_DATA_DIR, HUB_MAX_PAGE_SIZE.`;
+HUB_JWT_SECRET, PORT, HOST, NODE_ENV, HUB_DATA_DIR, HUB_MAX_PAGE_SIZE, HUB_STORAGE_DRIVER,
+HUB_AUDIO_DIR, HUB_PUBLIC_URL, HUB_MAX_QUERY_COST, HUB_MAX_QUERY_DEPTH, HUB_STATEMENT_TIMEOUT_MS,
+HUB_CORS_ORIGINS, HUB_INTROSPECTION, HUB_LOG_LEVEL (see README.md).`;
 
 type Options = ParseArgsConfig['options'];
 

@@ -22,7 +22,12 @@ export function formatError(logger: Logger) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
     const code = String(formatted.extensions?.code ?? '');
     const { stacktrace: _stack, http: _http, ...extensions } = formatted.extensions ?? {};
-    if (REQUEST_ERRORS.has(code)) {
+    const original = unwrapResolverError(error);
+    // Apollo also raises request errors with only an HTTP 4xx status and no code (e.g. an
+    // automatic persisted query whose sha does not match): bad input too, not an internal error.
+    const httpStatus = (original as { extensions?: { http?: { status?: unknown } } } | undefined)?.extensions?.http?.status;
+    const uncoded4xx = (!PUBLIC_CODES.has(code) || code === ErrorCode.INTERNAL_SERVER_ERROR) && typeof httpStatus === 'number' && httpStatus >= 400 && httpStatus < 500;
+    if (REQUEST_ERRORS.has(code) || uncoded4xx) {
       return {
         message: formatted.message,
         locations: formatted.locations,
@@ -33,7 +38,11 @@ export function formatError(logger: Logger) {
         },
       };
     }
-    const original = unwrapResolverError(error);
+    if (code === ErrorCode.BAD_USER_INPUT && !Array.isArray(extensions.validation)) {
+      // Apollo's own BAD_USER_INPUT (a variable that does not coerce) gets the promised `validation` list.
+      const variable = /^Variable "\$(\w+)"/.exec(formatted.message)?.[1];
+      return { ...formatted, extensions: { ...extensions, validation: [{ field: variable ?? 'query', message: formatted.message }] } };
+    }
     if ((PUBLIC_CODES.has(code) && code !== ErrorCode.INTERNAL_SERVER_ERROR) || isSafeInternal(original)) {
       return { ...formatted, extensions };
     }

@@ -1,5 +1,6 @@
-import { ArrayMaxSize, IsArray, ValidateBy, ValidationOptions } from 'class-validator';
+import { ArrayMaxSize, IsArray, isEmail, ValidateBy, ValidationOptions } from 'class-validator';
 import { isUuid } from '../ids';
+import { isStorableText } from './text';
 
 /** The most ids one call may name (`deleteUsers`, `attachSkills`, `skillIds`…). */
 export const MAX_IDS_PER_CALL = 100;
@@ -21,13 +22,31 @@ export function IsIdList(): PropertyDecorator {
   };
 }
 
-/** Text PostgreSQL can store: no NUL characters (bad input must never become a 500). Non-strings
- * are left to the type check next to it, so a field is reported once. */
+/** Text PostgreSQL can store as given: no NUL characters, no lone surrogates (bad input must
+ * never become a 500). Non-strings are left to the type check next to it, so a field is reported once. */
 export function IsStorableText(options?: ValidationOptions): PropertyDecorator {
   return ValidateBy(
     {
       name: 'isStorableText',
-      validator: { validate: (value) => typeof value !== 'string' || !value.includes('\u0000'), defaultMessage: () => 'must be text without NUL characters' },
+      validator: {
+        validate: (value) => typeof value !== 'string' || isStorableText(value),
+        defaultMessage: () => 'must be text without NUL characters or lone surrogates',
+      },
+    },
+    options,
+  );
+}
+
+/** An email address. class-validator's IsEmail throws (a URIError) on lone surrogates; here
+ * any such input is simply not an email address. */
+export function IsEmailAddress(options?: ValidationOptions): PropertyDecorator {
+  return ValidateBy(
+    {
+      name: 'isEmailAddress',
+      validator: {
+        validate: (value) => typeof value === 'string' && isStorableText(value) && isEmail(value),
+        defaultMessage: () => 'must be an email address',
+      },
     },
     options,
   );

@@ -1,4 +1,5 @@
 import { badUserInput, FieldProblem } from '../errors';
+import { isStorableText } from '../common/text';
 import { isUuid } from '../ids';
 import { SqlParams } from '../pagination/sql-params';
 
@@ -39,7 +40,9 @@ export function parseSessionFilter(raw: SessionFilterInput | null | undefined, f
     else problems.push({ field: `${field}.skillId`, message: 'must be a UUID' });
   }
   if (raw.nodeId != null) {
-    if (raw.nodeId.length >= 1 && raw.nodeId.length <= 128) filter.nodeId = raw.nodeId;
+    if (!isStorableText(raw.nodeId)) {
+      problems.push({ field: `${field}.nodeId`, message: 'must be text without NUL characters or lone surrogates' });
+    } else if (raw.nodeId.length >= 1 && raw.nodeId.length <= 128) filter.nodeId = raw.nodeId;
     else problems.push({ field: `${field}.nodeId`, message: 'must be 1 to 128 characters' });
   }
   if (raw.isSyncing != null) filter.isSyncing = raw.isSyncing;

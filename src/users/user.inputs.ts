@@ -1,9 +1,9 @@
-import { IsEmail, IsEnum, IsOptional, MaxLength } from 'class-validator';
-import { HasLength, IsIdList, IsNotBlank, IsStorableText } from '../common/id.inputs';
+import { IsEnum, IsOptional, MaxLength } from 'class-validator';
+import { HasLength, IsEmailAddress, IsIdList, IsNotBlank, IsStorableText } from '../common/id.inputs';
 import { Role } from './user.entity';
 
 export class CreateUserInput {
-  @IsEmail({}, { message: 'must be an email address' })
+  @IsEmailAddress()
   @MaxLength(254)
   email: string;
 

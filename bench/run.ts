@@ -21,6 +21,8 @@ const ROOT = path.join(__dirname, '..', '..');
 const SECRET = 'bench-secret-bench-secret-bench-secret-0123456789';
 const DURATION = Number(process.env.BENCH_DURATION ?? 10);
 const CONNECTIONS = 10;
+/** BENCH_QUICK=1: only the 100-session Dashboard and the floor, nothing written: for profiling loops. */
+const QUICK = process.env.BENCH_QUICK === '1';
 const STANDARD = { users: 1000, sessions: 20_000, messages: 400_000, skills: 50, seed: 'bench' };
 
 interface Row {
@@ -194,8 +196,9 @@ async function main(): Promise<void> {
     if (n < STANDARD.users) {
       console.log('seeding the standard data set into the bench database…');
       await seed(ds, STANDARD);
-      await ds.query('ANALYZE');
     }
+    // What autovacuum would have done by now on a live server: statistics and the visibility map.
+    await ds.query('VACUUM ANALYZE');
     const [admin] = await ds.query(`SELECT id FROM users WHERE role = 'ADMIN' ORDER BY created_at LIMIT 1`);
     // Sessions with ~50 messages for the delete/restore row, made once.
     const [{ heavy }] = await ds.query(`SELECT count(*)::int AS heavy FROM sessions WHERE title LIKE 'bench-heavy %'`);
@@ -210,11 +213,13 @@ async function main(): Promise<void> {
     const postIds: string[] = (await ds.query(`SELECT id FROM sessions WHERE deleted_at IS NULL AND title NOT LIKE 'bench-heavy %' ORDER BY created_at DESC LIMIT 1000`)).map((r: { id: string }) => r.id);
     await ds.destroy();
 
-    const seedSeconds = await timeSeed(db.url);
-    console.log(`hub seed (standard data set): ${seedSeconds.toFixed(1)} s`);
+    const seedSeconds = QUICK ? NaN : await timeSeed(db.url);
+    if (!QUICK) console.log(`hub seed (standard data set): ${seedSeconds.toFixed(1)} s`);
 
     const port = await freePort();
-    const server = spawn(process.execPath, [path.join(ROOT, 'bin', 'hub.js'), 'serve', '--no-migrate'], {
+    // BENCH_CPU_PROFILE=<dir>: the server writes a V8 CPU profile there when it stops.
+    const profile = process.env.BENCH_CPU_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROFILE}`] : [];
+    const server = spawn(process.execPath, [...profile, path.join(ROOT, 'bin', 'hub.js'), 'serve', '--no-migrate'], {
       env: {
         ...process.env,
         DATABASE_URL: db.url,
@@ -244,12 +249,16 @@ async function main(): Promise<void> {
     await waitForReady(`http://127.0.0.1:${floorPort}/?first=1`, floor);
 
     const rows: Row[] = [];
-    for (const first of [10, 100, 500]) {
+    for (const first of QUICK ? [100] : [10, 100, 500]) {
       const { sql } = await gql(url, token, DASHBOARD, { first });
       rows.push(await load(`Dashboard, ${first} sessions`, server.pid!, post(DASHBOARD, { first }), sql));
     }
     const floorRow = await load('Floor: one hand-written SQL statement, 100 sessions', floor.pid!, { url: `http://127.0.0.1:${floorPort}/?first=100` }, 1);
     rows.push(floorRow);
+    if (QUICK) {
+      console.log(`Dashboard/floor: ${(rows[0].rps / floorRow.rps).toFixed(2)}×`);
+      return;
+    }
 
     // The cursor of row 10,000, reached by paging.
     const PAGE = `query Page($first: Int!, $after: String) { sessions(first: $first, after: $after) { pageInfo { endCursor } nodes { id title createdAt } } }`;

@@ -1,6 +1,12 @@
 import { InitialSchema1764100000000 } from './1764100000000-initial-schema';
 import { SessionsUserUpdatedIndex1764200000000 } from './1764200000000-sessions-user-updated-index';
 import { MessagesAudioKeyIndex1764300000000 } from './1764300000000-messages-audio-key-index';
+import { MessagesLiveIndex1764400000000 } from './1764400000000-messages-live-index';
 
 /** Every migration, oldest first; the DataSource lists them explicitly. */
-export const MIGRATIONS: Function[] = [InitialSchema1764100000000, SessionsUserUpdatedIndex1764200000000, MessagesAudioKeyIndex1764300000000];
+export const MIGRATIONS: Function[] = [
+  InitialSchema1764100000000,
+  SessionsUserUpdatedIndex1764200000000,
+  MessagesAudioKeyIndex1764300000000,
+  MessagesLiveIndex1764400000000,
+];

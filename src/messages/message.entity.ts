@@ -23,6 +23,7 @@ export enum MessageRole {
  * size: where the bytes live (disk, object storage) is the storage driver's business. */
 @Entity('messages')
 @Index('messages_session_id_created_at_id_idx', ['sessionId', 'createdAt', 'id'])
+@Index('messages_live_session_id_created_at_id_idx', ['sessionId', 'createdAt', 'id'], { where: 'deleted_at IS NULL' })
 // Purges remove an audio object only when no other message still points to its key.
 @Index('messages_audio_key_idx', ['audioKey'], { where: 'audio_key IS NOT NULL' })
 @Check(

@@ -64,7 +64,7 @@ describe('keyset statements', () => {
   });
 
   it.each(['CREATED_AT_ASC', 'CREATED_AT_DESC'] as const)(
-    'pages the messages of a session in %s from a deep cursor through the session index',
+    'pages the live messages of a session in %s from a deep cursor through the live-messages index',
     async (order) => {
       const viewer = { id: member.id, role: Role.MEMBER, isAdmin: false };
       // Deep into the busy session's 5000 messages, with most of them still ahead in this order.
@@ -74,7 +74,7 @@ describe('keyset statements', () => {
       const text = await plan(sql, params);
       // A live session's branch: the index walks from the cursor straight into the LIMIT.
       expect(text).toMatch(
-        /Limit .*\n\s*->  Result .*\n\s*One-Time Filter: \(s\.deleted_at IS NULL\)\n\s*->  Index Scan( Backward)? using messages_session_id_created_at_id_idx on messages m /,
+        /Limit .*\n\s*->  Result .*\n\s*One-Time Filter: \(s\.deleted_at IS NULL\)\n\s*->  Index Scan( Backward)? using messages_live_session_id_created_at_id_idx on messages m /,
       );
       expect(text).toMatch(/Index Cond: .*ROW\((m\.)?created_at, (m\.)?id\)/);
       expect(text).not.toMatch(/Seq Scan on messages/);

@@ -219,6 +219,8 @@ async function main(): Promise<void> {
     const port = await freePort();
     // BENCH_CPU_PROFILE=<dir>: the server writes a V8 CPU profile there when it stops.
     const profile = process.env.BENCH_CPU_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROFILE}`] : [];
+    // The flags `npm start` and bin/hub.js run with (see bin/hub.js), unless BENCH_NODE_FLAGS says otherwise.
+    profile.push(...(process.env.BENCH_NODE_FLAGS ?? '--max-semi-space-size=64').split(' ').filter(Boolean));
     const server = spawn(process.execPath, [...profile, path.join(ROOT, 'bin', 'hub.js'), 'serve', '--no-migrate'], {
       env: {
         ...process.env,

@@ -96,6 +96,8 @@ export async function createServer(deps: ServerDeps): Promise<HubServer> {
   const metrics = createMetrics(dataSource);
   const app = express();
   app.disable('x-powered-by');
+  // GraphQL answers are per request and never revalidated; an ETag would hash every body.
+  app.set('etag', false);
   // Graceful shutdown: once close() has begun, a request arriving on a still-open keep-alive
   // connection is refused before it runs (it could not be answered anyway), and close() waits
   // for every request that did start, so none is still in a transaction when the pool closes.

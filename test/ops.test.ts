@@ -14,6 +14,9 @@ describe('operations endpoints', () => {
     const user = await factories(t.dataSource).user();
     await t.gql('query WhoAmI { me { id } }', {}, { as: user });
     await t.gql('query Broken { me { nope } }', {}, { as: user });
+    const f = factories(t.dataSource);
+    await Promise.all([f.session(user), f.session(user)]);
+    await t.gql('query Mine { sessions { nodes { id skills { id } } } }', {}, { as: user });
     const response = await fetch(`${base()}/metrics`);
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toContain('text/plain');
@@ -22,6 +25,9 @@ describe('operations endpoints', () => {
     expect(text).toMatch(/hub_graphql_sql_statements_sum\{operation="WhoAmI"\} 1/);
     expect(text).toMatch(/hub_graphql_errors_total\{code="BAD_USER_INPUT"\} [1-9]/);
     expect(text).toMatch(/hub_db_pool_connections\{state="total"\} \d+/);
+    // Both sessions' skills came in one batch of two keys.
+    expect(text).toMatch(/hub_dataloader_batch_size_sum\{loader="skillsBySessionId"\} 2/);
+    expect(text).toMatch(/hub_dataloader_batch_size_count\{loader="skillsBySessionId"\} 1/);
     expect(text).toContain('hub_process_resident_memory_bytes');
   });
 

@@ -1,3 +1,4 @@
+import { loader } from '../db/loader';
 import DataLoader from 'dataloader';
 import { DataSource } from 'typeorm';
 import { Viewer } from '../auth/viewer';
@@ -28,7 +29,7 @@ export function createMessageLoaders(
    * session) included; `Query.message` hides those. The session rides along and primes
    * `sessionById`, which `Message.session` and the deleted-session check then read.
    */
-  const messageById = new DataLoader<string, Message | null>(async (ids) => {
+  const messageById = loader<string, Message | null>('messageById', async (ids) => {
     const params = new SqlParams();
     const sql = `SELECT ${messageColumns('m')}, ${sessionColumns('s', 'session_')}
       FROM messages m JOIN sessions s ON s.id = m.session_id
@@ -46,7 +47,7 @@ export function createMessageLoaders(
     messageById,
 
     /** `Session.messages`: each session's page, for the same arguments, in one statement. */
-    messagesPageBySessionId: argsLoader<MessagesPageArgs, Page<Message>>(async (ids, args) => {
+    messagesPageBySessionId: argsLoader<MessagesPageArgs, Page<Message>>('messagesPageBySessionId', async (ids, args) => {
       const { sql, params } = messagesPagesStatement(viewer, ids, args);
       const rows: Record<string, unknown>[] = await dataSource.query(sql, params);
       const messages = rows.map((row) => {
@@ -58,7 +59,7 @@ export function createMessageLoaders(
     }),
 
     /** Count and newest listed message per session; a session out of scope has none. */
-    messageStatsBySessionId: new DataLoader<string, MessageStats>(async (ids) => {
+    messageStatsBySessionId: loader<string, MessageStats>('messageStatsBySessionId', async (ids) => {
       const { sql, params } = messageStatsStatement(viewer, [...ids]);
       const rows: Record<string, any>[] = await dataSource.query(sql, params);
       const stats = rows.map((row) => {

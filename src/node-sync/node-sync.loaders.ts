@@ -1,4 +1,4 @@
-import DataLoader from 'dataloader';
+import { loader } from '../db/loader';
 import { DataSource } from 'typeorm';
 import { Viewer } from '../auth/viewer';
 import { groupByKeys } from '../db/by-keys';
@@ -9,7 +9,7 @@ import { NodeSync } from './node-sync.entity';
 export function createNodeSyncLoaders(dataSource: DataSource, viewer: Viewer) {
   return {
     /** `Session.nodeSync`: every reporting node's row per visible session, by node id, in one statement. */
-    nodeSyncBySessionId: new DataLoader<string, NodeSync[]>(async (ids) => {
+    nodeSyncBySessionId: loader<string, NodeSync[]>('nodeSyncBySessionId', async (ids) => {
       const params = new SqlParams();
       const sql = `SELECT ns.session_id, ns.node_id, ns.status, ns.error, ns.updated_at
         FROM session_node_sync ns

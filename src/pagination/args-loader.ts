@@ -1,4 +1,5 @@
 import DataLoader from 'dataloader';
+import { loader } from '../db/loader';
 
 /** A load of a parameterised relation: the parent's id plus the arguments (page size, cursor,
  * order, filter) already validated and reduced to `argsKey`. */
@@ -15,9 +16,11 @@ export interface ArgsKey<A> {
  * returns one value per id.
  */
 export function argsLoader<A, V>(
+  name: string,
   load: (ids: string[], args: A) => Promise<V[]>,
 ): DataLoader<ArgsKey<A>, V, string> {
-  return new DataLoader<ArgsKey<A>, V, string>(
+  return loader<ArgsKey<A>, V, string>(
+    name,
     async (keys) => {
       const groups = new Map<string, { args: A; ids: string[]; slots: number[] }>();
       keys.forEach((key, slot) => {

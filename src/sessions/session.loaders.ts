@@ -1,4 +1,4 @@
-import DataLoader from 'dataloader';
+import { loader } from '../db/loader';
 import { DataSource } from 'typeorm';
 import { Viewer } from '../auth/viewer';
 import { byKeys, groupByKeys } from '../db/by-keys';
@@ -21,7 +21,7 @@ export function createSessionLoaders(dataSource: DataSource, viewer: Viewer) {
    * Sessions the viewer may see, soft-deleted ones included: a message reached through
    * `filter.deleted` must still resolve its session. `Query.session` hides deleted ones.
    */
-  const sessionById = new DataLoader<string, Session | null>(async (ids) => {
+  const sessionById = loader<string, Session | null>('sessionById', async (ids) => {
     const params = new SqlParams();
     const sql = `SELECT ${sessionColumns('s')} FROM sessions s
       WHERE s.id = ANY(${params.add(ids)}::uuid[]) AND ${params.named(sessionScope(viewer, 's'))}`;
@@ -30,7 +30,7 @@ export function createSessionLoaders(dataSource: DataSource, viewer: Viewer) {
   });
 
   const pagesByParent = (parent: SessionParent) =>
-    argsLoader<SessionsPageArgs, Page<Session>>(async (ids, args) => {
+    argsLoader<SessionsPageArgs, Page<Session>>(`sessionsPageBy${parent === 'user' ? 'User' : 'Skill'}Id`, async (ids, args) => {
       const { sql, params } = sessionsPagesByParentStatement(viewer, parent, ids, args);
       const rows: Record<string, any>[] = await dataSource.query(sql, params);
       const sessions = rows.map((row) => {
@@ -56,8 +56,8 @@ export function createSessionLoaders(dataSource: DataSource, viewer: Viewer) {
     /** `Skill.sessions`: each skill's page of live visible sessions, in one statement. */
     sessionsPageBySkillId: pagesByParent('skill'),
     /** Visible sessions per user matching a filter (`User.sessionCount` is the live filter). */
-    sessionCountByUserId: argsLoader<SessionFilter, number>((ids, filter) => countsByParent('user', ids, filter)),
+    sessionCountByUserId: argsLoader<SessionFilter, number>('sessionCountByUserId', (ids, filter) => countsByParent('user', ids, filter)),
     /** Live visible sessions per skill. */
-    sessionCountBySkillId: new DataLoader<string, number>((ids) => countsByParent('skill', ids, LIVE_SESSIONS)),
+    sessionCountBySkillId: loader<string, number>('sessionCountBySkillId', (ids) => countsByParent('skill', ids, LIVE_SESSIONS)),
   };
 }

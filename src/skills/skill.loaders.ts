@@ -1,4 +1,4 @@
-import DataLoader from 'dataloader';
+import { loader } from '../db/loader';
 import { DataSource } from 'typeorm';
 import { Viewer } from '../auth/viewer';
 import { byKeys, groupByKeys } from '../db/by-keys';
@@ -9,7 +9,7 @@ import { skillColumns, toSkill } from './skill.rows';
 
 export function createSkillLoaders(dataSource: DataSource, viewer: Viewer) {
   /** Live catalogue skills; the catalogue is visible to every user. */
-  const skillById = new DataLoader<string, Skill | null>(async (ids) => {
+  const skillById = loader<string, Skill | null>('skillById', async (ids) => {
     const rows: Record<string, unknown>[] = await dataSource.query(
       `SELECT ${skillColumns('sk')} FROM skills sk WHERE sk.id = ANY($1::uuid[]) AND sk.deleted_at IS NULL`,
       [ids],
@@ -21,7 +21,7 @@ export function createSkillLoaders(dataSource: DataSource, viewer: Viewer) {
     skillById,
 
     /** `Session.skills`: live skills of each visible session, by name, in one statement. */
-    skillsBySessionId: new DataLoader<string, Skill[]>(async (ids) => {
+    skillsBySessionId: loader<string, Skill[]>('skillsBySessionId', async (ids) => {
       const params = new SqlParams();
       const sql = `SELECT ss.session_id AS link_session_id, ${skillColumns('sk')}
         FROM session_skills ss

@@ -1,4 +1,4 @@
-import DataLoader from 'dataloader';
+import { loader } from '../db/loader';
 import { DataSource } from 'typeorm';
 import { Viewer } from '../auth/viewer';
 import { byKeys } from '../db/by-keys';
@@ -9,7 +9,7 @@ import { toUser, userColumns } from './user.rows';
 export function createUserLoaders(dataSource: DataSource, viewer: Viewer) {
   return {
     /** Users the viewer may see: an admin sees everyone, a member only themself. */
-    userById: new DataLoader<string, User | null>(async (ids) => {
+    userById: loader<string, User | null>('userById', async (ids) => {
       // A member asking only for others needs no statement to learn there is nothing to see.
       if (!viewer.isAdmin && !ids.includes(viewer.id)) return ids.map(() => null);
       const params = new SqlParams();

@@ -51,6 +51,29 @@ describe('authentication', () => {
     expect(codes(await t.gql(ME, {}, { authorization: `Bearer ${token}` }))).toEqual(['UNAUTHENTICATED']);
   });
 
+  it('rejects a token signed with another algorithm than HS256', async () => {
+    const user = await f.user();
+    const token = jwt.sign({ sub: user.id }, TEST_SECRET, { algorithm: 'HS512', expiresIn: 60 });
+    expect(codes(await t.gql(ME, {}, { authorization: `Bearer ${token}` }))).toEqual(['UNAUTHENTICATED']);
+  });
+
+  it('honours not-before, with a small clock skew', async () => {
+    const user = await f.user();
+    const now = Math.floor(Date.now() / 1000);
+    const sign = (nbf: number) => jwt.sign({ sub: user.id, nbf, exp: now + 600 }, TEST_SECRET, { algorithm: 'HS256' });
+    expect(codes(await t.gql(ME, {}, { authorization: `Bearer ${sign(now + 600)}` }))).toEqual(['UNAUTHENTICATED']);
+    const early = await t.gql(ME, {}, { authorization: `Bearer ${sign(now + 10)}` });
+    expect(early.data.me.id).toBe(user.id);
+  });
+
+  it('tolerates a small clock skew on expiry, not more', async () => {
+    const user = await f.user();
+    const now = Math.floor(Date.now() / 1000);
+    const sign = (exp: number) => jwt.sign({ sub: user.id, exp }, TEST_SECRET, { algorithm: 'HS256' });
+    expect((await t.gql(ME, {}, { authorization: `Bearer ${sign(now - 5)}` })).data.me.id).toBe(user.id);
+    expect(codes(await t.gql(ME, {}, { authorization: `Bearer ${sign(now - 120)}` }))).toEqual(['UNAUTHENTICATED']);
+  });
+
   it('rejects a token whose subject is not a user id', async () => {
     const token = jwt.sign({ sub: 'admin' }, TEST_SECRET, { algorithm: 'HS256', expiresIn: 60 });
     expect(codes(await t.gql(ME, {}, { authorization: `Bearer ${token}` }))).toEqual(['UNAUTHENTICATED']);

@@ -1,6 +1,7 @@
 import { DataSource } from 'typeorm';
 import { unauthenticated } from '../errors';
 import { isUuid } from '../ids';
+import { toUser, userColumns } from '../users/user.rows';
 import { Role, User } from '../users/user.entity';
 import { verifyToken } from './tokens';
 
@@ -27,9 +28,11 @@ export async function authenticate(
   if (!isUuid(userId)) {
     throw unauthenticated('The bearer token is invalid or expired');
   }
-  const user = await dataSource.getRepository(User).findOneBy({ id: userId });
-  if (!user) throw unauthenticated('The bearer token belongs to no user');
-  return user;
+  // Raw SQL and the users row mapper: this runs on every request, where a repository
+  // lookup's query building and hydration showed in the profile.
+  const [row] = await dataSource.query(`SELECT ${userColumns('u')} FROM users u WHERE u.id = $1`, [userId]);
+  if (!row) throw unauthenticated('The bearer token belongs to no user');
+  return toUser(row);
 }
 
 export function viewerOf(user: User): Viewer {

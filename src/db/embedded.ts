@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
@@ -80,13 +80,23 @@ async function runningPostmaster(pgData: string): Promise<number | undefined> {
   return isAlive(pid) ? pid : undefined;
 }
 
+/** A process that still runs: not gone, and on Linux not a zombie waiting to be reaped. */
 function isAlive(pid: number | undefined): boolean {
   if (!pid || !Number.isInteger(pid) || pid <= 0) return false;
   try {
     process.kill(pid, 0);
-    return true;
   } catch {
     return false;
+  }
+  const stat = readProcStat(pid);
+  return stat === undefined || stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+}
+
+function readProcStat(pid: number): string | undefined {
+  try {
+    return readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return undefined;
   }
 }
 

@@ -1,14 +1,7 @@
 import jwt from 'jsonwebtoken';
-import { factories, Factories } from './factories';
-import { codes, startTestServer, TEST_SECRET, TestServer } from './harness';
+import { codes, TEST_SECRET, useTestServer } from './harness';
 
-let t: TestServer;
-let f: Factories;
-beforeAll(async () => {
-  t = await startTestServer();
-  f = factories(t.dataSource);
-});
-afterAll(() => t.close());
+const { t, f } = useTestServer();
 
 const ME = '{ me { id email role } }';
 

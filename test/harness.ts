@@ -8,6 +8,7 @@ import { SqlStats } from '../src/db/sql-counter';
 import { createLogger } from '../src/logger';
 import { createServer, HubServer } from '../src/server';
 import { User } from '../src/users/user.entity';
+import { factories, Factories } from './factories';
 
 export const TEST_SECRET = 'test-secret-that-is-long-enough-for-production-rules';
 
@@ -94,4 +95,31 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
 /** The `extensions.code` of each error, for compact assertions. */
 export function codes(result: GqlResult): string[] {
   return (result.errors ?? []).map((e) => String(e.extensions?.code));
+}
+
+/**
+ * One test server for a test file: started before its tests, closed after them. The returned
+ * `t` and `f` stand for the server and its factories from then on, so a file needs one line:
+ * `const { t, f } = useTestServer();`.
+ */
+export function useTestServer(env: Record<string, string> = {}): { t: TestServer; f: Factories } {
+  let server: TestServer | undefined;
+  let made: Factories | undefined;
+  beforeAll(async () => {
+    server = await startTestServer(env);
+    made = factories(server.dataSource);
+  });
+  afterAll(() => server?.close());
+  const started = <T>(value: T | undefined): T => {
+    if (!value) throw new Error('useTestServer: the server starts in beforeAll; use it inside tests and hooks');
+    return value;
+  };
+  const forward = <T extends object>(target: () => T) =>
+    new Proxy({} as T, {
+      get: (_, key) => {
+        const value = (target() as Record<string | symbol, unknown>)[key];
+        return typeof value === 'function' ? value.bind(target()) : value;
+      },
+    });
+  return { t: forward(() => started(server)), f: forward(() => started(made)) };
 }

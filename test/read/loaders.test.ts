@@ -4,16 +4,9 @@ import { sqlScope, SqlStats } from '../../src/db/sql-counter';
 import { createLoaders } from '../../src/loaders';
 import { MESSAGE_ORDERS } from '../../src/messages/message.sql';
 import { User } from '../../src/users/user.entity';
-import { factories, Factories } from '../factories';
-import { startTestServer, TestServer } from '../harness';
+import { useTestServer } from '../harness';
 
-let t: TestServer;
-let f: Factories;
-beforeAll(async () => {
-  t = await startTestServer();
-  f = factories(t.dataSource);
-});
-afterAll(() => t.close());
+const { t, f } = useTestServer();
 
 /** Runs `work` with a fresh bag of loaders for `user`, counting the statements it sends. */
 async function counted<T>(user: User, work: (loaders: ReturnType<typeof createLoaders>) => Promise<T>) {

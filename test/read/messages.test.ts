@@ -1,15 +1,8 @@
 import { MessageRole } from '../../src/messages/message.entity';
 import { User } from '../../src/users/user.entity';
-import { factories, Factories } from '../factories';
-import { codes, GqlResult, startTestServer, TestServer } from '../harness';
+import { codes, GqlResult, useTestServer } from '../harness';
 
-let t: TestServer;
-let f: Factories;
-beforeAll(async () => {
-  t = await startTestServer();
-  f = factories(t.dataSource);
-});
-afterAll(() => t.close());
+const { t, f } = useTestServer();
 
 const at = (seconds: number) => new Date(Date.UTC(2026, 5, 1, 0, 0, seconds));
 

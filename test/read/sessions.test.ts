@@ -1,16 +1,9 @@
 import { SyncStatus } from '../../src/node-sync/node-sync.entity';
 import { User } from '../../src/users/user.entity';
-import { factories, Factories } from '../factories';
-import { codes, GqlResult, startTestServer, TestServer } from '../harness';
+import { codes, GqlResult, useTestServer } from '../harness';
 import { insertSessions } from './seed';
 
-let t: TestServer;
-let f: Factories;
-beforeAll(async () => {
-  t = await startTestServer();
-  f = factories(t.dataSource);
-});
-afterAll(() => t.close());
+const { t, f } = useTestServer();
 
 const SESSIONS = `query($first: Int, $after: String, $filter: SessionFilter, $orderBy: SessionOrder) {
   sessions(first: $first, after: $after, filter: $filter, orderBy: $orderBy) {

@@ -1,14 +1,7 @@
-import { factories, Factories } from '../factories';
-import { codes, startTestServer, TestServer } from '../harness';
+import { codes, useTestServer } from '../harness';
 import { insertSessions } from './seed';
 
-let t: TestServer;
-let f: Factories;
-beforeAll(async () => {
-  t = await startTestServer();
-  f = factories(t.dataSource);
-});
-afterAll(() => t.close());
+const { t, f } = useTestServer();
 
 describe('users', () => {
   const USERS = `query($first: Int, $after: String) { users(first: $first, after: $after) {

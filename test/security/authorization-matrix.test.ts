@@ -2,8 +2,7 @@ import { readFileSync } from 'node:fs';
 import { buildSchema, getNamedType, GraphQLObjectType, isObjectType } from 'graphql';
 import jwt from 'jsonwebtoken';
 import { schemaPath } from '../../src/schema';
-import { factories, Factories } from '../factories';
-import { codes, GqlOptions, GqlResult, startTestServer, TestServer } from '../harness';
+import { codes, GqlOptions, GqlResult, useTestServer } from '../harness';
 import {
   buildFixtures,
   Caller,
@@ -26,13 +25,7 @@ import {
  * its rows fails the completeness test below.
  */
 
-let t: TestServer;
-let f: Factories;
-beforeAll(async () => {
-  t = await startTestServer();
-  f = factories(t.dataSource);
-});
-afterAll(() => t.close());
+const { t, f } = useTestServer();
 
 /** A well-formed HS256 token for the admin's id, signed with a secret the server does not know. */
 function forgedToken(fx: Fixtures): string {

@@ -270,33 +270,17 @@ async function main(): Promise<void> {
     rows.push(await load('First page: sessions(first: 50)', server.pid!, post(PAGE, { first: 50, after: null }), pageSql));
     rows.push(await load('Deep page: sessions(first: 50, after: row 10,000)', server.pid!, post(PAGE, { first: 50, after }), pageSql));
 
+    // Each request of a write row takes the next variables in turn (a new session each time).
+    const each = (query: string, variables: (i: number) => object): autocannon.Options => {
+      let i = 0;
+      return { url, method: 'POST', headers, requests: [{ setupRequest: (req) => ({ ...req, body: JSON.stringify({ query, variables: variables(i++) }) }) }] };
+    };
     const POST = `mutation Post($input: PostMessageInput!) { postMessage(input: $input) { id } }`;
-    let k = 0;
-    rows.push(
-      await load('Write: postMessage', server.pid!, {
-        url,
-        method: 'POST',
-        headers,
-        requests: [
-          {
-            setupRequest: (req) => ({
-              ...req,
-              body: JSON.stringify({ query: POST, variables: { input: { sessionId: postIds[k++ % postIds.length], role: 'USER', content: `bench message ${k}` } } }),
-            }),
-          },
-        ],
-      }, 'n/a', 'messages/s'),
-    );
+    const postVariables = (i: number) => ({ input: { sessionId: postIds[i % postIds.length], role: 'USER', content: `bench message ${i}` } });
+    rows.push(await load('Write: postMessage', server.pid!, each(POST, postVariables), 'n/a', 'messages/s'));
     const CYCLE = `mutation Cycle($id: ID!) { deleteSession(id: $id) { id } restoreSession(id: $id) { id } }`;
-    let h = 0;
-    rows.push(
-      await load('Write: deleteSession + restoreSession, 50 messages each', server.pid!, {
-        url,
-        method: 'POST',
-        headers,
-        requests: [{ setupRequest: (req) => ({ ...req, body: JSON.stringify({ query: CYCLE, variables: { id: heavyIds[h++ % heavyIds.length] } }) }) }],
-      }, 'n/a', 'pairs/s'),
-    );
+    const cycleVariables = (i: number) => ({ id: heavyIds[i % heavyIds.length] });
+    rows.push(await load('Write: deleteSession + restoreSession, 50 messages each', server.pid!, each(CYCLE, cycleVariables), 'n/a', 'pairs/s'));
 
     const report = markdown(rows, seedSeconds, floorRow.rps, floorRow.p99);
     writeFileSync(path.join(ROOT, 'bench', 'RESULTS.md'), report);

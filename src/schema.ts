@@ -4,6 +4,7 @@ import { messageMutations } from './messages/message.mutations';
 import { messageResolvers } from './messages/message.resolvers';
 import { nodeSyncMutations } from './node-sync/node-sync.mutations';
 import { nodeSyncResolvers } from './node-sync/node-sync.resolvers';
+import { connectionResolvers } from './pagination/connection';
 import { DateTimeScalar } from './scalars';
 import { sessionMutations } from './sessions/session.mutations';
 import { sessionResolvers } from './sessions/session.resolvers';
@@ -28,6 +29,7 @@ export function typeDefs(): string {
 /** Every feature's resolvers (reads) and mutations (writes), merged per type. */
 export function resolvers() {
   const parts: Record<string, object>[] = [
+    connectionResolvers,
     userResolvers,
     sessionResolvers,
     messageResolvers,

@@ -12,6 +12,7 @@ import {
 import { expressMiddleware } from '@as-integrations/express5';
 import cors from 'cors';
 import express from 'express';
+import { makeExecutableSchema } from '@graphql-tools/schema';
 import { GraphQLError } from 'graphql';
 import { DataSource } from 'typeorm';
 import { authenticate } from './auth/viewer';
@@ -27,6 +28,7 @@ import { createMetrics } from './http/metrics';
 import { observabilityPlugin } from './http/observability';
 import { PLAYGROUND_ASSETS_PATH, playgroundAssets, playgroundPlugin } from './http/playground';
 import { resolvers, typeDefs } from './schema';
+import { jitGateway } from './http/jit-executor';
 import { audioHandler } from './storage/audio-handler';
 import { createAudioStorage } from './storage/storage';
 
@@ -121,8 +123,8 @@ export async function createServer(deps: ServerDeps): Promise<HubServer> {
 
   const limits = queryLimits(config);
   const apollo = new ApolloServer<Context>({
-    typeDefs: typeDefs(),
-    resolvers: resolvers(),
+    // The schema Apollo would build from typeDefs + resolvers, executed with graphql-jit (see jit-executor.ts).
+    gateway: jitGateway(makeExecutableSchema({ typeDefs: typeDefs(), resolvers: resolvers() })),
     formatError: formatError(logger),
     includeStacktraceInErrorResponses: false,
     introspection: config.introspection,

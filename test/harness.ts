@@ -55,7 +55,7 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
     dataSource,
     config,
     secret: TEST_SECRET,
-    logger: createLogger('silent'),
+    logger: createLogger(process.env.HUB_TEST_LOG_LEVEL ?? 'silent'),
     onRequestStats: (stats) => {
       last = stats;
     },

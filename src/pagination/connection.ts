@@ -48,3 +48,23 @@ export function toConnection<T>(
     totalCount,
   };
 }
+
+/** What GraphQL's default resolver does with a property that may be a function: calls it as a method. */
+function lazyField(name: string) {
+  return (parent: Record<string, unknown>, args: unknown, context: unknown, info: unknown) => {
+    const value = parent[name];
+    return typeof value === 'function' ? value.call(parent, args, context, info) : value;
+  };
+}
+
+/**
+ * Resolvers for the lazy fields above, stated rather than left to the default resolver: the
+ * compiled executor (graphql-jit) reads a field without a resolver as a plain property and
+ * would return the function itself.
+ */
+export const connectionResolvers: Record<string, object> = Object.fromEntries(
+  ['User', 'Session', 'Message', 'Skill'].flatMap((type) => [
+    [`${type}Connection`, { totalCount: lazyField('totalCount') }],
+    [`${type}Edge`, { cursor: lazyField('cursor') }],
+  ]),
+);

@@ -16,6 +16,14 @@ export function encodeCursor(list: string, key: CursorKey): string {
 
 const BASE64URL = /^[A-Za-z0-9_-]+$/;
 
+// Cursors carry `Date#toISOString()` of a stored timestamp: four-digit years only. A forged time
+// JavaScript can parse but PostgreSQL cannot hold (year -271821, say) must be bad input, not a
+// failed statement.
+const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+function isCursorTime(value: string): boolean {
+  return ISO_TIME.test(value) && !Number.isNaN(Date.parse(value)) && new Date(value).toISOString() === value;
+}
+
 /** Decodes `after` for `list`; anything that is not one of this list's cursors is BAD_USER_INPUT. */
 export function decodeCursor(
   list: string,
@@ -36,7 +44,7 @@ export function decodeCursor(
   if (l !== list || !Array.isArray(k) || k.length !== 2) throw invalid();
   const [value, id] = k as unknown[];
   if (typeof value !== 'string' || !isUuid(id)) throw invalid();
-  if (valueKind === 'time' && Number.isNaN(Date.parse(value))) throw invalid();
+  if (valueKind === 'time' && !isCursorTime(value)) throw invalid();
   return [value, id];
 }
 

@@ -265,3 +265,15 @@ describe('Query.sessions selections', () => {
     ]);
   });
 });
+
+describe('forged cursors', () => {
+  it.each(['-271821-04-20T00:00:00.000Z', '+275760-09-13T00:00:00.000Z', '2026-02-30T00:00:00.000Z', '2026-01-01'])(
+    'rejects a cursor whose time PostgreSQL could not hold or we never issued (%s) as BAD_USER_INPUT',
+    async (time) => {
+      const user = await f.user();
+      const after = Buffer.from(JSON.stringify({ l: 'sessions:CREATED_AT_DESC', k: [time, '00000000-0000-4000-8000-000000000000'] })).toString('base64url');
+      const result = await t.gql('query ($after: String) { sessions(after: $after) { totalCount } }', { after }, { as: user });
+      expect(result.errors?.map((e) => e.extensions?.code)).toEqual(['BAD_USER_INPUT']);
+    },
+  );
+});

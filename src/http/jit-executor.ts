@@ -1,0 +1,93 @@
+import type { ApolloServerOptionsWithGateway, BaseContext } from '@apollo/server';
+import { DocumentNode, execute, ExecutionResult, getVariableValues, GraphQLError, GraphQLSchema } from 'graphql';
+import { CompiledQuery, compileQuery, isCompiledQuery } from 'graphql-jit';
+
+/** Compiled operations kept, least recently used first out. */
+const CACHE_SIZE = 1000;
+
+type Gateway = ApolloServerOptionsWithGateway<BaseContext>['gateway'];
+type Executor = NonNullable<Awaited<ReturnType<Gateway['load']>>['executor']>;
+
+type Compiled = CompiledQuery | null; // null: graphql-jit refused it, graphql-js runs it
+
+/**
+ * graphql-jit's errors are look-alikes of graphql-js's (no `nodes`, no extensions when the cause
+ * has none, read-only fields); Apollo and `formatError` get real GraphQLErrors with the same
+ * message, locations, path, extensions and `originalError`, as graphql-js's `execute` gives them.
+ */
+function toGraphQLError(error: GraphQLError): GraphQLError {
+  if (Object.getPrototypeOf(error) === GraphQLError.prototype) return error;
+  const normalized = new GraphQLError(error.message, {
+    path: error.path,
+    originalError: error.originalError,
+    extensions: error.extensions,
+  });
+  // graphql-js derives locations from AST nodes; graphql-jit computed the same ones at compile time.
+  if (error.locations?.length) (normalized as { locations?: GraphQLError['locations'] }).locations = error.locations;
+  return normalized;
+}
+
+/**
+ * Runs operations with graphql-jit instead of graphql-js's `execute`, through Apollo Server's
+ * gateway interface (its only hook for a custom executor): Apollo still parses, validates and runs
+ * every plugin, then calls the executor. Operations are compiled once per text and operation name;
+ * one that graphql-jit will not compile runs on graphql-js. Variables are coerced by graphql-js
+ * first, so their errors are exactly those of `execute` (Apollo recognises them as BAD_USER_INPUT).
+ */
+export function jitGateway(schema: GraphQLSchema): Gateway {
+  const cache = new Map<string, Compiled>();
+
+  function compiledFor(key: string, document: DocumentNode, operationName?: string): Compiled {
+    let compiled = cache.get(key);
+    if (compiled !== undefined) {
+      cache.delete(key); // re-inserted below: most recently used last
+    } else {
+      try {
+        const result = compileQuery(schema, document, operationName);
+        compiled = isCompiledQuery(result) ? result : null;
+      } catch {
+        compiled = null;
+      }
+      if (cache.size >= CACHE_SIZE) cache.delete(cache.keys().next().value as string);
+    }
+    cache.set(key, compiled);
+    return compiled;
+  }
+
+  const executor: Executor = async (requestContext) => {
+    const { document, operation, source, request, context } = requestContext;
+    const variables = request.variables ?? undefined;
+    const viaGraphqlJs = () =>
+      execute({ schema, document, contextValue: context, variableValues: variables, operationName: request.operationName ?? undefined });
+    // Only queries are compiled: they are the hot path, and a query that graphql-jit fails on can
+    // safely run again on graphql-js; a mutation must never run twice. No operation resolved
+    // (an unknown operation name): graphql-js gives the error it always gave.
+    if (!operation || operation.operation !== 'query') return viaGraphqlJs();
+    // The operation Apollo resolved, by its own name ("" or absent means the only one).
+    const operationName = operation.name?.value;
+    const compiled = compiledFor(`${operationName ?? ''}\n${source}`, document, operationName);
+    if (!compiled) return viaGraphqlJs();
+    if (operation.variableDefinitions?.length) {
+      const coerced = getVariableValues(schema, operation.variableDefinitions, variables ?? {}, { maxErrors: 50 });
+      if (coerced.errors) return { errors: coerced.errors };
+    }
+    let result: ExecutionResult;
+    try {
+      result = await compiled.query(undefined, context, variables);
+    } catch {
+      return viaGraphqlJs();
+    }
+    return result.errors ? { ...result, errors: result.errors.map(toGraphQLError) } : result;
+  };
+
+  return {
+    async load() {
+      return { schema, executor };
+    },
+    onSchemaLoadOrUpdate(callback) {
+      callback({ apiSchema: schema, coreSupergraphSdl: '' });
+      return () => {};
+    },
+    async stop() {},
+  };
+}

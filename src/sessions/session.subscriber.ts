@@ -24,13 +24,17 @@ const NEXT_UPDATED_AT = `GREATEST(date_trunc('milliseconds', clock_timestamp()),
 
 /** Moves `updated_at` of the given sessions forward (a message, a skill link or the session changed). */
 export async function touchSessions(manager: EntityManager, sessionIds: string[]): Promise<void> {
-  if (sessionIds.length === 0) return;
+  const ids = [...new Set(sessionIds)];
+  if (ids.length === 0) return;
+  // Many sessions at once (a skill leaving the catalogue): lock them in id order first, so two
+  // such cascades over overlapping sessions wait for each other instead of deadlocking.
+  if (ids.length > 1) await manager.query(`SELECT 1 FROM sessions WHERE id = ANY($1) ORDER BY id FOR UPDATE`, [ids]);
   await cascadeWrites(() =>
     manager
       .createQueryBuilder()
       .update(Session)
       .set({ updatedAt: () => NEXT_UPDATED_AT })
-      .where('id = ANY(:sessionIds)', { sessionIds: [...new Set(sessionIds)] })
+      .where('id = ANY(:sessionIds)', { sessionIds: ids })
       .callListeners(false)
       .execute(),
   );

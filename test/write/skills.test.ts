@@ -57,6 +57,23 @@ describe('deleteSkill', () => {
     expect(row.deleted_at).not.toBeNull();
   });
 
+  it('never deadlocks when skills that share many sessions leave the catalogue at once', async () => {
+    const admin = await f().admin();
+    const owner = await f().user();
+    const sessions = await Promise.all(Array.from({ length: 40 }, () => f().session(owner)));
+    for (let round = 0; round < 3; round += 1) {
+      const skills = await Promise.all([f().skill(), f().skill(), f().skill()]);
+      // Set-up only: every session linked to every skill, so the cascades overlap completely.
+      await t().dataSource.query(
+        `INSERT INTO session_skills (session_id, skill_id) SELECT s, k FROM unnest($1::uuid[]) s, unnest($2::uuid[]) k`,
+        [sessions.map((x) => x.id), skills.map((x) => x.id)],
+      );
+      const results = await Promise.all(skills.map((skill) => t().gql(DELETE_SKILL, { id: skill.id }, { as: admin })));
+      expect(results.map((r) => r.errors ?? r.data)).toEqual(skills.map(() => ({ deleteSkill: true })));
+    }
+    expect(await linked(sessions[0].id)).toEqual([]);
+  });
+
   it('is NOT_FOUND when already deleted or unknown, FORBIDDEN for a MEMBER', async () => {
     const admin = await f().admin();
     const skill = await f().skill();

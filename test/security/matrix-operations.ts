@@ -170,6 +170,47 @@ async function withOthersSessionOnSkill(fx: Fixtures, t: TestServer): Promise<vo
 // The table
 // ---------------------------------------------------------------------------------------------
 
+type Expect = Row['expect'];
+
+/**
+ * One row: the GraphQL document, its variables from the fixtures, the value the outcome is about
+ * (`path`, dot-separated from `data`) and what each authenticated caller gets. `via` names the way
+ * in when a coordinate has several rows or is a type field; `prepare` sets the fixtures up first.
+ */
+function row(
+  path: string,
+  query: string,
+  variables: (fx: Fixtures) => Record<string, unknown>,
+  expect: Expect,
+  more: Pick<Row, 'via' | 'prepare'> = {},
+): Row {
+  return { ...more, path: path.split('.'), build: (fx) => ({ query, variables: variables(fx) }), expect };
+}
+
+/** The owner and the admin get `outcome`; the other member gets `other`. */
+const ownerAndAdmin = (outcome: Outcome, other: Outcome): Expect => ({ owner: outcome, other, admin: outcome });
+/** Members are FORBIDDEN; the admin gets `outcome`. */
+const adminOnly = (outcome: Outcome): Expect => ({ owner: FORBIDDEN, other: FORBIDDEN, admin: outcome });
+/** Every authenticated caller gets `outcome`. */
+const everyone = (outcome: Outcome): Expect => ({ owner: outcome, other: outcome, admin: outcome });
+
+const noVariables = () => ({});
+const sessionId = (fx: Fixtures) => ({ id: fx.session.id });
+const messageId = (fx: Fixtures) => ({ id: fx.message.id });
+const skillId = (fx: Fixtures) => ({ id: fx.skill.id });
+const ownerId = (fx: Fixtures) => ({ id: fx.owner.id });
+const ownerFilter = (fx: Fixtures) => ({ userId: fx.owner.id });
+
+const USER_SESSIONS = `query ($id: ID!) { user(id: $id) { sessions ${CONNECTION} } }`;
+const SKILL_SESSIONS = `query ($id: ID!) { skill(id: $id) { sessions ${CONNECTION} } }`;
+const SKILL_SESSION_COUNT = 'query ($id: ID!) { skill(id: $id) { sessionCount } }';
+const UPDATE_SESSION = 'mutation ($id: ID!, $input: UpdateSessionInput!) { updateSession(id: $id, input: $input) { id title version } }';
+const RESTORE_SESSION = 'mutation ($id: ID!) { restoreSession(id: $id) { id deletedAt } }';
+const CREATE_SESSION = 'mutation ($input: CreateSessionInput!) { createSession(input: $input) { id owner { id } } }';
+const DELETE_MESSAGE = 'mutation ($id: ID!) { deleteMessage(id: $id) { id deletedAt } }';
+const REPORT_NODE_SYNC = `mutation ($input: ReportNodeSyncInput!) { reportNodeSync(input: $input) { ${SESSION_FIELDS} } }`;
+const nodeSyncReport = (fx: Fixtures) => ({ input: { sessionId: fx.session.id, nodeId: `${fx.nodeId}-b`, status: 'SYNCING' } });
+
 /**
  * Every `Query.*` and `Mutation.*` field of schema.graphql plus the type fields that reach other
  * rows. The completeness test fails when a schema field has no row (or a row names no field).
@@ -177,549 +218,209 @@ async function withOthersSessionOnSkill(fx: Fixtures, t: TestServer): Promise<vo
 export const MATRIX: Record<string, Row[]> = {
   // ----------------------------------------------------------------------------- Query
   'Query.me': [
-    {
-      path: ['me'],
-      build: () => ({ query: '{ me { id role } }', variables: {} }),
-      expect: {
-        owner: data('own record', (me, { viewer }) => expect(me).toEqual({ id: viewer.id, role: 'MEMBER' })),
-        other: data('own record', (me, { viewer }) => expect(me).toEqual({ id: viewer.id, role: 'MEMBER' })),
-        admin: data('own record', (me, { viewer }) => expect(me).toEqual({ id: viewer.id, role: 'ADMIN' })),
-      },
-    },
+    row('me', '{ me { id role } }', noVariables, {
+      owner: data('own record', (me, { viewer }) => expect(me).toEqual({ id: viewer.id, role: 'MEMBER' })),
+      other: data('own record', (me, { viewer }) => expect(me).toEqual({ id: viewer.id, role: 'MEMBER' })),
+      admin: data('own record', (me, { viewer }) => expect(me).toEqual({ id: viewer.id, role: 'ADMIN' })),
+    }),
   ],
   'Query.user': [
-    {
+    row('user', 'query ($id: ID!) { user(id: $id) { id email } }', ownerId, ownerAndAdmin(data('the owner', isOwner), NULL), {
       via: 'user(id: owner)',
-      path: ['user'],
-      build: (fx) => ({ query: 'query ($id: ID!) { user(id: $id) { id email } }', variables: { id: fx.owner.id } }),
-      expect: {
-        owner: data('the owner', isOwner),
-        other: NULL,
-        admin: data('the owner', isOwner),
-      },
-    },
+    }),
   ],
   'Query.users': [
-    {
-      path: ['users'],
-      build: () => ({ query: '{ users(first: 1) { totalCount nodes { id } } }', variables: {} }),
-      expect: {
-        owner: FORBIDDEN,
-        other: FORBIDDEN,
-        admin: data('a page of users', (users) => {
+    row(
+      'users',
+      '{ users(first: 1) { totalCount nodes { id } } }',
+      noVariables,
+      adminOnly(
+        data('a page of users', (users) => {
           expect(users.totalCount).toBeGreaterThanOrEqual(3);
           expect(users.nodes).toHaveLength(1);
         }),
-      },
-    },
+      ),
+    ),
   ],
   'Query.session': [
-    {
+    row('session', 'query ($id: ID!) { session(id: $id) { id title } }', sessionId, ownerAndAdmin(data('the session', isSession), NULL), {
       via: 'session(id: owner’s session)',
-      path: ['session'],
-      build: (fx) => ({ query: 'query ($id: ID!) { session(id: $id) { id title } }', variables: { id: fx.session.id } }),
-      expect: {
-        owner: data('the session', isSession),
-        other: NULL,
-        admin: data('the session', isSession),
-      },
-    },
+    }),
   ],
   'Query.sessions': [
-    {
-      via: 'sessions(filter: { userId: owner })',
-      path: ['sessions'],
-      build: (fx) => ({
-        query: `query ($userId: ID!) { sessions(filter: { userId: $userId }) ${CONNECTION} }`,
-        variables: { userId: fx.owner.id },
-      }),
-      expect: {
-        owner: data('the session', onlyTheSession),
-        other: EMPTY,
-        admin: data('the session', onlyTheSession),
-      },
-    },
-    {
-      via: 'sessions(filter: { userId: owner, deleted: ALL })',
-      path: ['sessions'],
-      prepare: softDeleteSession,
-      build: (fx) => ({
-        query: `query ($userId: ID!) { sessions(filter: { userId: $userId, deleted: ALL }) ${CONNECTION} }`,
-        variables: { userId: fx.owner.id },
-      }),
-      expect: {
-        owner: data('the soft-deleted session', onlyTheSession),
-        other: EMPTY,
-        admin: data('the soft-deleted session', onlyTheSession),
-      },
-    },
+    row('sessions', `query ($userId: ID!) { sessions(filter: { userId: $userId }) ${CONNECTION} }`, ownerFilter,
+      ownerAndAdmin(data('the session', onlyTheSession), EMPTY), { via: 'sessions(filter: { userId: owner })' }),
+    row('sessions', `query ($userId: ID!) { sessions(filter: { userId: $userId, deleted: ALL }) ${CONNECTION} }`, ownerFilter,
+      ownerAndAdmin(data('the soft-deleted session', onlyTheSession), EMPTY),
+      { via: 'sessions(filter: { userId: owner, deleted: ALL })', prepare: softDeleteSession }),
   ],
   'Query.skill': [
-    {
-      path: ['skill'],
-      build: (fx) => ({ query: 'query ($id: ID!) { skill(id: $id) { id name } }', variables: { id: fx.skill.id } }),
-      expect: {
-        owner: data('the skill', (skill, { fx }) => expect(skill.id).toBe(fx.skill.id)),
-        other: data('the skill', (skill, { fx }) => expect(skill.id).toBe(fx.skill.id)),
-        admin: data('the skill', (skill, { fx }) => expect(skill.id).toBe(fx.skill.id)),
-      },
-    },
+    row('skill', 'query ($id: ID!) { skill(id: $id) { id name } }', skillId,
+      everyone(data('the skill', (skill, { fx }) => expect(skill.id).toBe(fx.skill.id)))),
   ],
-  'Query.skills': [
-    {
-      path: ['skills'],
-      build: () => ({ query: '{ skills(first: 1) { totalCount nodes { id name } } }', variables: {} }),
-      expect: {
-        owner: data('the catalogue', catalogue),
-        other: data('the catalogue', catalogue),
-        admin: data('the catalogue', catalogue),
-      },
-    },
-  ],
+  'Query.skills': [row('skills', '{ skills(first: 1) { totalCount nodes { id name } } }', noVariables, everyone(data('the catalogue', catalogue)))],
   'Query.message': [
-    {
+    row('message', 'query ($id: ID!) { message(id: $id) { id content } }', messageId, ownerAndAdmin(data('the message', isMessage), NULL), {
       via: 'message(id: owner’s message)',
-      path: ['message'],
-      build: (fx) => ({ query: 'query ($id: ID!) { message(id: $id) { id content } }', variables: { id: fx.message.id } }),
-      expect: {
-        owner: data('the message', isMessage),
-        other: NULL,
-        admin: data('the message', isMessage),
-      },
-    },
+    }),
   ],
 
   // ----------------------------------------------------------------------------- type fields
   'User.sessions': [
-    {
-      via: 'user(id: owner) { sessions }',
-      path: ['user', 'sessions'],
-      build: (fx) => ({ query: `query ($id: ID!) { user(id: $id) { sessions ${CONNECTION} } }`, variables: { id: fx.owner.id } }),
-      expect: {
-        owner: data('the session', onlyTheSession),
-        other: NULL,
-        admin: data('the session', onlyTheSession),
-      },
-    },
-    {
-      via: 'me { sessions(filter: { userId: owner }) }',
-      path: ['me', 'sessions'],
-      build: (fx) => ({
-        query: `query ($userId: ID!) { me { sessions(filter: { userId: $userId }) ${CONNECTION} } }`,
-        variables: { userId: fx.owner.id },
-      }),
-      // Combined with the viewer: anyone but the owner gets an empty list, the admin included.
-      expect: {
-        owner: data('the session', onlyTheSession),
-        other: EMPTY,
-        admin: EMPTY,
-      },
-    },
+    row('user.sessions', USER_SESSIONS, ownerId, ownerAndAdmin(data('the session', onlyTheSession), NULL), { via: 'user(id: owner) { sessions }' }),
+    // Combined with the viewer: anyone but the owner gets an empty list, the admin included.
+    row('me.sessions', `query ($userId: ID!) { me { sessions(filter: { userId: $userId }) ${CONNECTION} } }`, ownerFilter,
+      { owner: data('the session', onlyTheSession), other: EMPTY, admin: EMPTY }, { via: 'me { sessions(filter: { userId: owner }) }' }),
   ],
   'User.sessionCount': [
-    {
+    row('user.sessionCount', 'query ($id: ID!) { user(id: $id) { sessionCount } }', ownerId, ownerAndAdmin(data('1', isOne), NULL), {
       via: 'user(id: owner) { sessionCount }',
-      path: ['user', 'sessionCount'],
-      build: (fx) => ({ query: 'query ($id: ID!) { user(id: $id) { sessionCount } }', variables: { id: fx.owner.id } }),
-      expect: {
-        owner: data('1', isOne),
-        other: NULL,
-        admin: data('1', isOne),
-      },
-    },
-    {
-      via: 'me { sessionCount }',
-      path: ['me', 'sessionCount'],
-      build: () => ({ query: '{ me { sessionCount } }', variables: {} }),
-      expect: {
-        owner: data('1', isOne),
-        other: EMPTY,
-        admin: EMPTY,
-      },
-    },
+    }),
+    row('me.sessionCount', '{ me { sessionCount } }', noVariables, { owner: data('1', isOne), other: EMPTY, admin: EMPTY }, { via: 'me { sessionCount }' }),
   ],
   'Session.owner': [
-    {
+    row('session.owner', 'query ($id: ID!) { session(id: $id) { owner { id } } }', sessionId, ownerAndAdmin(data('the owner', isOwner), NULL), {
       via: 'session(id) { owner }',
-      path: ['session', 'owner'],
-      build: (fx) => ({ query: 'query ($id: ID!) { session(id: $id) { owner { id } } }', variables: { id: fx.session.id } }),
-      expect: {
-        owner: data('the owner', isOwner),
-        other: NULL,
-        admin: data('the owner', isOwner),
-      },
-    },
+    }),
   ],
   'Session.skills': [
-    {
-      via: 'session(id) { skills }',
-      path: ['session', 'skills'],
-      build: (fx) => ({ query: 'query ($id: ID!) { session(id: $id) { skills { id } } }', variables: { id: fx.session.id } }),
-      expect: {
-        owner: data('the linked skill', (skills, { fx }) => expect(ids(skills)).toEqual([fx.skill.id])),
-        other: NULL,
-        admin: data('the linked skill', (skills, { fx }) => expect(ids(skills)).toEqual([fx.skill.id])),
-      },
-    },
+    row('session.skills', 'query ($id: ID!) { session(id: $id) { skills { id } } }', sessionId,
+      ownerAndAdmin(data('the linked skill', (skills, { fx }) => expect(ids(skills)).toEqual([fx.skill.id])), NULL), { via: 'session(id) { skills }' }),
   ],
   'Session.messages': [
-    {
-      via: 'session(id) { messages }',
-      path: ['session', 'messages'],
-      build: (fx) => ({ query: `query ($id: ID!) { session(id: $id) { messages ${CONNECTION} } }`, variables: { id: fx.session.id } }),
-      expect: {
-        owner: data('the message', onlyTheMessage),
-        other: NULL,
-        admin: data('the message', onlyTheMessage),
-      },
-    },
+    row('session.messages', `query ($id: ID!) { session(id: $id) { messages ${CONNECTION} } }`, sessionId,
+      ownerAndAdmin(data('the message', onlyTheMessage), NULL), { via: 'session(id) { messages }' }),
   ],
   'Session.messageCount': [
-    {
+    row('session.messageCount', 'query ($id: ID!) { session(id: $id) { messageCount } }', sessionId, ownerAndAdmin(data('1', isOne), NULL), {
       via: 'session(id) { messageCount }',
-      path: ['session', 'messageCount'],
-      build: (fx) => ({ query: 'query ($id: ID!) { session(id: $id) { messageCount } }', variables: { id: fx.session.id } }),
-      expect: {
-        owner: data('1', isOne),
-        other: NULL,
-        admin: data('1', isOne),
-      },
-    },
+    }),
   ],
   'Session.lastMessage': [
-    {
-      via: 'session(id) { lastMessage }',
-      path: ['session', 'lastMessage'],
-      build: (fx) => ({ query: 'query ($id: ID!) { session(id: $id) { lastMessage { id } } }', variables: { id: fx.session.id } }),
-      expect: {
-        owner: data('the message', isMessage),
-        other: NULL,
-        admin: data('the message', isMessage),
-      },
-    },
+    row('session.lastMessage', 'query ($id: ID!) { session(id: $id) { lastMessage { id } } }', sessionId,
+      ownerAndAdmin(data('the message', isMessage), NULL), { via: 'session(id) { lastMessage }' }),
   ],
   'Session.nodeSync': [
-    {
-      via: 'session(id) { nodeSync }',
-      path: ['session', 'nodeSync'],
-      build: (fx) => ({ query: 'query ($id: ID!) { session(id: $id) { nodeSync { nodeId status } } }', variables: { id: fx.session.id } }),
-      expect: {
-        owner: data('the node row', theNodeRow),
-        other: NULL,
-        admin: data('the node row', theNodeRow),
-      },
-    },
+    row('session.nodeSync', 'query ($id: ID!) { session(id: $id) { nodeSync { nodeId status } } }', sessionId,
+      ownerAndAdmin(data('the node row', theNodeRow), NULL), { via: 'session(id) { nodeSync }' }),
   ],
   'Message.session': [
-    {
+    row('message.session', 'query ($id: ID!) { message(id: $id) { session { id } } }', messageId, ownerAndAdmin(data('the session', isSession), NULL), {
       via: 'message(id) { session }',
-      path: ['message', 'session'],
-      build: (fx) => ({ query: 'query ($id: ID!) { message(id: $id) { session { id } } }', variables: { id: fx.message.id } }),
-      expect: {
-        owner: data('the session', isSession),
-        other: NULL,
-        admin: data('the session', isSession),
-      },
-    },
+    }),
   ],
   'Skill.sessions': [
-    {
-      via: 'skill(id) { sessions }',
-      path: ['skill', 'sessions'],
-      build: (fx) => ({ query: `query ($id: ID!) { skill(id: $id) { sessions ${CONNECTION} } }`, variables: { id: fx.skill.id } }),
-      expect: {
-        owner: data('the session', onlyTheSession),
-        other: EMPTY,
-        admin: data('the session', onlyTheSession),
-      },
-    },
-    {
-      via: 'skill(id) { sessions } with the other member’s session attached too',
-      path: ['skill', 'sessions'],
-      prepare: withOthersSessionOnSkill,
-      build: (fx) => ({ query: `query ($id: ID!) { skill(id: $id) { sessions ${CONNECTION} } }`, variables: { id: fx.skill.id } }),
-      expect: {
-        owner: data('only the owner’s session', onlyTheSession),
-        other: data('only their own session', (connection, { fx }) => {
-          expect(connection.totalCount).toBe(1);
-          expect(ids(connection.nodes)).toEqual([fx.othersSession!.id]);
-        }),
-        admin: data('both sessions', (connection, { fx }) => {
-          expect(connection.totalCount).toBe(2);
-          expect(ids(connection.nodes).sort()).toEqual([fx.session.id, fx.othersSession!.id].sort());
-        }),
-      },
-    },
+    row('skill.sessions', SKILL_SESSIONS, skillId, ownerAndAdmin(data('the session', onlyTheSession), EMPTY), { via: 'skill(id) { sessions }' }),
+    row('skill.sessions', SKILL_SESSIONS, skillId, {
+      owner: data('only the owner’s session', onlyTheSession),
+      other: data('only their own session', (connection, { fx }) => {
+        expect(connection.totalCount).toBe(1);
+        expect(ids(connection.nodes)).toEqual([fx.othersSession!.id]);
+      }),
+      admin: data('both sessions', (connection, { fx }) => {
+        expect(connection.totalCount).toBe(2);
+        expect(ids(connection.nodes).sort()).toEqual([fx.session.id, fx.othersSession!.id].sort());
+      }),
+    }, { via: 'skill(id) { sessions } with the other member’s session attached too', prepare: withOthersSessionOnSkill }),
   ],
   'Skill.sessionCount': [
-    {
-      via: 'skill(id) { sessionCount }',
-      path: ['skill', 'sessionCount'],
-      build: (fx) => ({ query: 'query ($id: ID!) { skill(id: $id) { sessionCount } }', variables: { id: fx.skill.id } }),
-      expect: {
-        owner: data('1', isOne),
-        other: EMPTY,
-        admin: data('1', isOne),
-      },
-    },
-    {
-      via: 'skill(id) { sessionCount } with the other member’s session attached too',
-      path: ['skill', 'sessionCount'],
-      prepare: withOthersSessionOnSkill,
-      build: (fx) => ({ query: 'query ($id: ID!) { skill(id: $id) { sessionCount } }', variables: { id: fx.skill.id } }),
-      expect: {
-        owner: data('1', isOne),
-        other: data('1', isOne),
-        admin: data('2', (count) => expect(count).toBe(2)),
-      },
-    },
+    row('skill.sessionCount', SKILL_SESSION_COUNT, skillId, ownerAndAdmin(data('1', isOne), EMPTY), { via: 'skill(id) { sessionCount }' }),
+    row('skill.sessionCount', SKILL_SESSION_COUNT, skillId,
+      { owner: data('1', isOne), other: data('1', isOne), admin: data('2', (count) => expect(count).toBe(2)) },
+      { via: 'skill(id) { sessionCount } with the other member’s session attached too', prepare: withOthersSessionOnSkill }),
   ],
 
   // ----------------------------------------------------------------------------- Mutation
   'Mutation.createUser': [
-    {
-      path: ['createUser'],
-      build: (fx) => ({
-        query: 'mutation ($input: CreateUserInput!) { createUser(input: $input) { id email role } }',
-        variables: { input: { email: `matrix-${fx.tag}@test.hub`, displayName: 'Matrix user' } },
-      }),
-      expect: {
-        owner: FORBIDDEN,
-        other: FORBIDDEN,
-        admin: data('the new user', (user, { fx }) => expect(user).toMatchObject({ email: `matrix-${fx.tag}@test.hub`, role: 'MEMBER' })),
-      },
-    },
+    row('createUser', 'mutation ($input: CreateUserInput!) { createUser(input: $input) { id email role } }',
+      (fx) => ({ input: { email: `matrix-${fx.tag}@test.hub`, displayName: 'Matrix user' } }),
+      adminOnly(data('the new user', (user, { fx }) => expect(user).toMatchObject({ email: `matrix-${fx.tag}@test.hub`, role: 'MEMBER' })))),
   ],
   'Mutation.deleteUsers': [
-    {
-      via: 'deleteUsers(ids: [owner])',
-      path: ['deleteUsers'],
-      build: (fx) => ({ query: 'mutation ($ids: [ID!]!) { deleteUsers(ids: $ids) { deletedCount } }', variables: { ids: [fx.owner.id] } }),
-      expect: {
-        owner: FORBIDDEN,
-        other: FORBIDDEN,
-        admin: data('deletedCount 1', async (payload, { fx, dataSource }) => {
+    row('deleteUsers', 'mutation ($ids: [ID!]!) { deleteUsers(ids: $ids) { deletedCount } }', (fx) => ({ ids: [fx.owner.id] }),
+      adminOnly(
+        data('deletedCount 1', async (payload, { fx, dataSource }) => {
           expect(payload).toEqual({ deletedCount: 1 });
           expect(await sessionRow(dataSource, fx.session.id)).toBeUndefined();
         }),
-      },
-    },
+      ),
+      { via: 'deleteUsers(ids: [owner])' }),
   ],
   'Mutation.createSession': [
-    {
+    row('createSession', CREATE_SESSION, (fx) => ({ input: { title: `Matrix new ${fx.tag}` } }), everyone(data('own session', ownedByViewer)), {
       via: 'createSession(input: { title })',
-      path: ['createSession'],
-      build: (fx) => ({
-        query: 'mutation ($input: CreateSessionInput!) { createSession(input: $input) { id owner { id } } }',
-        variables: { input: { title: `Matrix new ${fx.tag}` } },
-      }),
-      expect: {
-        owner: data('own session', ownedByViewer),
-        other: data('own session', ownedByViewer),
-        admin: data('own session', ownedByViewer),
-      },
-    },
-    {
-      via: 'createSession(input: { title, ownerId: owner })',
-      path: ['createSession'],
-      build: (fx) => ({
-        query: 'mutation ($input: CreateSessionInput!) { createSession(input: $input) { id owner { id } } }',
-        variables: { input: { title: `Matrix new ${fx.tag}`, ownerId: fx.owner.id } },
-      }),
-      // Naming yourself is not naming "another owner".
-      expect: {
-        owner: data('owner’s session', isOwnersNewSession),
-        other: FORBIDDEN,
-        admin: data('owner’s session', isOwnersNewSession),
-      },
-    },
+    }),
+    // Naming yourself is not naming "another owner".
+    row('createSession', CREATE_SESSION, (fx) => ({ input: { title: `Matrix new ${fx.tag}`, ownerId: fx.owner.id } }),
+      ownerAndAdmin(data('owner’s session', isOwnersNewSession), FORBIDDEN), { via: 'createSession(input: { title, ownerId: owner })' }),
   ],
   'Mutation.updateSession': [
-    {
-      path: ['updateSession'],
-      build: (fx) => ({
-        query: 'mutation ($id: ID!, $input: UpdateSessionInput!) { updateSession(id: $id, input: $input) { id title version } }',
-        variables: { id: fx.session.id, input: { title: `Renamed ${fx.tag}` } },
-      }),
-      expect: {
-        owner: data('the renamed session', renamed),
-        other: NOT_FOUND,
-        admin: data('the renamed session', renamed),
-      },
-    },
-    {
-      via: 'updateSession(input: { expectedVersion: stale })',
-      path: ['updateSession'],
-      build: (fx) => ({
-        query: 'mutation ($id: ID!, $input: UpdateSessionInput!) { updateSession(id: $id, input: $input) { id title version } }',
-        variables: { id: fx.session.id, input: { title: `Renamed ${fx.tag}`, expectedVersion: 7 } },
-      }),
-      expect: { owner: CONFLICT, other: NOT_FOUND, admin: CONFLICT },
-    },
+    row('updateSession', UPDATE_SESSION, (fx) => ({ id: fx.session.id, input: { title: `Renamed ${fx.tag}` } }),
+      ownerAndAdmin(data('the renamed session', renamed), NOT_FOUND)),
+    row('updateSession', UPDATE_SESSION, (fx) => ({ id: fx.session.id, input: { title: `Renamed ${fx.tag}`, expectedVersion: 7 } }),
+      ownerAndAdmin(CONFLICT, NOT_FOUND), { via: 'updateSession(input: { expectedVersion: stale })' }),
   ],
   'Mutation.deleteSession': [
-    {
-      path: ['deleteSession'],
-      build: (fx) => ({ query: DELETE_SESSION, variables: { id: fx.session.id } }),
-      expect: {
-        owner: data('the deleted session', softDeleted),
-        other: NOT_FOUND,
-        admin: data('the deleted session', softDeleted),
-      },
-    },
-    {
+    row('deleteSession', DELETE_SESSION, sessionId, ownerAndAdmin(data('the deleted session', softDeleted), NOT_FOUND)),
+    row('deleteSession', DELETE_SESSION, sessionId, ownerAndAdmin(CONFLICT, NOT_FOUND), {
       via: 'deleteSession(id: already soft-deleted session)',
-      path: ['deleteSession'],
       prepare: softDeleteSession,
-      build: (fx) => ({ query: DELETE_SESSION, variables: { id: fx.session.id } }),
-      expect: { owner: CONFLICT, other: NOT_FOUND, admin: CONFLICT },
-    },
+    }),
   ],
   'Mutation.restoreSession': [
-    {
+    row('restoreSession', RESTORE_SESSION, sessionId, ownerAndAdmin(data('the restored session', restored), NOT_FOUND), {
       via: 'restoreSession(id: soft-deleted session)',
-      path: ['restoreSession'],
       prepare: softDeleteSession,
-      build: (fx) => ({ query: 'mutation ($id: ID!) { restoreSession(id: $id) { id deletedAt } }', variables: { id: fx.session.id } }),
-      expect: {
-        owner: data('the restored session', restored),
-        other: NOT_FOUND,
-        admin: data('the restored session', restored),
-      },
-    },
-    {
-      via: 'restoreSession(id: live session)',
-      path: ['restoreSession'],
-      build: (fx) => ({ query: 'mutation ($id: ID!) { restoreSession(id: $id) { id deletedAt } }', variables: { id: fx.session.id } }),
-      expect: { owner: CONFLICT, other: NOT_FOUND, admin: CONFLICT },
-    },
+    }),
+    row('restoreSession', RESTORE_SESSION, sessionId, ownerAndAdmin(CONFLICT, NOT_FOUND), { via: 'restoreSession(id: live session)' }),
   ],
   'Mutation.purgeSession': [
-    {
-      path: ['purgeSession'],
-      build: (fx) => ({ query: 'mutation ($id: ID!) { purgeSession(id: $id) }', variables: { id: fx.session.id } }),
-      expect: {
-        owner: FORBIDDEN,
-        other: FORBIDDEN,
-        admin: data('true', async (value, { fx, dataSource }) => {
+    row('purgeSession', 'mutation ($id: ID!) { purgeSession(id: $id) }', sessionId,
+      adminOnly(
+        data('true', async (value, { fx, dataSource }) => {
           expect(value).toBe(true);
           expect(await sessionRow(dataSource, fx.session.id)).toBeUndefined();
         }),
-      },
-    },
+      )),
   ],
   'Mutation.postMessage': [
-    {
-      path: ['postMessage'],
-      build: (fx) => ({
-        query: 'mutation ($input: PostMessageInput!) { postMessage(input: $input) { id content session { id } } }',
-        variables: { input: { sessionId: fx.session.id, role: 'USER', content: `Matrix ${fx.tag}` } },
-      }),
-      expect: {
-        owner: data('the new message', posted),
-        other: NOT_FOUND,
-        admin: data('the new message', posted),
-      },
-    },
+    row('postMessage', 'mutation ($input: PostMessageInput!) { postMessage(input: $input) { id content session { id } } }',
+      (fx) => ({ input: { sessionId: fx.session.id, role: 'USER', content: `Matrix ${fx.tag}` } }),
+      ownerAndAdmin(data('the new message', posted), NOT_FOUND)),
   ],
   'Mutation.deleteMessage': [
-    {
-      path: ['deleteMessage'],
-      build: (fx) => ({ query: 'mutation ($id: ID!) { deleteMessage(id: $id) { id deletedAt } }', variables: { id: fx.message.id } }),
-      expect: {
-        owner: data('the deleted message', messageDeleted),
-        other: NOT_FOUND,
-        admin: data('the deleted message', messageDeleted),
-      },
-    },
-    {
+    row('deleteMessage', DELETE_MESSAGE, messageId, ownerAndAdmin(data('the deleted message', messageDeleted), NOT_FOUND)),
+    row('deleteMessage', DELETE_MESSAGE, messageId, ownerAndAdmin(CONFLICT, NOT_FOUND), {
       via: 'deleteMessage(id: already soft-deleted message)',
-      path: ['deleteMessage'],
       prepare: softDeleteMessage,
-      build: (fx) => ({ query: 'mutation ($id: ID!) { deleteMessage(id: $id) { id deletedAt } }', variables: { id: fx.message.id } }),
-      expect: { owner: CONFLICT, other: NOT_FOUND, admin: CONFLICT },
-    },
+    }),
   ],
   'Mutation.createSkill': [
-    {
-      path: ['createSkill'],
-      build: (fx) => ({
-        query: 'mutation ($input: CreateSkillInput!) { createSkill(input: $input) { id name } }',
-        variables: { input: { name: `matrix-new-${fx.tag}` } },
-      }),
-      expect: {
-        owner: FORBIDDEN,
-        other: FORBIDDEN,
-        admin: data('the new skill', (skill, { fx }) => expect(skill.name).toBe(`matrix-new-${fx.tag}`)),
-      },
-    },
+    row('createSkill', 'mutation ($input: CreateSkillInput!) { createSkill(input: $input) { id name } }',
+      (fx) => ({ input: { name: `matrix-new-${fx.tag}` } }),
+      adminOnly(data('the new skill', (skill, { fx }) => expect(skill.name).toBe(`matrix-new-${fx.tag}`)))),
   ],
   'Mutation.deleteSkill': [
-    {
-      path: ['deleteSkill'],
-      build: (fx) => ({ query: 'mutation ($id: ID!) { deleteSkill(id: $id) }', variables: { id: fx.skill.id } }),
-      expect: {
-        owner: FORBIDDEN,
-        other: FORBIDDEN,
-        admin: data('true', (value) => expect(value).toBe(true)),
-      },
-    },
+    row('deleteSkill', 'mutation ($id: ID!) { deleteSkill(id: $id) }', skillId, adminOnly(data('true', (value) => expect(value).toBe(true)))),
   ],
   'Mutation.attachSkills': [
-    {
-      path: ['attachSkills'],
-      build: (fx) => ({
-        query: `mutation ($sessionId: ID!, $skillIds: [ID!]!) { attachSkills(sessionId: $sessionId, skillIds: $skillIds) { ${SESSION_FIELDS} } }`,
-        variables: { sessionId: fx.session.id, skillIds: [fx.spareSkill.id] },
-      }),
-      expect: {
-        owner: data('the session with both skills', attached),
-        other: NOT_FOUND,
-        admin: data('the session with both skills', attached),
-      },
-    },
+    row('attachSkills',
+      `mutation ($sessionId: ID!, $skillIds: [ID!]!) { attachSkills(sessionId: $sessionId, skillIds: $skillIds) { ${SESSION_FIELDS} } }`,
+      (fx) => ({ sessionId: fx.session.id, skillIds: [fx.spareSkill.id] }),
+      ownerAndAdmin(data('the session with both skills', attached), NOT_FOUND)),
   ],
   'Mutation.detachSkills': [
-    {
-      path: ['detachSkills'],
-      build: (fx) => ({
-        query: `mutation ($sessionId: ID!, $skillIds: [ID!]!) { detachSkills(sessionId: $sessionId, skillIds: $skillIds) { ${SESSION_FIELDS} } }`,
-        variables: { sessionId: fx.session.id, skillIds: [fx.skill.id] },
-      }),
-      expect: {
-        owner: data('the session without skills', detached),
-        other: NOT_FOUND,
-        admin: data('the session without skills', detached),
-      },
-    },
+    row('detachSkills',
+      `mutation ($sessionId: ID!, $skillIds: [ID!]!) { detachSkills(sessionId: $sessionId, skillIds: $skillIds) { ${SESSION_FIELDS} } }`,
+      (fx) => ({ sessionId: fx.session.id, skillIds: [fx.skill.id] }),
+      ownerAndAdmin(data('the session without skills', detached), NOT_FOUND)),
   ],
   'Mutation.reportNodeSync': [
-    {
-      path: ['reportNodeSync'],
-      build: (fx) => ({
-        query: `mutation ($input: ReportNodeSyncInput!) { reportNodeSync(input: $input) { ${SESSION_FIELDS} } }`,
-        variables: { input: { sessionId: fx.session.id, nodeId: `${fx.nodeId}-b`, status: 'SYNCING' } },
-      }),
-      expect: {
-        owner: data('the syncing session', reported),
-        other: NOT_FOUND,
-        admin: data('the syncing session', reported),
-      },
-    },
-    {
+    row('reportNodeSync', REPORT_NODE_SYNC, nodeSyncReport, ownerAndAdmin(data('the syncing session', reported), NOT_FOUND)),
+    row('reportNodeSync', REPORT_NODE_SYNC, nodeSyncReport, ownerAndAdmin(data('the syncing session', reported), NOT_FOUND), {
       via: 'reportNodeSync(sessionId: soft-deleted session)',
-      path: ['reportNodeSync'],
       prepare: softDeleteSession,
-      build: (fx) => ({
-        query: `mutation ($input: ReportNodeSyncInput!) { reportNodeSync(input: $input) { ${SESSION_FIELDS} } }`,
-        variables: { input: { sessionId: fx.session.id, nodeId: `${fx.nodeId}-b`, status: 'SYNCING' } },
-      }),
-      expect: {
-        owner: data('the syncing session', reported),
-        other: NOT_FOUND,
-        admin: data('the syncing session', reported),
-      },
-    },
+    }),
   ],
 };
 

@@ -2,6 +2,7 @@ import { InitialSchema1764100000000 } from './1764100000000-initial-schema';
 import { SessionsUserUpdatedIndex1764200000000 } from './1764200000000-sessions-user-updated-index';
 import { MessagesAudioKeyIndex1764300000000 } from './1764300000000-messages-audio-key-index';
 import { MessagesLiveIndex1764400000000 } from './1764400000000-messages-live-index';
+import { LiveNotifyTriggers1764500000000 } from './1764500000000-live-notify-triggers';
 
 /** Every migration, oldest first; the DataSource lists them explicitly. */
 export const MIGRATIONS: Function[] = [
@@ -9,4 +10,5 @@ export const MIGRATIONS: Function[] = [
   SessionsUserUpdatedIndex1764200000000,
   MessagesAudioKeyIndex1764300000000,
   MessagesLiveIndex1764400000000,
+  LiveNotifyTriggers1764500000000,
 ];

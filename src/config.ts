@@ -26,6 +26,25 @@ export interface Config {
   corsOrigins: string[];
   /** Introspection: on in development, off in production unless HUB_INTROSPECTION=true. */
   introspection: boolean;
+  /** Live updates (subscriptions): limits and batching, see src/live/. */
+  live: LiveConfig;
+}
+
+export interface LiveConfig {
+  /** Open WebSocket and SSE connections one process accepts (HUB_LIVE_MAX_CONNECTIONS). */
+  maxConnections: number;
+  /** Subscriptions one WebSocket connection may hold (HUB_LIVE_MAX_SUBSCRIPTIONS_PER_CONNECTION). */
+  maxSubscriptionsPerConnection: number;
+  /** Subscriptions one viewer may hold on one process (HUB_LIVE_MAX_SUBSCRIPTIONS_PER_VIEWER). */
+  maxSubscriptionsPerViewer: number;
+  /** Time a WebSocket client has to send connection_init (HUB_LIVE_CONNECTION_INIT_TIMEOUT_MS). */
+  connectionInitTimeoutMs: number;
+  /** Outbound bytes a connection may owe before it is closed as a slow consumer (HUB_LIVE_MAX_BUFFER_BYTES). */
+  maxBufferBytes: number;
+  /** Events arriving within this window are resolved together (HUB_LIVE_BATCH_MS). */
+  batchMs: number;
+  /** Longest wait between LISTEN reconnection attempts (HUB_LIVE_RECONNECT_MAX_MS). */
+  reconnectMaxMs: number;
 }
 
 export const STORAGE_DRIVERS = ['local'] as const;
@@ -94,6 +113,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   const introspection = introspectionRaw === undefined ? !production : introspectionRaw === 'true';
 
+  const live: LiveConfig = {
+    maxConnections: integer(env, 'HUB_LIVE_MAX_CONNECTIONS', 10_000, 1, 1_000_000, problems),
+    maxSubscriptionsPerConnection: integer(env, 'HUB_LIVE_MAX_SUBSCRIPTIONS_PER_CONNECTION', 50, 1, 10_000, problems),
+    maxSubscriptionsPerViewer: integer(env, 'HUB_LIVE_MAX_SUBSCRIPTIONS_PER_VIEWER', 500, 1, 1_000_000, problems),
+    connectionInitTimeoutMs: integer(env, 'HUB_LIVE_CONNECTION_INIT_TIMEOUT_MS', 3000, 100, 600_000, problems),
+    maxBufferBytes: integer(env, 'HUB_LIVE_MAX_BUFFER_BYTES', 4 * 1024 * 1024, 1024, 1024 * 1024 * 1024, problems),
+    batchMs: integer(env, 'HUB_LIVE_BATCH_MS', 10, 0, 10_000, problems),
+    reconnectMaxMs: integer(env, 'HUB_LIVE_RECONNECT_MAX_MS', 5000, 100, 600_000, problems),
+  };
+
   if (problems.length > 0) throw new ConfigError(problems);
   return {
     databaseUrl,
@@ -111,5 +140,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     statementTimeoutMs,
     corsOrigins,
     introspection,
+    live,
   };
 }

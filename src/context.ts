@@ -4,6 +4,7 @@ import { Config } from './config';
 import { User } from './users/user.entity';
 import { createLoaders, Loaders } from './loaders';
 import { AudioStorage } from './storage/storage';
+import { LiveRegistrar } from './live/transports';
 
 /** What every resolver gets: built fresh for each request, never shared between requests. */
 export interface Context {
@@ -12,6 +13,8 @@ export interface Context {
   config: Config;
   loaders: Loaders;
   storage: AudioStorage;
+  /** Only in a subscription's `subscribe` resolver: registers it with the live hub. */
+  live?: LiveRegistrar;
 }
 
 /** The viewer's own row is already loaded by authentication: it primes `userById`. */

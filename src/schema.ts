@@ -2,12 +2,14 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { messageMutations } from './messages/message.mutations';
 import { messageResolvers } from './messages/message.resolvers';
+import { messageSubscriptions } from './messages/message.subscriptions';
 import { nodeSyncMutations } from './node-sync/node-sync.mutations';
 import { nodeSyncResolvers } from './node-sync/node-sync.resolvers';
 import { connectionResolvers } from './pagination/connection';
 import { DateTimeScalar } from './scalars';
 import { sessionMutations } from './sessions/session.mutations';
 import { sessionResolvers } from './sessions/session.resolvers';
+import { sessionSubscriptions } from './sessions/session.subscriptions';
 import { skillMutations } from './skills/skill.mutations';
 import { skillResolvers } from './skills/skill.resolvers';
 import { userMutations } from './users/user.mutations';
@@ -26,7 +28,7 @@ export function typeDefs(): string {
   return readFileSync(schemaPath(), 'utf8');
 }
 
-/** Every feature's resolvers (reads) and mutations (writes), merged per type. */
+/** Every feature's resolvers (reads), mutations (writes) and subscriptions, merged per type. */
 export function resolvers() {
   const parts: Record<string, object>[] = [
     connectionResolvers,
@@ -40,6 +42,8 @@ export function resolvers() {
     messageMutations,
     skillMutations,
     nodeSyncMutations,
+    sessionSubscriptions,
+    messageSubscriptions,
   ];
   const merged: Record<string, object> = {};
   for (const part of parts) {

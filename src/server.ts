@@ -30,6 +30,7 @@ import { PLAYGROUND_ASSETS_PATH, playgroundAssets, playgroundPlugin } from './ht
 import { resolvers, typeDefs } from './schema';
 import { jitGateway } from './http/jit-executor';
 import { audioHandler } from './storage/audio-handler';
+import { attachLive } from './subscriptions';
 import { createAudioStorage } from './storage/storage';
 
 export interface ServerDeps {
@@ -39,6 +40,8 @@ export interface ServerDeps {
   logger: Logger;
   /** Tests: receives each GraphQL request's SQL statistics, statements included. */
   onRequestStats?: (stats: SqlStats) => void;
+  /** Tests and the bench: the SQL statements of each live event batch. */
+  onLiveBatch?: (stats: { events: number; statements: number; subscribers: number }) => void;
 }
 
 export interface HubServer {
@@ -48,6 +51,8 @@ export interface HubServer {
   listen(port?: number, host?: string): Promise<string>;
   /** Stops accepting, lets in-flight requests finish, then stops Apollo. The caller closes the pool. */
   close(): Promise<void>;
+  /** Live updates: the hub (tests read its LISTEN pid) and the transports. */
+  live: ReturnType<typeof attachLive>;
 }
 
 /** Reports the SQL statements a request issued in the `x-sql-statements` header. */
@@ -122,9 +127,10 @@ export async function createServer(deps: ServerDeps): Promise<HubServer> {
   const httpServer = http.createServer(app);
 
   const limits = queryLimits(config);
+  const schema = makeExecutableSchema({ typeDefs: typeDefs(), resolvers: resolvers() });
   const apollo = new ApolloServer<Context>({
     // The schema Apollo would build from typeDefs + resolvers, executed with graphql-jit (see jit-executor.ts).
-    gateway: jitGateway(makeExecutableSchema({ typeDefs: typeDefs(), resolvers: resolvers() })),
+    gateway: jitGateway(schema),
     formatError: formatError(logger),
     includeStacktraceInErrorResponses: false,
     introspection: config.introspection,
@@ -170,9 +176,16 @@ export async function createServer(deps: ServerDeps): Promise<HubServer> {
 
   app.use('/audio', audioHandler(storage));
 
+  const graphqlCors = cors({ origin: corsOrigin(config.corsOrigins), credentials: false, maxAge: 600 });
+  // Subscriptions: graphql-ws on the upgrade of /graphql, graphql-sse at /graphql/stream.
+  const live = attachLive({
+    httpServer, app, sseMiddleware: [graphqlCors], schema, dataSource, config, secret, storage, logger, metrics,
+    validationRules: limits.validationRules, onLiveBatch: deps.onLiveBatch,
+  });
+
   app.use(
     '/graphql',
-    cors({ origin: corsOrigin(config.corsOrigins), credentials: false, maxAge: 600 }),
+    graphqlCors,
     express.json({ limit: BODY_LIMIT }),
     bodyErrors,
     (req: express.Request, res: express.Response, next: express.NextFunction) => {
@@ -197,6 +210,7 @@ export async function createServer(deps: ServerDeps): Promise<HubServer> {
   return {
     app,
     httpServer,
+    live,
     listen(port = config.port, host = config.host) {
       return new Promise((resolve, reject) => {
         httpServer.once('error', reject);
@@ -208,6 +222,7 @@ export async function createServer(deps: ServerDeps): Promise<HubServer> {
     },
     async close() {
       closing = true;
+      await live.close();
       await apollo.stop();
       if (inFlight > 0) {
         let timer: NodeJS.Timeout | undefined;

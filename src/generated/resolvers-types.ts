@@ -606,6 +606,39 @@ export type SessionMessagesArgs = {
   orderBy?: InputMaybe<MessageOrder>;
 };
 
+/** One change to a session the viewer may see. */
+export type SessionChange = {
+  __typename?: 'SessionChange';
+  /** When the change was made. */
+  at: Scalars['DateTime']['output'];
+  /** What happened. */
+  kind: SessionChangeKind;
+  /**
+   * The session as it is after the change (read when the event is delivered, so changes made within a few
+   * milliseconds of each other arrive as one); `null` once purged.
+   */
+  session?: Maybe<Session>;
+  /** The session's id. */
+  sessionId: Scalars['ID']['output'];
+};
+
+/** What happened to a session in a `SessionChange`. */
+export enum SessionChangeKind {
+  /** The session was created. */
+  Created = 'CREATED',
+  /** The session was soft-deleted (`deleteSession`). */
+  Deleted = 'DELETED',
+  /** The session was hard-deleted (`purgeSession`, `deleteUsers`, `hub purge`); `session` is `null`. */
+  Purged = 'PURGED',
+  /** The session was restored (`restoreSession`). */
+  Restored = 'RESTORED',
+  /**
+   * Something the session's fields show changed: title, skills, sync state, or a message posted or deleted
+   * (so `messageCount` and `lastMessage` moved).
+   */
+  Updated = 'UPDATED'
+}
+
 /** A page of sessions. */
 export type SessionConnection = {
   __typename?: 'SessionConnection';
@@ -696,6 +729,52 @@ export type SkillEdge = {
   cursor: Scalars['String']['output'];
   /** The skill. */
   node: Skill;
+};
+
+/**
+ * Live updates. Served over WebSocket (`graphql-transport-ws` subprotocol, graphql-ws) at `/graphql` with the
+ * token in `connectionParams: { authorization: "Bearer <jwt>" }`, and over Server-Sent Events (graphql-sse,
+ * distinct connections) at `/graphql/stream` with the `Authorization` header. A subscription ends when its
+ * token expires or its viewer is deleted (`UNAUTHENTICATED`).
+ */
+export type Subscription = {
+  __typename?: 'Subscription';
+  /**
+   * Messages of one visible session, oldest first. With `after` (a cursor of that session's messages) it
+   * first replays every message posted since, then goes live, so a reconnect misses nothing.
+   * Errors: `NOT_FOUND` (session absent, soft-deleted or not visible), `BAD_USER_INPUT` (malformed id or cursor).
+   */
+  messageAdded: MessageEdge;
+  /**
+   * Changes to the sessions the viewer may see (all for an `ADMIN`, their own for a `MEMBER`); `filter` as in
+   * `sessions`, checked against the session after the change (soft-deleted sessions only with `filter.deleted`).
+   * If the server loses its change feed, the subscription ends with an error whose `extensions.reason` is
+   * `LIVE_RESYNC`: refetch, then subscribe again.
+   */
+  sessionChanged: SessionChange;
+};
+
+
+/**
+ * Live updates. Served over WebSocket (`graphql-transport-ws` subprotocol, graphql-ws) at `/graphql` with the
+ * token in `connectionParams: { authorization: "Bearer <jwt>" }`, and over Server-Sent Events (graphql-sse,
+ * distinct connections) at `/graphql/stream` with the `Authorization` header. A subscription ends when its
+ * token expires or its viewer is deleted (`UNAUTHENTICATED`).
+ */
+export type SubscriptionMessageAddedArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  sessionId: Scalars['ID']['input'];
+};
+
+
+/**
+ * Live updates. Served over WebSocket (`graphql-transport-ws` subprotocol, graphql-ws) at `/graphql` with the
+ * token in `connectionParams: { authorization: "Bearer <jwt>" }`, and over Server-Sent Events (graphql-sse,
+ * distinct connections) at `/graphql/stream` with the `Authorization` header. A subscription ends when its
+ * token expires or its viewer is deleted (`UNAUTHENTICATED`).
+ */
+export type SubscriptionSessionChangedArgs = {
+  filter?: InputMaybe<SessionFilter>;
 };
 
 export { SyncStatus };
@@ -854,6 +933,8 @@ export type ResolversTypes = {
   ReportNodeSyncInput: ReportNodeSyncInput;
   Role: Role;
   Session: ResolverTypeWrapper<SessionModel>;
+  SessionChange: ResolverTypeWrapper<Omit<SessionChange, 'session'> & { session?: Maybe<ResolversTypes['Session']> }>;
+  SessionChangeKind: SessionChangeKind;
   SessionConnection: ResolverTypeWrapper<SessionConnectionModel>;
   SessionEdge: ResolverTypeWrapper<Omit<SessionEdge, 'node'> & { node: ResolversTypes['Session'] }>;
   SessionFilter: SessionFilter;
@@ -862,6 +943,7 @@ export type ResolversTypes = {
   SkillConnection: ResolverTypeWrapper<SkillConnectionModel>;
   SkillEdge: ResolverTypeWrapper<Omit<SkillEdge, 'node'> & { node: ResolversTypes['Skill'] }>;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
+  Subscription: ResolverTypeWrapper<Record<PropertyKey, never>>;
   SyncStatus: SyncStatus;
   UpdateSessionInput: UpdateSessionInput;
   User: ResolverTypeWrapper<UserModel>;
@@ -891,6 +973,7 @@ export type ResolversParentTypes = {
   Query: Record<PropertyKey, never>;
   ReportNodeSyncInput: ReportNodeSyncInput;
   Session: SessionModel;
+  SessionChange: Omit<SessionChange, 'session'> & { session?: Maybe<ResolversParentTypes['Session']> };
   SessionConnection: SessionConnectionModel;
   SessionEdge: Omit<SessionEdge, 'node'> & { node: ResolversParentTypes['Session'] };
   SessionFilter: SessionFilter;
@@ -898,6 +981,7 @@ export type ResolversParentTypes = {
   SkillConnection: SkillConnectionModel;
   SkillEdge: Omit<SkillEdge, 'node'> & { node: ResolversParentTypes['Skill'] };
   String: Scalars['String']['output'];
+  Subscription: Record<PropertyKey, never>;
   UpdateSessionInput: UpdateSessionInput;
   User: UserModel;
   UserConnection: UserConnectionModel;
@@ -1003,6 +1087,13 @@ export type SessionResolvers<ContextType = Context, ParentType extends Resolvers
   version?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 };
 
+export type SessionChangeResolvers<ContextType = Context, ParentType extends ResolversParentTypes['SessionChange'] = ResolversParentTypes['SessionChange']> = {
+  at?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  kind?: Resolver<ResolversTypes['SessionChangeKind'], ParentType, ContextType>;
+  session?: Resolver<Maybe<ResolversTypes['Session']>, ParentType, ContextType>;
+  sessionId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+};
+
 export type SessionConnectionResolvers<ContextType = Context, ParentType extends ResolversParentTypes['SessionConnection'] = ResolversParentTypes['SessionConnection']> = {
   edges?: Resolver<Array<ResolversTypes['SessionEdge']>, ParentType, ContextType>;
   nodes?: Resolver<Array<ResolversTypes['Session']>, ParentType, ContextType>;
@@ -1034,6 +1125,11 @@ export type SkillConnectionResolvers<ContextType = Context, ParentType extends R
 export type SkillEdgeResolvers<ContextType = Context, ParentType extends ResolversParentTypes['SkillEdge'] = ResolversParentTypes['SkillEdge']> = {
   cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   node?: Resolver<ResolversTypes['Skill'], ParentType, ContextType>;
+};
+
+export type SubscriptionResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Subscription'] = ResolversParentTypes['Subscription']> = {
+  messageAdded?: SubscriptionResolver<ResolversTypes['MessageEdge'], "messageAdded", ParentType, ContextType, RequireFields<SubscriptionMessageAddedArgs, 'sessionId'>>;
+  sessionChanged?: SubscriptionResolver<ResolversTypes['SessionChange'], "sessionChanged", ParentType, ContextType, Partial<SubscriptionSessionChangedArgs>>;
 };
 
 export type SyncStatusResolvers = EnumResolverSignature<{ FAILED?: any, PENDING?: any, SYNCED?: any, SYNCING?: any }, ResolversTypes['SyncStatus']>;
@@ -1074,11 +1170,13 @@ export type Resolvers<ContextType = Context> = {
   Query?: QueryResolvers<ContextType>;
   Role?: RoleResolvers;
   Session?: SessionResolvers<ContextType>;
+  SessionChange?: SessionChangeResolvers<ContextType>;
   SessionConnection?: SessionConnectionResolvers<ContextType>;
   SessionEdge?: SessionEdgeResolvers<ContextType>;
   Skill?: SkillResolvers<ContextType>;
   SkillConnection?: SkillConnectionResolvers<ContextType>;
   SkillEdge?: SkillEdgeResolvers<ContextType>;
+  Subscription?: SubscriptionResolvers<ContextType>;
   SyncStatus?: SyncStatusResolvers;
   User?: UserResolvers<ContextType>;
   UserConnection?: UserConnectionResolvers<ContextType>;

@@ -1,0 +1,81 @@
+import { ApolloServerErrorCode } from '@apollo/server/errors';
+import {
+  DocumentNode,
+  getOperationAST,
+  GraphQLError,
+  GraphQLSchema,
+  OperationDefinitionNode,
+  parse,
+  specifiedRules,
+  validate,
+  ValidationRule,
+} from 'graphql';
+import { badField, badUserInput } from '../errors';
+import { operationCost } from '../http/query-cost';
+
+export interface OperationRequest {
+  query?: unknown;
+  variables?: unknown;
+  operationName?: unknown;
+}
+
+export interface CheckedOperation {
+  document: DocumentNode;
+  operation: OperationDefinitionNode;
+  operationName?: string;
+  variables: Record<string, unknown>;
+  /** Same text, operation and variables: executed once for all who share it. */
+  documentKey: string;
+}
+
+export interface OperationLimits {
+  validationRules: ValidationRule[];
+  maxQueryCost: number;
+  /** The longest document accepted, in characters. */
+  maxQueryLength: number;
+}
+
+function requestError(code: string, message: string): GraphQLError {
+  return new GraphQLError(message, { extensions: { code } });
+}
+
+/**
+ * The checks every live operation passes before it runs, the same as POST /graphql: parse, the
+ * standard validation rules plus the query limits' (depth, aliases, directives), and the page-size
+ * aware cost limit. Only subscriptions are served on the live transports; queries and mutations
+ * belong to POST /graphql. Errors carry Apollo's request codes, which `formatError` turns into
+ * BAD_USER_INPUT with a `validation` list, exactly as over HTTP.
+ */
+export function checkOperation(schema: GraphQLSchema, limits: OperationLimits, request: OperationRequest): CheckedOperation {
+  const { query, variables, operationName } = request;
+  if (typeof query !== 'string' || query.length === 0) throw badField('query', 'must be a GraphQL document');
+  if (query.length > limits.maxQueryLength) throw badField('query', `must be at most ${limits.maxQueryLength} characters`);
+  if (variables != null && (typeof variables !== 'object' || Array.isArray(variables))) throw badField('variables', 'must be an object');
+  if (operationName != null && typeof operationName !== 'string') throw badField('operationName', 'must be a string');
+  let document: DocumentNode;
+  try {
+    document = parse(query);
+  } catch (error) {
+    throw requestError(ApolloServerErrorCode.GRAPHQL_PARSE_FAILED, (error as Error).message);
+  }
+  const errors = validate(schema, document, [...specifiedRules, ...limits.validationRules]);
+  if (errors.length) throw requestError(ApolloServerErrorCode.GRAPHQL_VALIDATION_FAILED, errors[0].message);
+  const operation = getOperationAST(document, (operationName as string | undefined) ?? undefined);
+  if (!operation) throw requestError(ApolloServerErrorCode.OPERATION_RESOLUTION_FAILURE, 'Unable to identify the operation to run');
+  if (operation.operation !== 'subscription') {
+    throw badField('query', `only subscriptions are served here; send ${operation.operation} operations to POST /graphql`);
+  }
+  const vars = (variables ?? {}) as Record<string, unknown>;
+  const cost = operationCost(document, operation, vars);
+  if (cost > limits.maxQueryCost) {
+    const message = `Query cost ${cost} exceeds the limit of ${limits.maxQueryCost}: ask for smaller pages or fewer nested lists`;
+    throw badUserInput([{ field: 'query', message }], message);
+  }
+  return {
+    document,
+    operation,
+    operationName: (operationName as string | undefined) ?? undefined,
+    variables: vars,
+    documentKey: JSON.stringify([query, operationName ?? null, vars]),
+  };
+}

@@ -1,0 +1,122 @@
+import { Context } from '../context';
+import { notFound } from '../errors';
+import { Delivery, LiveFeed, LiveScope, LiveSubscriber } from '../live/hub';
+import { LiveEvent, MessageEvent } from '../live/notifications';
+import { CursorKey, decodeCursor, encodeCursor, listId } from '../pagination/cursor';
+import { parseId } from '../pagination/ids';
+import { SqlParams } from '../pagination/sql-params';
+import { sessionScope } from '../sessions/session.scope';
+import { Message } from './message.entity';
+import { messageColumns, toMessage } from './message.rows';
+
+/** `messageAdded` cursors are `Session.messages` (oldest first) cursors: either resumes the other. */
+const MESSAGES_LIST = listId('session.messages', 'CREATED_AT_ASC');
+const BEFORE_ANY: CursorKey = ['1970-01-01T00:00:00.000Z', '00000000-0000-0000-0000-000000000000'];
+/** After a lost LISTEN connection the replay also looks this far back before the last delivered
+ * message, for messages that committed after it with an earlier `createdAt` (a longer
+ * transaction); the ones already delivered are skipped by id. */
+const OUT_OF_ORDER_SLACK_MS = 30_000;
+const REPLAY_PAGE = 100;
+
+export interface MessageAddedState {
+  sessionId: string;
+  /** Replay from here at start (`after`); never anything at or before it. */
+  floor: CursorKey;
+  replayFromAfter: boolean;
+}
+
+function edgeOf(message: Message): Delivery {
+  const key: CursorKey = [message.createdAt.toISOString(), message.id];
+  return {
+    key: `m:${message.id}`,
+    payload: { cursor: encodeCursor(MESSAGES_LIST, key), node: message },
+    dedupe: message.id,
+    position: key,
+  };
+}
+
+/** Listed messages of a live session in the viewer's scope, after `floor`, oldest first, one page. */
+async function messagesAfter(ctx: Context, sessionId: string, floor: CursorKey, notBefore: Date | undefined): Promise<Message[]> {
+  const params = new SqlParams();
+  const conditions = [
+    `m.session_id = ${params.add(sessionId)}::uuid`,
+    's.deleted_at IS NULL',
+    'm.deleted_at IS NULL',
+    params.named(sessionScope(ctx.viewer, 's')),
+    `(m.created_at, m.id) > (${params.add(floor[0])}::timestamptz, ${params.add(floor[1])}::uuid)`,
+  ];
+  if (notBefore) conditions.push(`m.created_at >= ${params.add(notBefore.toISOString())}::timestamptz`);
+  const rows: Record<string, unknown>[] = await ctx.dataSource.query(
+    `SELECT ${messageColumns('m')} FROM messages m JOIN sessions s ON s.id = m.session_id
+     WHERE ${conditions.join(' AND ')} ORDER BY m.created_at, m.id LIMIT ${params.add(REPLAY_PAGE)}`,
+    params.values,
+  );
+  return rows.map((row) => toMessage(row));
+}
+
+/**
+ * `messageAdded`: per batch and viewer group, the posted messages are read once through the
+ * group's `messageById` loader (scope in its SQL; it primes `sessionById`); a message deleted
+ * again, or in a session deleted meanwhile, is not delivered. Replays page through the
+ * session's messages from the subscriber's position; message ids are delivered once.
+ */
+export const messageAddedFeed: LiveFeed<MessageAddedState> = {
+  name: 'messageAdded',
+
+  async select(events: LiveEvent[], subscribers: LiveSubscriber<MessageAddedState>[], scope: LiveScope): Promise<Delivery[][]> {
+    const ctx = scope.context as Context;
+    const watched = new Set(subscribers.map((s) => s.state.sessionId));
+    const mine = events.filter(
+      (e): e is MessageEvent => e.type === 'message' && watched.has(e.sessionId) && (scope.viewer.isAdmin || e.ownerId === scope.viewer.id),
+    );
+    if (mine.length === 0) return subscribers.map(() => []);
+    const messages = await Promise.all(mine.map((e) => ctx.loaders.messageById.load(e.messageId)));
+    const sessions = await Promise.all(messages.map((m) => (m ? ctx.loaders.sessionById.load(m.sessionId) : null)));
+    const deliverable = messages.filter((m, i): m is Message => Boolean(m && !m.deletedAt && sessions[i] && !sessions[i]!.deletedAt));
+    return subscribers.map(({ state }) => deliverable.filter((m) => m.sessionId === state.sessionId).map(edgeOf));
+  },
+
+  async *replay(subscriber: LiveSubscriber<MessageAddedState>, scope: LiveScope, from: 'start' | 'gap') {
+    const ctx = scope.context as Context;
+    const { state } = subscriber;
+    if (from === 'start' && !state.replayFromAfter) {
+      // No `after`: start from the newest message now (LISTEN is already active, so nothing
+      // committed later can be missed), and replay after a gap never reaches further back.
+      const [last] = await ctx.dataSource.query(
+        `SELECT m.created_at, m.id FROM messages m WHERE m.session_id = $1 ORDER BY m.created_at DESC, m.id DESC LIMIT 1`,
+        [state.sessionId],
+      );
+      if (last) state.floor = [new Date(last.created_at).toISOString(), last.id];
+      return;
+    }
+    const position = subscriber.position as CursorKey | undefined;
+    const notBefore = from === 'gap' && position ? new Date(Date.parse(position[0]) - OUT_OF_ORDER_SLACK_MS) : undefined;
+    let cursor = state.floor;
+    for (;;) {
+      const page = await messagesAfter(ctx, state.sessionId, cursor, notBefore);
+      if (page.length === 0) return;
+      yield page.filter((m) => !subscriber.seen.has(m.id)).map(edgeOf);
+      if (page.length < REPLAY_PAGE) return;
+      const last = page[page.length - 1];
+      cursor = [last.createdAt.toISOString(), last.id];
+    }
+  },
+
+  ends: (event, subscriber) => event.type === 'session' && event.kind === 'PURGED' && event.sessionId === subscriber.state.sessionId,
+};
+
+/** `Subscription.messageAdded`: NOT_FOUND for a session the viewer may not see, or a deleted one. */
+export const messageSubscriptions = {
+  Subscription: {
+    messageAdded: {
+      subscribe: async (_: unknown, args: { sessionId: string; after?: string | null }, ctx: Context) => {
+        const sessionId = parseId(args.sessionId, 'sessionId');
+        const after = decodeCursor(MESSAGES_LIST, args.after, 'time');
+        const session = await ctx.loaders.sessionById.load(sessionId);
+        if (!session || session.deletedAt) throw notFound('Session', sessionId);
+        const state: MessageAddedState = { sessionId, floor: after ?? BEFORE_ANY, replayFromAfter: Boolean(after) };
+        return ctx.live!.subscribe<MessageAddedState>('messageAdded', state, { replay: true });
+      },
+    },
+  },
+};

@@ -3,6 +3,7 @@ import { buildSchema, getNamedType, GraphQLObjectType, isObjectType } from 'grap
 import jwt from 'jsonwebtoken';
 import { schemaPath } from '../../src/schema';
 import { codes, GqlOptions, GqlResult, useTestServer } from '../harness';
+import { runSubscription } from '../live/support/matrix-subscription';
 import {
   buildFixtures,
   Caller,
@@ -77,8 +78,12 @@ async function assertOutcome(row: Row, caller: Caller, outcome: Outcome, fx: Fix
   if (row.prepare) await row.prepare(fx, t);
   const { query, variables } = row.build(fx);
   const isMutation = /^\s*mutation\b/.test(query);
+  // A subscription row runs over graphql-ws while the owner writes (see runSubscription).
+  const isSubscription = /^\s*subscription\b/.test(query);
   const before = await fixtureState(t.dataSource, fx);
-  const result = await t.gql(query, variables, optionsFor(caller, fx));
+  const result = isSubscription
+    ? await runSubscription(t, query, variables, optionsFor(caller, fx), fx)
+    : await t.gql(query, variables, optionsFor(caller, fx));
   const value = valueAt(result.data, row.path);
   const context = `${JSON.stringify({ status: result.status, errors: result.errors, data: result.data })}`;
 
@@ -113,7 +118,7 @@ async function assertOutcome(row: Row, caller: Caller, outcome: Outcome, fx: Fix
 
   // A refused or empty-handed call leaves no trace and reveals nothing; a query never writes.
   if (outcome.kind !== 'data') expectNoLeak(result, fx);
-  if (outcome.kind !== 'data' || !isMutation) expect(await fixtureState(t.dataSource, fx)).toEqual(before);
+  if (!isSubscription && (outcome.kind !== 'data' || !isMutation)) expect(await fixtureState(t.dataSource, fx)).toEqual(before);
 }
 
 describe('authorization matrix', () => {
@@ -140,7 +145,12 @@ describe('authorization matrix completeness', () => {
     Object.keys(type!.getFields()).map((field) => `${type!.name}.${field}`);
 
   it('has rows for exactly every Query and Mutation field plus the row-reaching type fields', () => {
-    const expected = [...fieldsOf(schema.getQueryType()), ...fieldsOf(schema.getMutationType()), ...TYPE_FIELDS].sort();
+    const expected = [
+      ...fieldsOf(schema.getQueryType()),
+      ...fieldsOf(schema.getMutationType()),
+      ...fieldsOf(schema.getSubscriptionType()),
+      ...TYPE_FIELDS,
+    ].sort();
     expect(Object.keys(MATRIX).sort()).toEqual(expected);
   });
 
@@ -148,7 +158,7 @@ describe('authorization matrix completeness', () => {
     // Audio is columns of the message row, not another row; connections and edges are reached
     // only through the fields listed here.
     const valueTypes = new Set(['Audio', 'PageInfo']);
-    const rootNames = new Set([schema.getQueryType()!.name, schema.getMutationType()!.name]);
+    const rootNames = new Set([schema.getQueryType()!.name, schema.getMutationType()!.name, schema.getSubscriptionType()!.name]);
     const reaching: string[] = [];
     for (const type of Object.values(schema.getTypeMap())) {
       if (!isObjectType(type) || type.name.startsWith('__') || rootNames.has(type.name)) continue;

@@ -265,6 +265,18 @@ export const MATRIX: Record<string, Row[]> = {
     }),
   ],
 
+  // ----------------------------------------------------------------------------- Subscription
+  // Run over graphql-ws while the owner posts a message (test/live/support/matrix-subscription.ts):
+  // the value is the list of events that write produced for the caller.
+  'Subscription.sessionChanged': [
+    row('sessionChanged', 'subscription { sessionChanged { kind sessionId } }', noVariables,
+      ownerAndAdmin(data('the session’s UPDATED change', changedTheSession), EMPTY)),
+  ],
+  'Subscription.messageAdded': [
+    row('messageAdded', 'subscription ($id: ID!) { messageAdded(sessionId: $id) { cursor node { id content } } }', sessionId,
+      ownerAndAdmin(data('the posted message', postedTheMessage), NOT_FOUND)),
+  ],
+
   // ----------------------------------------------------------------------------- type fields
   'User.sessions': [
     row('user.sessions', USER_SESSIONS, ownerId, ownerAndAdmin(data('the session', onlyTheSession), NULL), { via: 'user(id: owner) { sessions }' }),
@@ -277,6 +289,10 @@ export const MATRIX: Record<string, Row[]> = {
       via: 'user(id: owner) { sessionCount }',
     }),
     row('me.sessionCount', '{ me { sessionCount } }', noVariables, { owner: data('1', isOne), other: EMPTY, admin: EMPTY }, { via: 'me { sessionCount }' }),
+  ],
+  'SessionChange.session': [
+    row('sessionChanged', 'subscription { sessionChanged { sessionId session { id title } } }', noVariables,
+      ownerAndAdmin(data('the session after the change', changeCarriesTheSession), EMPTY), { via: 'sessionChanged { session }' }),
   ],
   'Session.owner': [
     row('session.owner', 'query ($id: ID!) { session(id: $id) { owner { id } } }', sessionId, ownerAndAdmin(data('the owner', isOwner), NULL), {
@@ -437,11 +453,26 @@ export const TYPE_FIELDS = [
   'Message.session',
   'Skill.sessions',
   'Skill.sessionCount',
+  'SessionChange.session',
 ];
 
 // ---------------------------------------------------------------------------------------------
 // Row checks (function declarations, hoisted above the table)
 // ---------------------------------------------------------------------------------------------
+
+/** Exactly one change, UPDATED, of the fixture session (the message the owner posted). */
+function changedTheSession(events: any, { fx }: CheckContext) {
+  expect(events).toEqual([{ kind: 'UPDATED', sessionId: fx.session.id }]);
+}
+
+function changeCarriesTheSession(events: any, { fx }: CheckContext) {
+  expect(events).toEqual([{ sessionId: fx.session.id, session: { id: fx.session.id, title: fx.session.title } }]);
+}
+
+/** Exactly the message the owner posted, with a cursor. */
+function postedTheMessage(events: any, { fx }: CheckContext) {
+  expect(events).toEqual([{ cursor: expect.any(String), node: { id: expect.any(String), content: `trigger ${fx.tag}` } }]);
+}
 
 function catalogue(skills: any) {
   expect(skills.totalCount).toBeGreaterThanOrEqual(2);

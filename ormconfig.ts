@@ -1,8 +1,42 @@
 import 'reflect-metadata';
 import { DataSource, DataSourceOptions } from 'typeorm';
+import { installWriteGuards } from './src/db/guards';
 import { CountingLogger } from './src/db/sql-counter';
-import { ENTITIES, SUBSCRIBERS } from './src/db/registry';
+import { Message } from './src/messages/message.entity';
+import { MessageSubscriber } from './src/messages/message.subscriber';
+import { NodeSync } from './src/node-sync/node-sync.entity';
+import { NodeSyncSubscriber } from './src/node-sync/node-sync.subscriber';
+import { Session } from './src/sessions/session.entity';
+import { SessionSubscriber } from './src/sessions/session.subscriber';
+import { SessionSkill } from './src/skills/session-skill.entity';
+import { SessionSkillSubscriber } from './src/skills/session-skill.subscriber';
+import { Skill } from './src/skills/skill.entity';
+import { SkillSubscriber } from './src/skills/skill.subscriber';
+import { AudioCleanupSubscriber } from './src/storage/audio-cleanup.subscriber';
+import { User } from './src/users/user.entity';
+import { UserSubscriber } from './src/users/user.subscriber';
 import { MIGRATIONS } from './migrations';
+
+// The composition root of the data model: the one place that names every feature's entities and
+// subscribers, so src/db stays below the features.
+
+/** Every entity of the data model; the DataSource lists them explicitly. */
+export const ENTITIES = [User, Session, Message, Skill, SessionSkill, NodeSync];
+
+/** Entity subscribers own the cross-entity side effects of writes. */
+export const SUBSCRIBERS: Function[] = [
+  UserSubscriber,
+  SessionSubscriber,
+  MessageSubscriber,
+  SkillSubscriber,
+  SessionSkillSubscriber,
+  NodeSyncSubscriber,
+  AudioCleanupSubscriber,
+];
+
+// Every entity has subscriber-owned cascades or derived columns, so every one is guarded:
+// update/delete/softDelete/restore/upsert that subscribers cannot see fail loudly (see guards.ts).
+installWriteGuards(ENTITIES);
 
 export interface DataSourceSettings {
   url: string;

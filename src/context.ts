@@ -1,5 +1,6 @@
 import { DataSource } from 'typeorm';
-import { Viewer, viewerOf } from './auth/viewer';
+import { Viewer } from './auth/viewer';
+import { viewerOf } from './users/authenticate';
 import { Config } from './config';
 import { User } from './users/user.entity';
 import { createLoaders, Loaders } from './loaders';

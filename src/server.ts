@@ -15,7 +15,7 @@ import express from 'express';
 import { makeExecutableSchema } from '@graphql-tools/schema';
 import { GraphQLError } from 'graphql';
 import { DataSource } from 'typeorm';
-import { authenticate } from './auth/viewer';
+import { authenticate } from './users/authenticate';
 import { Config } from './config';
 import { Context, createContext } from './context';
 import { sqlScope, SqlStats } from './db/sql-counter';

@@ -1,40 +1,18 @@
-import { DataSource } from 'typeorm';
-import { unauthenticated } from '../errors';
-import { isUuid } from '../ids';
-import { toUser, userColumns } from '../users/user.rows';
-import { Role, User } from '../users/user.entity';
-import { verifyToken } from './tokens';
-
-/** Who is asking. Authorization decisions read only this. */
+/** Who is asking. Authorization decisions read only this. The users feature makes one from an
+ * authenticated user (`users/authenticate.ts`); auth itself knows nothing of user rows. */
 export interface Viewer {
   id: string;
-  role: Role;
   isAdmin: boolean;
 }
 
-/**
- * Resolves the bearer token of a request to its user with one lookup. A missing, malformed,
- * expired or forged token, or a token whose user no longer exists, is UNAUTHENTICATED.
- */
-export async function authenticate(
-  dataSource: DataSource,
-  secret: string,
-  authorization: string | undefined,
-): Promise<User> {
-  const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '');
-  if (!match) throw unauthenticated();
-  const userId = verifyToken(secret, match[1]);
-  if (!userId) throw unauthenticated('The bearer token is invalid or expired');
-  if (!isUuid(userId)) {
-    throw unauthenticated('The bearer token is invalid or expired');
-  }
-  // Raw SQL and the users row mapper: this runs on every request, where a repository
-  // lookup's query building and hydration showed in the profile.
-  const [row] = await dataSource.query(`SELECT ${userColumns('u')} FROM users u WHERE u.id = $1`, [userId]);
-  if (!row) throw unauthenticated('The bearer token belongs to no user');
-  return toUser(row);
-}
+/** The nil UUID: no row has it (ids come from gen_random_uuid()), so the operator owns nothing. */
+const OPERATOR_ID = '00000000-0000-0000-0000-000000000000';
 
-export function viewerOf(user: User): Viewer {
-  return { id: user.id, role: user.role, isAdmin: user.role === Role.ADMIN };
+/**
+ * The operator at the console (`hub user:create`, …): an administrator that is no user of the
+ * hub. Made here only, so every path that acts outside a request passes one explicit identity
+ * through the same authorization checks as a request does.
+ */
+export function operatorViewer(): Viewer {
+  return { id: OPERATOR_ID, isAdmin: true };
 }

@@ -1,5 +1,6 @@
 import { GraphQLError } from 'graphql';
 import { jwtSecret } from '../auth/secret';
+import { operatorViewer } from '../auth/viewer';
 import { parseDuration, signToken } from '../auth/tokens';
 import { Config } from '../config';
 import { Role, User } from '../users/user.entity';
@@ -19,7 +20,7 @@ export async function userCreate(config: Config, values: Parsed): Promise<void> 
   const role = String(values.role ?? 'member').toUpperCase();
   if (role !== Role.ADMIN && role !== Role.MEMBER) throw new UsageError('--role must be admin or member');
   const input = { email: requiredOption(values, 'email'), displayName: requiredOption(values, 'name'), role };
-  const user = await withDatabase(config, ({ dataSource }) => createUser(dataSource, input)).catch((e) => {
+  const user = await withDatabase(config, ({ dataSource }) => createUser(dataSource, input, { viewer: operatorViewer() })).catch((e) => {
     throw describe(e);
   });
   console.log(user.id);

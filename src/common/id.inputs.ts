@@ -1,11 +1,8 @@
 import { ArrayMaxSize, IsArray, isEmail, ValidateBy, ValidationOptions } from 'class-validator';
-import { isUuid } from '../ids';
+import { isUuid, MAX_IDS_PER_CALL } from '../ids';
 import { isStorableText } from './text';
 
-/** The most ids one call may name (`deleteUsers`, `attachSkills`, `skillIds`…). */
-export const MAX_IDS_PER_CALL = 100;
-
-/** An id: any hex UUID (seeded and imported ids need not be version 4). */
+/** An id, by the rules of src/ids.ts. */
 export function IsId(options?: ValidationOptions): PropertyDecorator {
   return ValidateBy(
     { name: 'isId', validator: { validate: (value) => isUuid(value), defaultMessage: () => 'must be a UUID' } },
@@ -64,11 +61,6 @@ export function IsNotBlank(options?: ValidationOptions): PropertyDecorator {
 export class IdArgs {
   @IsId()
   id: string;
-}
-
-/** Ids deduplicated, in first-seen order. */
-export function distinct(ids: readonly string[]): string[] {
-  return [...new Set(ids.map((id) => id.toLowerCase()))];
 }
 
 /** Length in characters as PostgreSQL counts them (code points), from `min` to `max`; non-strings

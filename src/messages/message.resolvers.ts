@@ -1,7 +1,7 @@
 import { Resolvers } from '../generated/resolvers-types';
 import { Context } from '../context';
 import { required } from '../errors';
-import { parseId } from '../pagination/ids';
+import { parseId } from '../ids';
 import { Session } from '../sessions/session.entity';
 import { Message } from './message.entity';
 import { messagesOfSession, MessagesArgs } from './message.pages';

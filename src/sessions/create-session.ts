@@ -1,5 +1,5 @@
 import { Context } from '../context';
-import { distinct } from '../common/id.inputs';
+import { distinct, normalizeId } from '../ids';
 import { clearLoaders, writeTransaction } from '../db/write-transaction';
 import { forbidden, notFound } from '../errors';
 import { SessionSkill } from '../skills/session-skill.entity';
@@ -17,7 +17,7 @@ import { CreateSessionInput } from './session.inputs';
  */
 export async function createSession(ctx: Context, raw: unknown): Promise<Session> {
   const input = await validateInput(CreateSessionInput, raw);
-  const ownerId = input.ownerId?.toLowerCase() ?? ctx.viewer.id;
+  const ownerId = input.ownerId ? normalizeId(input.ownerId) : ctx.viewer.id;
   if (ownerId !== ctx.viewer.id && !ctx.viewer.isAdmin) throw forbidden('Only an ADMIN may create a session for another user');
   const skillIds = distinct(input.skillIds ?? []);
 

@@ -1,6 +1,6 @@
 import { badUserInput, FieldProblem } from '../errors';
 import { isStorableText } from '../common/text';
-import { isUuid } from '../ids';
+import { isUuid, normalizeId } from '../ids';
 import { SqlParams } from '../pagination/sql-params';
 
 export type DeletedFilter = 'ACTIVE' | 'DELETED' | 'ALL';
@@ -32,11 +32,11 @@ export function parseSessionFilter(raw: SessionFilterInput | null | undefined, f
   const problems: FieldProblem[] = [];
   const filter: SessionFilter = { deleted: raw.deleted ?? 'ACTIVE', key: '' };
   if (raw.userId != null) {
-    if (isUuid(raw.userId)) filter.userId = raw.userId.toLowerCase();
+    if (isUuid(raw.userId)) filter.userId = normalizeId(raw.userId);
     else problems.push({ field: `${field}.userId`, message: 'must be a UUID' });
   }
   if (raw.skillId != null) {
-    if (isUuid(raw.skillId)) filter.skillId = raw.skillId.toLowerCase();
+    if (isUuid(raw.skillId)) filter.skillId = normalizeId(raw.skillId);
     else problems.push({ field: `${field}.skillId`, message: 'must be a UUID' });
   }
   if (raw.nodeId != null) {

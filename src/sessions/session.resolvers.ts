@@ -2,7 +2,7 @@ import { Resolvers } from '../generated/resolvers-types';
 import { GraphQLResolveInfo } from 'graphql';
 import { Context } from '../context';
 import { required } from '../errors';
-import { parseId } from '../pagination/ids';
+import { parseId } from '../ids';
 import { Skill } from '../skills/skill.entity';
 import { User } from '../users/user.entity';
 import { Session } from './session.entity';

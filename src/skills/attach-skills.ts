@@ -1,5 +1,5 @@
 import { Context } from '../context';
-import { distinct } from '../common/id.inputs';
+import { distinct } from '../ids';
 import { clearLoaders, writeTransaction } from '../db/write-transaction';
 import { lockSession, reloadSession } from '../sessions/lock-session';
 import { Session } from '../sessions/session.entity';

@@ -1,6 +1,6 @@
 import { In } from 'typeorm';
 import { Context } from '../context';
-import { distinct } from '../common/id.inputs';
+import { distinct } from '../ids';
 import { clearLoaders, writeTransaction } from '../db/write-transaction';
 import { lockSession, reloadSession } from '../sessions/lock-session';
 import { Session } from '../sessions/session.entity';

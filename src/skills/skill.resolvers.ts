@@ -1,7 +1,7 @@
 import { Resolvers } from '../generated/resolvers-types';
 import { GraphQLResolveInfo } from 'graphql';
 import { Context } from '../context';
-import { parseId } from '../pagination/ids';
+import { parseId } from '../ids';
 import { Session } from '../sessions/session.entity';
 import { listSkills } from './skill.list';
 

@@ -10,12 +10,12 @@ import { CreateUserInput } from './user.inputs';
 
 /**
  * Creates a user after validating the input. Emails are unique case-insensitively (stored
- * lower-cased); a taken email is CONFLICT. Given an actor (the mutation), only an ADMIN may
- * create users (FORBIDDEN, checked before the input) and the new user primes its loaders;
- * without one (the `hub user:create` CLI) it runs with the operator's rights.
+ * lower-cased); a taken email is CONFLICT. Only an admin may create users (FORBIDDEN, checked
+ * before the input): the mutation's viewer, or the operator (`operatorViewer()`) of the
+ * `hub user:create` CLI. A request's loaders, when given, are primed with the new user.
  */
-export async function createUser(dataSource: DataSource, raw: unknown, actor?: { viewer: Viewer; loaders: Loaders }): Promise<User> {
-  if (actor && !actor.viewer.isAdmin) throw forbidden();
+export async function createUser(dataSource: DataSource, raw: unknown, actor: { viewer: Viewer; loaders?: Loaders }): Promise<User> {
+  if (!actor.viewer.isAdmin) throw forbidden();
   const input = await validateInput(CreateUserInput, raw);
   const repo = dataSource.getRepository(User);
   const user = repo.create({
@@ -29,7 +29,7 @@ export async function createUser(dataSource: DataSource, raw: unknown, actor?: {
     if (isUniqueViolation(error, 'users_email_key')) throw conflict(`A user with email ${user.email} already exists`);
     throw error;
   }
-  if (actor) {
+  if (actor.loaders) {
     clearLoaders(actor.loaders);
     actor.loaders.userById.prime(user.id, user);
   }

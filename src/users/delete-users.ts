@@ -1,6 +1,6 @@
 import { In } from 'typeorm';
 import { Context } from '../context';
-import { distinct } from '../common/id.inputs';
+import { distinct } from '../ids';
 import { clearLoaders, writeTransaction } from '../db/write-transaction';
 import { forbidden } from '../errors';
 import { validateInput } from '../validation';

@@ -1,7 +1,7 @@
 import { Resolvers } from '../generated/resolvers-types';
 import { GraphQLResolveInfo } from 'graphql';
 import { Context } from '../context';
-import { parseId } from '../pagination/ids';
+import { parseId } from '../ids';
 import { listUsers } from './user.list';
 
 /** Queries and type fields of this feature (read API). */

@@ -1,4 +1,4 @@
-import { viewerOf } from '../../src/auth/viewer';
+import { viewerOf } from '../../src/users/authenticate';
 import { messagesPagesStatement, MESSAGE_ORDERS } from '../../src/messages/message.sql';
 import { LIVE_SESSIONS } from '../../src/sessions/session.filter';
 import { SESSION_ORDERS, SessionOrderName } from '../../src/sessions/session.order';

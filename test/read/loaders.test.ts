@@ -1,4 +1,4 @@
-import { viewerOf } from '../../src/auth/viewer';
+import { viewerOf } from '../../src/users/authenticate';
 import { loadConfig } from '../../src/config';
 import { sqlScope, SqlStats } from '../../src/db/sql-counter';
 import { createLoaders } from '../../src/loaders';

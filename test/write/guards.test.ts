@@ -1,6 +1,6 @@
 import { DataSource, EntityManager, EntityTarget, ObjectLiteral } from 'typeorm';
 import { cascadeWrites, UnobservedWriteError } from '../../src/db/guards';
-import { ENTITIES } from '../../src/db/registry';
+import { ENTITIES } from '../../ormconfig';
 import { Message } from '../../src/messages/message.entity';
 import { NodeSync } from '../../src/node-sync/node-sync.entity';
 import { Session } from '../../src/sessions/session.entity';

@@ -3,7 +3,7 @@ import { notFound } from '../errors';
 import { Delivery, LiveFeed, LiveScope, LiveSubscriber } from '../live/hub';
 import { LiveEvent, MessageEvent } from '../live/notifications';
 import { CursorKey, decodeCursor, encodeCursor, listId } from '../pagination/cursor';
-import { parseId } from '../pagination/ids';
+import { parseId } from '../ids';
 import { SqlParams } from '../pagination/sql-params';
 import { sessionScope } from '../sessions/session.scope';
 import { Message } from './message.entity';

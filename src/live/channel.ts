@@ -56,7 +56,8 @@ export class Channel implements AsyncIterableIterator<ExecutionResult> {
   /** Resolves once the queue is at most half full: replays wait here so a fast stream of old
    * messages never trips the limit that is meant for slow clients. */
   waitForRoom(): Promise<void> {
-    if (this.ended || this.queuedBytes + this.bufferedBytes() <= this.maxBytes / 2) return Promise.resolve();
+    // Only the queue counts: the transport pulls the next result once the socket took the last.
+    if (this.ended || this.queuedBytes <= this.maxBytes / 2) return Promise.resolve();
     return new Promise((resolve) => this.roomWaiters.push(resolve));
   }
 
@@ -91,7 +92,7 @@ export class Channel implements AsyncIterableIterator<ExecutionResult> {
     const item = this.queue.shift();
     if (item) {
       this.queuedBytes -= item.bytes;
-      if (this.queuedBytes + this.bufferedBytes() <= this.maxBytes / 2) this.roomWaiters.splice(0).forEach((resolve) => resolve());
+      if (this.queuedBytes <= this.maxBytes / 2) this.roomWaiters.splice(0).forEach((resolve) => resolve());
       return Promise.resolve({ value: item.result, done: false });
     }
     if (this.ended) {

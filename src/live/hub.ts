@@ -156,9 +156,10 @@ export class LiveHub {
   }): Promise<LiveSubscriber<S>> {
     const feed = this.feeds.get(input.feed);
     if (!feed) throw new Error(`no live feed ${input.feed}`);
+    await this.listener.start();
+    // Counted after the wait, so concurrent registrations cannot both pass the limit.
     const count = this.perViewer.get(input.viewer.id) ?? 0;
     if (count >= this.options.maxSubscriptionsPerViewer) throw new TooManySubscriptions(this.options.maxSubscriptionsPerViewer);
-    await this.listener.start();
     const subscriber: LiveSubscriber<S> = {
       id: this.nextId++,
       feed: input.feed,
@@ -306,10 +307,13 @@ export class LiveHub {
       for await (const page of pages) {
         if (subscriber.channel.isClosed) return;
         const outputs = await Promise.all(page.map((delivery) => this.execute(subscriber, delivery, scope.context)));
-        subscriber.held = undefined;
-        page.forEach((delivery, i) => this.push(subscriber, delivery, outputs[i]));
-        subscriber.held = held;
-        await subscriber.channel.waitForRoom();
+        for (let i = 0; i < page.length; i += 1) {
+          // A replay goes at the client's pace: the buffer limit is for clients that fall behind live.
+          await subscriber.channel.waitForRoom();
+          subscriber.held = undefined;
+          this.push(subscriber, page[i], outputs[i]);
+          subscriber.held = held;
+        }
       }
     } catch (error) {
       this.options.onProblem('live replay failed', error);

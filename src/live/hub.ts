@@ -84,7 +84,14 @@ export interface LiveHubOptions {
   metrics: LiveMetrics;
   onProblem(message: string, error?: unknown): void;
   /** Tests and the bench: the SQL statements of each event batch. */
-  onBatch?(stats: { events: number; statements: number; subscribers: number }): void;
+  onBatch?(stats: BatchStats): void;
+}
+
+/** One processed event batch: its events, the SQL statements resolving it took, the subscribers then. */
+export interface BatchStats {
+  events: number;
+  statements: number;
+  subscribers: number;
 }
 
 /** The error a subscriber ends with when the live feed cannot replay what it missed. */
@@ -117,6 +124,7 @@ export class LiveHub {
   private timer?: NodeJS.Timeout;
   private draining = Promise.resolve();
   private stopped = false;
+  private readonly batchListeners = new Set<(stats: BatchStats) => void>();
 
   constructor(private readonly options: LiveHubOptions) {
     for (const feed of options.feeds) this.feeds.set(feed.name, feed);
@@ -139,6 +147,12 @@ export class LiveHub {
 
   get subscriberCount(): number {
     return this.subscribers.size;
+  }
+
+  /** Observes every processed batch (tests, the bench); returns the unsubscribe function. */
+  observeBatches(listener: (stats: BatchStats) => void): () => void {
+    this.batchListeners.add(listener);
+    return () => this.batchListeners.delete(listener);
   }
 
   /**
@@ -222,7 +236,9 @@ export class LiveHub {
     await sqlScope.run(stats, () => Promise.all([...groups.values()].map((group) => this.deliverToGroup(events, group))));
     this.options.metrics.batchStatements.observe(stats.statements);
     this.options.metrics.batchSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
-    this.options.onBatch?.({ events: events.length, statements: stats.statements, subscribers: this.subscribers.size });
+    const batch = { events: events.length, statements: stats.statements, subscribers: this.subscribers.size };
+    this.options.onBatch?.(batch);
+    for (const listener of this.batchListeners) listener(batch);
     for (const subscriber of this.subscribers.values()) {
       const feed = this.feeds.get(subscriber.feed)!;
       if (feed.ends && events.some((event) => feed.ends!(event, subscriber))) subscriber.channel.end();

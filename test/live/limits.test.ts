@@ -55,7 +55,7 @@ describe('live limits', () => {
         body: JSON.stringify({ query: SESSION_CHANGED }),
       });
       expect(sse.status).toBe(503);
-      expect((await sse.json()).errors[0].message).toMatch(/HUB_LIVE_MAX_CONNECTIONS/);
+      expect(((await sse.json()) as any).errors[0].message).toMatch(/HUB_LIVE_MAX_CONNECTIONS/);
       a.socket.close();
       b.socket.close();
       await Promise.all([a.closed, b.closed]);
@@ -112,7 +112,7 @@ describe('live limits', () => {
           body: JSON.stringify({ query: SESSION_CHANGED }),
         });
         expect(response.status).toBe(400);
-        expect((await response.json()).errors).toEqual([
+        expect(((await response.json()) as any).errors).toEqual([
           expect.objectContaining({
             message: 'A viewer may hold at most 2 subscriptions on one server process',
             extensions: expect.objectContaining({ code: 'BAD_USER_INPUT', limit: 'HUB_LIVE_MAX_SUBSCRIPTIONS_PER_VIEWER' }),

@@ -418,11 +418,11 @@ export type PageInfo = {
   __typename?: 'PageInfo';
   /** Cursor of the last item on this page, to pass as `after`; `null` when the page is empty. */
   endCursor?: Maybe<Scalars['String']['output']>;
-  /** Whether more items follow this page; fetch them with `after: endCursor`. */
+  /** Whether more items follow this page in the list (exact in both directions); fetch them with `after: endCursor`. */
   hasNextPage: Scalars['Boolean']['output'];
-  /** Whether items precede this page (forward paging: true exactly when `after` was given). */
+  /** Whether items precede this page in the list (exact in both directions); fetch them with `before: startCursor`. */
   hasPreviousPage: Scalars['Boolean']['output'];
-  /** Cursor of the first item on this page; `null` when the page is empty. */
+  /** Cursor of the first item on this page, to pass as `before`; `null` when the page is empty. */
   startCursor?: Maybe<Scalars['String']['output']>;
 };
 
@@ -500,8 +500,10 @@ export type QuerySessionArgs = {
  */
 export type QuerySessionsArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
+  before?: InputMaybe<Scalars['String']['input']>;
   filter?: InputMaybe<SessionFilter>;
   first?: InputMaybe<Scalars['Int']['input']>;
+  last?: InputMaybe<Scalars['Int']['input']>;
   orderBy?: InputMaybe<SessionOrder>;
 };
 
@@ -523,7 +525,9 @@ export type QuerySkillArgs = {
  */
 export type QuerySkillsArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
+  before?: InputMaybe<Scalars['String']['input']>;
   first?: InputMaybe<Scalars['Int']['input']>;
+  last?: InputMaybe<Scalars['Int']['input']>;
 };
 
 
@@ -544,7 +548,9 @@ export type QueryUserArgs = {
  */
 export type QueryUsersArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
+  before?: InputMaybe<Scalars['String']['input']>;
   first?: InputMaybe<Scalars['Int']['input']>;
+  last?: InputMaybe<Scalars['Int']['input']>;
 };
 
 /** One mesh node's report on one session. */
@@ -602,7 +608,9 @@ export type Session = {
 /** One chat thread between a user and AI agents. */
 export type SessionMessagesArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
+  before?: InputMaybe<Scalars['String']['input']>;
   first?: InputMaybe<Scalars['Int']['input']>;
+  last?: InputMaybe<Scalars['Int']['input']>;
   orderBy?: InputMaybe<MessageOrder>;
 };
 
@@ -706,7 +714,9 @@ export type Skill = {
 /** A capability from the hub's global skill catalogue, attachable to many sessions. */
 export type SkillSessionsArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
+  before?: InputMaybe<Scalars['String']['input']>;
   first?: InputMaybe<Scalars['Int']['input']>;
+  last?: InputMaybe<Scalars['Int']['input']>;
 };
 
 /** A page of skills. */
@@ -810,8 +820,10 @@ export type User = {
 /** A person or service account of the hub. */
 export type UserSessionsArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
+  before?: InputMaybe<Scalars['String']['input']>;
   filter?: InputMaybe<SessionFilter>;
   first?: InputMaybe<Scalars['Int']['input']>;
+  last?: InputMaybe<Scalars['Int']['input']>;
 };
 
 /** A page of users. */

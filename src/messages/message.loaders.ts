@@ -2,9 +2,10 @@ import { loader } from '../db/loader';
 import DataLoader from 'dataloader';
 import { DataSource } from 'typeorm';
 import { Viewer } from '../auth/viewer';
-import { byKeys, groupByKeys } from '../db/by-keys';
+import { byKeys } from '../db/by-keys';
 import { argsLoader } from '../pagination/args-loader';
-import { Page, toPage } from '../pagination/connection';
+import { Page } from '../pagination/connection';
+import { pagesOfParents } from '../pagination/page-sql';
 import { SqlParams } from '../pagination/sql-params';
 import { Session } from '../sessions/session.entity';
 import { sessionColumns, toSession } from '../sessions/session.rows';
@@ -49,13 +50,12 @@ export function createMessageLoaders(
     /** `Session.messages`: each session's page, for the same arguments, in one statement. */
     messagesPageBySessionId: argsLoader<MessagesPageArgs, Page<Message>>('messagesPageBySessionId', async (ids, args) => {
       const { sql, params } = messagesPagesStatement(viewer, ids, args);
-      const rows: Record<string, unknown>[] = await dataSource.query(sql, params);
-      const messages = rows.map((row) => {
+      const rows: Record<string, any>[] = await dataSource.query(sql, params);
+      return pagesOfParents(ids, rows, args, (row) => {
         const message = toMessage(row);
         messageById.prime(message.id, message);
         return message;
       });
-      return groupByKeys(ids, messages, (m) => m.sessionId).map((group) => toPage(group, args.size));
     }),
 
     /** Count and newest listed message per session; a session out of scope has none. */

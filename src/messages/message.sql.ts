@@ -1,6 +1,6 @@
 import { Viewer } from '../auth/viewer';
-import { CursorKey } from '../pagination/cursor';
-import { afterSql, KeysetOrder, orderSql } from '../pagination/keyset';
+import { anyRowSql, edgeFlagsSql, KeysetOrder, orderSql, windowSql } from '../pagination/keyset';
+import { PageRequest } from '../pagination/page-args';
 import { SqlParams } from '../pagination/sql-params';
 import { sessionScope } from '../sessions/session.scope';
 import { Message } from './message.entity';
@@ -13,10 +13,8 @@ export const MESSAGE_ORDERS: Record<MessageOrderName, KeysetOrder<Message>> = {
   CREATED_AT_DESC: { name: 'CREATED_AT_DESC', column: 'created_at', desc: true, kind: 'time', valueOf: (m) => m.createdAt },
 };
 
-export interface MessagesPageArgs {
+export interface MessagesPageArgs extends PageRequest {
   order: KeysetOrder<Message>;
-  size: number;
-  after: CursorKey | null;
 }
 
 /**
@@ -38,18 +36,25 @@ export function listedMessages(select: string, conditions: string[], tail: strin
  * The same page of messages for many sessions in one statement: each session (in the viewer's
  * scope) takes its page with `CROSS JOIN LATERAL … LIMIT`, walking the
  * `(session_id, created_at, id)` index from the cursor, all inside an uncorrelated sub-select.
+ * With cursors, each session also says whether its list goes on beyond them, and the page is
+ * left-joined so a session with an empty page still carries that.
  */
 export function messagesPagesStatement(viewer: Viewer, sessionIds: string[], args: MessagesPageArgs) {
   const params = new SqlParams();
   const ids = params.add(sessionIds);
   const scope = params.named(sessionScope(viewer, 's'));
-  const where = args.after ? [afterSql(args.order, 'm', args.after, params)] : [];
-  const tail = `ORDER BY ${orderSql(args.order, 'm')} LIMIT ${params.add(args.size + 1)}`;
+  const where = windowSql(args.order, 'm', args, params);
+  const tail = `ORDER BY ${orderSql(args.order, 'm', args.backward)} LIMIT ${params.add(args.size + 1)}`;
+  const flags = edgeFlagsSql(args.order, 'm', args, params, (c, o) =>
+    anyRowSql(`(${listedMessages('1', [c], `ORDER BY ${o} LIMIT 1`)}) nearest`, 'TRUE'),
+  );
+  const page = listedMessages(messageColumns('m'), where, tail);
+  const join = flags ? `LEFT JOIN LATERAL (${page}) x ON TRUE` : `CROSS JOIN LATERAL (${page}) x`;
   const sql = `SELECT p.* FROM (
-      SELECT k.ord, x.* FROM unnest(${ids}::uuid[]) WITH ORDINALITY AS k(id, ord)
+      SELECT k.id AS parent_id, k.ord, ${flags ? `${flags}, ` : ''}x.* FROM unnest(${ids}::uuid[]) WITH ORDINALITY AS k(id, ord)
       JOIN sessions s ON s.id = k.id AND ${scope}
-      CROSS JOIN LATERAL (${listedMessages(messageColumns('m'), where, tail)}) x
-    ) p ORDER BY p.ord, ${orderSql(args.order, 'p')}`;
+      ${join}
+    ) p ORDER BY p.ord, ${orderSql(args.order, 'p', args.backward)}`;
   return { sql, params: params.values };
 }
 

@@ -1,12 +1,48 @@
-/** One page of a keyset list, already cut to size. */
+import { PageRequest } from './page-args';
+
+/** One page of a keyset list, already cut to size and in list order. */
 export interface Page<T> {
   rows: T[];
   hasNextPage: boolean;
+  hasPreviousPage: boolean;
 }
 
-/** Rows fetched with `LIMIT size + 1`: the extra row only says that a next page exists. */
-export function toPage<T>(rows: T[], size: number): Page<T> {
-  return rows.length > size ? { rows: rows.slice(0, size), hasNextPage: true } : { rows, hasNextPage: false };
+/** Whether the list goes on beyond the window's cursors (see `edgeFlagsSql`). */
+export interface EdgeFlags {
+  moreBefore: boolean;
+  moreAfter: boolean;
+}
+
+export const NO_EDGES: EdgeFlags = { moreBefore: false, moreAfter: false };
+
+/** The flags a statement's row carries (`more_before`, `more_after`); absent columns are false. */
+export function edgeFlagsOf(row: Record<string, any> | undefined): EdgeFlags {
+  return {
+    moreBefore: row?.more_before === true,
+    moreAfter: row?.more_after === true,
+  };
+}
+
+/**
+ * Rows fetched in fetch order with `LIMIT size + 1`: the extra row says that the window holds
+ * more in the paging direction. Both flags are exact: towards the paging direction, the extra
+ * row or (when the window is closed by a cursor) an item beyond it; behind, an item beyond the
+ * cursor the page started from. A backward page is returned in list order.
+ */
+export function toPage<T>(fetched: T[], request: PageRequest, edges: EdgeFlags = NO_EDGES): Page<T> {
+  const extra = fetched.length > request.size;
+  const rows = extra ? fetched.slice(0, request.size) : [...fetched];
+  if (!request.backward)
+    return {
+      rows,
+      hasNextPage: extra || edges.moreAfter,
+      hasPreviousPage: edges.moreBefore,
+    };
+  return {
+    rows: rows.reverse(),
+    hasNextPage: edges.moreAfter,
+    hasPreviousPage: extra || edges.moreBefore,
+  };
 }
 
 export interface PageInfo {
@@ -30,7 +66,6 @@ export interface Connection<T> {
 
 export function toConnection<T>(
   page: Page<T>,
-  afterGiven: boolean,
   cursorOf: (row: T) => string,
   totalCount: Connection<T>['totalCount'],
 ): Connection<T> {
@@ -40,8 +75,7 @@ export function toConnection<T>(
     nodes: rows,
     pageInfo: {
       hasNextPage: page.hasNextPage,
-      // Forward paging only: items precede this page exactly when it started after a cursor.
-      hasPreviousPage: afterGiven,
+      hasPreviousPage: page.hasPreviousPage,
       startCursor: rows.length ? cursorOf(rows[0]) : null,
       endCursor: rows.length ? cursorOf(rows[rows.length - 1]) : null,
     },

@@ -1,9 +1,16 @@
 import { createHash } from 'node:crypto';
+import { isStorableText } from '../common/text';
 import { badField } from '../errors';
 import { isUuid } from '../ids';
 
-/** The keyset position of an item: its sort value (an ISO time or a name) and its id. */
-export type CursorKey = [value: string, id: string];
+/**
+ * What a keyset ordering sorts on, as PostgreSQL types: `time` (timestamptz), `text`, `int4`,
+ * `int8` (carried as a decimal string: JSON numbers lose precision past 2^53).
+ */
+export type CursorKind = 'time' | 'text' | 'int4' | 'int8';
+
+/** The keyset position of an item: its sort value and its id. */
+export type CursorKey = [value: string | number, id: string];
 
 /**
  * Cursors are opaque to clients: base64url JSON `{ l, k }` where `l` names the list (its kind,
@@ -15,37 +22,70 @@ export function encodeCursor(list: string, key: CursorKey): string {
 }
 
 const BASE64URL = /^[A-Za-z0-9_-]+$/;
+const MAX_CURSOR_LENGTH = 1024;
+/** Longer than any sortable text column holds (titles 200, skill names 64): a bound, not a rule. */
+export const MAX_CURSOR_TEXT = 256;
 
-// Cursors carry `Date#toISOString()` of a stored timestamp: four-digit years only. A forged time
-// JavaScript can parse but PostgreSQL cannot hold (year -271821, say) must be bad input, not a
-// failed statement.
-const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
-function isCursorTime(value: string): boolean {
-  return ISO_TIME.test(value) && !Number.isNaN(Date.parse(value)) && new Date(value).toISOString() === value;
+// Cursors carry `Date#toISOString()` of a stored timestamp: years 0001 to 9999, exactly that form.
+// Year 0000 parses in JavaScript but not in PostgreSQL (there is no year zero); signed six-digit
+// years are outside what we issue. A time we never issued is bad input, not a failed statement.
+const ISO_TIME = /^(\d{4})-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+function isCursorTime(value: unknown): value is string {
+  if (typeof value !== 'string') return false;
+  const match = ISO_TIME.exec(value);
+  if (!match || match[1] === '0000') return false;
+  const ms = Date.parse(value);
+  return !Number.isNaN(ms) && new Date(ms).toISOString() === value;
 }
 
-/** Decodes `after` for `list`; anything that is not one of this list's cursors is BAD_USER_INPUT. */
+const INT8_MIN = -(2n ** 63n);
+const INT8_MAX = 2n ** 63n - 1n;
+
+/** Whether a cursor's sort value is one its column can hold and we could have issued. */
+function isCursorValue(kind: CursorKind, value: unknown): boolean {
+  switch (kind) {
+    case 'time':
+      return isCursorTime(value);
+    case 'text':
+      return typeof value === 'string' && value.length <= MAX_CURSOR_TEXT && isStorableText(value);
+    case 'int4':
+      return Number.isInteger(value) && (value as number) >= -(2 ** 31) && (value as number) <= 2 ** 31 - 1;
+    case 'int8':
+      return (
+        typeof value === 'string' &&
+        /^-?(0|[1-9]\d{0,18})$/.test(value) &&
+        BigInt(value) >= INT8_MIN &&
+        BigInt(value) <= INT8_MAX
+      );
+  }
+}
+
+/**
+ * Decodes a cursor argument (`after` or `before`) for `list`. Anything that is not one of this
+ * list's cursors is BAD_USER_INPUT naming the argument: every component is checked against its
+ * column's type and PostgreSQL's range here, so no forged cursor reaches a statement.
+ */
 export function decodeCursor(
   list: string,
   raw: string | null | undefined,
-  valueKind: 'time' | 'text',
+  kind: CursorKind,
   field = 'after',
 ): CursorKey | null {
   if (raw === undefined || raw === null) return null;
   const invalid = () => badField(field, 'is not a cursor of this list and ordering');
-  if (typeof raw !== 'string' || raw.length > 1024 || !BASE64URL.test(raw)) throw invalid();
+  if (typeof raw !== 'string' || raw.length > MAX_CURSOR_LENGTH || !BASE64URL.test(raw)) throw invalid();
   let parsed: unknown;
   try {
     parsed = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8'));
   } catch {
     throw invalid();
   }
-  const { l, k } = (parsed ?? {}) as { l?: unknown; k?: unknown };
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw invalid();
+  const { l, k } = parsed as { l?: unknown; k?: unknown };
   if (l !== list || !Array.isArray(k) || k.length !== 2) throw invalid();
   const [value, id] = k as unknown[];
-  if (typeof value !== 'string' || !isUuid(id)) throw invalid();
-  if (valueKind === 'time' && !isCursorTime(value)) throw invalid();
-  return [value, id];
+  if (!isUuid(id) || !isCursorValue(kind, value)) throw invalid();
+  return [value as string | number, id.toLowerCase()];
 }
 
 /** Names a list for its cursors: its kind, ordering and (hashed, to keep cursors short) filter. */

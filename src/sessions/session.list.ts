@@ -2,9 +2,9 @@ import { GraphQLResolveInfo } from 'graphql';
 import { Context } from '../context';
 import { Connection } from '../pagination/connection';
 import { rowsToConnection } from '../pagination/page-sql';
-import { decodeCursor, encodeCursor, listId } from '../pagination/cursor';
+import { encodeCursor, listId } from '../pagination/cursor';
 import { cursorKeyOf } from '../pagination/keyset';
-import { pageSize } from '../pagination/page-size';
+import { PageArgs, pageRequest } from '../pagination/page-args';
 import { connectionSelection } from '../pagination/selection';
 import { toUser } from '../users/user.rows';
 import { Session } from './session.entity';
@@ -13,9 +13,7 @@ import { SessionOrderName, sessionOrder } from './session.order';
 import { sessionsCountStatement, sessionsPageStatement } from './session.sql';
 import { toSession } from './session.rows';
 
-export interface SessionsArgs {
-  first?: number | null;
-  after?: string | null;
+export interface SessionsArgs extends PageArgs {
   filter?: SessionFilterInput | null;
   orderBy?: SessionOrderName | null;
 }
@@ -26,24 +24,22 @@ export interface SessionsArgs {
  * prime `sessionById` and `userById` so nested fields reuse them.
  */
 export async function listSessions(ctx: Context, args: SessionsArgs, info: GraphQLResolveInfo): Promise<Connection<Session>> {
-  const size = pageSize(args.first, ctx.config.maxPageSize);
   const filter = parseSessionFilter(args.filter);
   const order = sessionOrder(args.orderBy);
   const list = listId('sessions', order.name, filter.key);
-  const after = decodeCursor(list, args.after, order.kind);
+  const request = pageRequest(args, list, order.kind, ctx.config.maxPageSize);
   const selection = connectionSelection(info);
   const withCount = selection.totalCount;
   // A member's sessions are all their own, and their own row is already primed.
   const withOwner = ctx.viewer.isAdmin && selection.nodeFields.has('owner');
 
-  const pageArgs = { filter, order, size, after };
+  const pageArgs = { filter, order, ...request };
   const { sql, params } = sessionsPageStatement(ctx.viewer, pageArgs, { withCount, withOwner });
   const rows: Record<string, any>[] = await ctx.dataSource.query(sql, params);
 
   const { sessionById, userById } = ctx.loaders;
   return rowsToConnection(rows, {
-    size,
-    afterGiven: Boolean(args.after),
+    request,
     withCount,
     toNode: (row) => {
       const session = toSession(row);

@@ -1,9 +1,10 @@
 import { loader } from '../db/loader';
 import { DataSource } from 'typeorm';
 import { Viewer } from '../auth/viewer';
-import { byKeys, groupByKeys } from '../db/by-keys';
+import { byKeys } from '../db/by-keys';
 import { argsLoader } from '../pagination/args-loader';
-import { Page, toPage } from '../pagination/connection';
+import { Page } from '../pagination/connection';
+import { pagesOfParents } from '../pagination/page-sql';
 import { SqlParams } from '../pagination/sql-params';
 import { Session } from './session.entity';
 import { LIVE_SESSIONS, SessionFilter } from './session.filter';
@@ -33,14 +34,11 @@ export function createSessionLoaders(dataSource: DataSource, viewer: Viewer) {
     argsLoader<SessionsPageArgs, Page<Session>>(`sessionsPageBy${parent === 'user' ? 'User' : 'Skill'}Id`, async (ids, args) => {
       const { sql, params } = sessionsPagesByParentStatement(viewer, parent, ids, args);
       const rows: Record<string, any>[] = await dataSource.query(sql, params);
-      const sessions = rows.map((row) => {
+      return pagesOfParents(ids, rows, args, (row) => {
         const session = toSession(row);
         sessionById.prime(session.id, session);
-        return { parentId: row.parent_id as string, session };
+        return session;
       });
-      return groupByKeys(ids, sessions, (r) => r.parentId).map((group) =>
-        toPage(group.map((r) => r.session), args.size),
-      );
     });
 
   const countsByParent = async (parent: SessionParent, ids: readonly string[], filter: SessionFilter) => {

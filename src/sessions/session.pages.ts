@@ -2,9 +2,9 @@ import { Context } from '../context';
 import { Skill } from '../skills/skill.entity';
 import { User } from '../users/user.entity';
 import { Connection, Page, toConnection } from '../pagination/connection';
-import { decodeCursor, encodeCursor, listId } from '../pagination/cursor';
+import { encodeCursor, listId } from '../pagination/cursor';
 import { cursorKeyOf } from '../pagination/keyset';
-import { pageSize } from '../pagination/page-size';
+import { PageArgs, pageKey, pageRequest } from '../pagination/page-args';
 import { Session } from './session.entity';
 import { LIVE_SESSIONS, parseSessionFilter, SessionFilter, SessionFilterInput } from './session.filter';
 import { SESSION_ORDERS } from './session.order';
@@ -12,7 +12,7 @@ import { SessionsPageArgs } from './session.sql';
 
 const NEWEST_FIRST = SESSION_ORDERS.CREATED_AT_DESC;
 
-type PageRaw = { first?: number | null; after?: string | null };
+type PageRaw = PageArgs;
 
 /** One parent's page of sessions, newest first: the arguments checked and keyed, the page
  * loaded through the parent's batched loader, the total counted only when asked for. */
@@ -24,14 +24,9 @@ async function sessionsOfParent(
   load: (args: SessionsPageArgs, argsKey: string) => Promise<Page<Session>>,
   count: () => Promise<number>,
 ): Promise<Connection<Session>> {
-  const args: SessionsPageArgs = {
-    filter,
-    order: NEWEST_FIRST,
-    size: pageSize(raw.first, ctx.config.maxPageSize),
-    after: decodeCursor(list, raw.after, NEWEST_FIRST.kind),
-  };
-  const page = await load(args, JSON.stringify([args.size, args.after, args.filter.key]));
-  return toConnection(page, Boolean(raw.after), (s) => encodeCursor(list, cursorKeyOf(NEWEST_FIRST, s)), count);
+  const args: SessionsPageArgs = { filter, order: NEWEST_FIRST, ...pageRequest(raw, list, NEWEST_FIRST.kind, ctx.config.maxPageSize) };
+  const page = await load(args, JSON.stringify([pageKey(args), args.filter.key]));
+  return toConnection(page, (s) => encodeCursor(list, cursorKeyOf(NEWEST_FIRST, s)), count);
 }
 
 /** `User.sessions`: this user's visible sessions, newest first, batched across users. */

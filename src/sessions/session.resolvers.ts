@@ -3,6 +3,7 @@ import { GraphQLResolveInfo } from 'graphql';
 import { Context } from '../context';
 import { required } from '../errors';
 import { parseId } from '../ids';
+import { PageArgs } from '../pagination/page-args';
 import { Skill } from '../skills/skill.entity';
 import { User } from '../users/user.entity';
 import { Session } from './session.entity';
@@ -10,7 +11,6 @@ import { LIVE_SESSIONS, SessionFilterInput } from './session.filter';
 import { listSessions, SessionsArgs } from './session.list';
 import { sessionsOfSkill, sessionsOfUser } from './session.pages';
 
-type PageArgs = { first?: number | null; after?: string | null };
 
 /** Queries and type fields of this feature (read API). */
 export const sessionResolvers: Resolvers = {

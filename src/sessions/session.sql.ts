@@ -1,6 +1,7 @@
 import { Viewer } from '../auth/viewer';
-import { CursorKey } from '../pagination/cursor';
-import { afterSql, KeysetOrder, orderSql } from '../pagination/keyset';
+import { anyRowSql, edgeFlagsSql, KeysetOrder, orderSql, windowSql } from '../pagination/keyset';
+import { PageRequest } from '../pagination/page-args';
+import { pageWithExtras } from '../pagination/page-sql';
 import { SqlParams } from '../pagination/sql-params';
 import { userColumns } from '../users/user.rows';
 import { Session } from './session.entity';
@@ -8,12 +9,10 @@ import { filterConditions, SessionFilter } from './session.filter';
 import { sessionColumns } from './session.rows';
 import { sessionScope } from './session.scope';
 
-/** One page request over sessions: what to list, in which order, from where, how many. */
-export interface SessionsPageArgs {
+/** One page request over sessions: what to list, in which order, and the window and size. */
+export interface SessionsPageArgs extends PageRequest {
   filter: SessionFilter;
   order: KeysetOrder<Session>;
-  size: number;
-  after: CursorKey | null;
 }
 
 export interface Statement {
@@ -27,10 +26,11 @@ function listConditions(viewer: Viewer, filter: SessionFilter, params: SqlParams
 }
 
 /**
- * `Query.sessions` as one statement: the page (one row more than asked, for `hasNextPage`),
- * and when selected the total count and each session's owner, so a dashboard pays for
- * neither in statements of their own. With the count, the statement always returns at least
- * one row (page columns null when the page is empty) so the count survives an empty page.
+ * `Query.sessions` as one statement: the page (one row more than asked, for the paging
+ * direction's flag), and when selected the total count and each session's owner, so a
+ * dashboard pays for neither in statements of their own; with cursors, whether the list goes on
+ * beyond them (exact `hasPreviousPage`/`hasNextPage`). With the count or flags, the statement
+ * always returns at least one row (page columns null when the page is empty).
  */
 export function sessionsPageStatement(
   viewer: Viewer,
@@ -39,19 +39,25 @@ export function sessionsPageStatement(
 ): Statement {
   const params = new SqlParams();
   const where = listConditions(viewer, args.filter, params);
-  const countWhere = where.join(' AND ');
-  if (args.after) where.push(afterSql(args.order, 's', args.after, params));
+  const listWhere = where.join(' AND ');
+  where.push(...windowSql(args.order, 's', args, params));
   const page = `SELECT ${sessionColumns('s')} FROM sessions s WHERE ${where.join(' AND ')}
-    ORDER BY ${orderSql(args.order, 's')} LIMIT ${params.add(args.size + 1)}`;
-  if (!options.withCount && !options.withOwner) return { sql: page, params: params.values };
+    ORDER BY ${orderSql(args.order, 's', args.backward)} LIMIT ${params.add(args.size + 1)}`;
+  const flags = edgeFlagsSql(args.order, 's', args, params, (c, o) =>
+    anyRowSql('sessions s', `${listWhere} AND ${c}`, o),
+  );
+  const extras = [
+    ...(options.withCount ? [`(SELECT count(*)::int FROM sessions s WHERE ${listWhere}) AS total_count`] : []),
+    ...(flags ? [flags] : []),
+  ];
+  if (!extras.length && !options.withOwner) return { sql: page, params: params.values };
 
   const owner = options.withOwner ? `, ${userColumns('u', 'owner_')}` : '';
   const rows = options.withOwner ? '(page LEFT JOIN users u ON u.id = page.user_id)' : 'page';
-  const sql = options.withCount
-    ? `WITH page AS (${page}), total AS (SELECT count(*)::int AS total_count FROM sessions s WHERE ${countWhere})
-       SELECT page.*${owner}, total.total_count FROM total LEFT JOIN ${rows} ON TRUE
-       ORDER BY ${orderSql(args.order, 'page')}`
-    : `WITH page AS (${page}) SELECT page.*${owner} FROM ${rows} ORDER BY ${orderSql(args.order, 'page')}`;
+  const outerOrder = orderSql(args.order, 'page', args.backward);
+  const sql = extras.length
+    ? pageWithExtras(page, extras, outerOrder, rows, `page.*${owner}`)
+    : `WITH page AS (${page}) SELECT page.*${owner} FROM ${rows} ORDER BY ${outerOrder}`;
   return { sql, params: params.values };
 }
 
@@ -59,7 +65,10 @@ export function sessionsPageStatement(
 export function sessionsCountStatement(viewer: Viewer, filter: SessionFilter): Statement {
   const params = new SqlParams();
   const where = listConditions(viewer, filter, params).join(' AND ');
-  return { sql: `SELECT count(*)::int AS total_count FROM sessions s WHERE ${where}`, params: params.values };
+  return {
+    sql: `SELECT count(*)::int AS total_count FROM sessions s WHERE ${where}`,
+    params: params.values,
+  };
 }
 
 /** How sessions hang off a parent in the per-parent statements below. */
@@ -68,12 +77,17 @@ export type SessionParent = 'user' | 'skill';
 function parentFrom(parent: SessionParent, ref: string): { from: string; condition: string } {
   return parent === 'user'
     ? { from: 'sessions s', condition: `s.user_id = ${ref}` }
-    : { from: 'session_skills ss JOIN sessions s ON s.id = ss.session_id', condition: `ss.skill_id = ${ref}` };
+    : {
+        from: 'session_skills ss JOIN sessions s ON s.id = ss.session_id',
+        condition: `ss.skill_id = ${ref}`,
+      };
 }
 
 /**
  * The same page for many parents in one statement: `unnest` the parent ids and take each
- * one's page with `CROSS JOIN LATERAL … LIMIT`, inside an uncorrelated sub-select.
+ * one's page with `CROSS JOIN LATERAL … LIMIT`, inside an uncorrelated sub-select. With
+ * cursors, each parent also says whether its list goes on beyond them, and the page is
+ * left-joined so a parent with an empty page still carries that.
  */
 export function sessionsPagesByParentStatement(
   viewer: Viewer,
@@ -85,14 +99,16 @@ export function sessionsPagesByParentStatement(
   const ids = params.add(parentIds);
   const { from, condition } = parentFrom(parent, 'k.id');
   const where = [condition, ...listConditions(viewer, args.filter, params)];
-  if (args.after) where.push(afterSql(args.order, 's', args.after, params));
+  const listWhere = where.join(' AND ');
+  where.push(...windowSql(args.order, 's', args, params));
+  const page = `SELECT ${sessionColumns('s')} FROM ${from} WHERE ${where.join(' AND ')}
+        ORDER BY ${orderSql(args.order, 's', args.backward)} LIMIT ${params.add(args.size + 1)}`;
+  const flags = edgeFlagsSql(args.order, 's', args, params, (c, o) => anyRowSql(from, `${listWhere} AND ${c}`, o));
+  const join = flags ? `LEFT JOIN LATERAL (${page}) x ON TRUE` : `CROSS JOIN LATERAL (${page}) x`;
   const sql = `SELECT p.* FROM (
-      SELECT k.id AS parent_id, k.ord, x.* FROM unnest(${ids}::uuid[]) WITH ORDINALITY AS k(id, ord)
-      CROSS JOIN LATERAL (
-        SELECT ${sessionColumns('s')} FROM ${from} WHERE ${where.join(' AND ')}
-        ORDER BY ${orderSql(args.order, 's')} LIMIT ${params.add(args.size + 1)}
-      ) x
-    ) p ORDER BY p.ord, ${orderSql(args.order, 'p')}`;
+      SELECT k.id AS parent_id, k.ord, ${flags ? `${flags}, ` : ''}x.* FROM unnest(${ids}::uuid[]) WITH ORDINALITY AS k(id, ord)
+      ${join}
+    ) p ORDER BY p.ord, ${orderSql(args.order, 'p', args.backward)}`;
   return { sql, params: params.values };
 }
 

@@ -1,10 +1,10 @@
 import { GraphQLResolveInfo } from 'graphql';
 import { Context } from '../context';
 import { Connection } from '../pagination/connection';
-import { decodeCursor, encodeCursor, listId } from '../pagination/cursor';
-import { afterSql, cursorKeyOf, KeysetOrder, orderSql } from '../pagination/keyset';
-import { pageSize } from '../pagination/page-size';
-import { pageWithTotal, rowsToConnection } from '../pagination/page-sql';
+import { encodeCursor, listId } from '../pagination/cursor';
+import { anyRowSql, cursorKeyOf, edgeFlagsSql, KeysetOrder, orderSql, windowSql } from '../pagination/keyset';
+import { PageArgs, pageRequest } from '../pagination/page-args';
+import { pageWithExtras, rowsToConnection } from '../pagination/page-sql';
 import { connectionSelection } from '../pagination/selection';
 import { SqlParams } from '../pagination/sql-params';
 import { Skill } from './skill.entity';
@@ -14,35 +14,32 @@ import { skillColumns, toSkill } from './skill.rows';
 export const SKILLS_BY_NAME: KeysetOrder<Skill> = { name: 'NAME_ASC', column: 'name', desc: false, kind: 'text', valueOf: (s) => s.name };
 
 /** `Query.skills`: the live catalogue by name; the total joins the page's statement when selected. */
-export async function listSkills(
-  ctx: Context,
-  args: { first?: number | null; after?: string | null },
-  info: GraphQLResolveInfo,
-): Promise<Connection<Skill>> {
-  const size = pageSize(args.first, ctx.config.maxPageSize);
-  const list = listId('skills', SKILLS_BY_NAME.name);
-  const after = decodeCursor(list, args.after, SKILLS_BY_NAME.kind);
+export async function listSkills(ctx: Context, args: PageArgs, info: GraphQLResolveInfo): Promise<Connection<Skill>> {
+  const order = SKILLS_BY_NAME;
+  const list = listId('skills', order.name);
+  const request = pageRequest(args, list, order.kind, ctx.config.maxPageSize);
   const withCount = connectionSelection(info).totalCount;
 
   const params = new SqlParams();
-  const where = ['sk.deleted_at IS NULL'];
-  const countSql = `SELECT count(*)::int AS total_count FROM skills sk WHERE ${where.join(' AND ')}`;
-  if (after) where.push(afterSql(SKILLS_BY_NAME, 'sk', after, params));
+  const live = 'sk.deleted_at IS NULL';
+  const countSql = `SELECT count(*)::int AS total_count FROM skills sk WHERE ${live}`;
+  const where = [live, ...windowSql(order, 'sk', request, params)];
   const pageSql = `SELECT ${skillColumns('sk')} FROM skills sk WHERE ${where.join(' AND ')}
-    ORDER BY ${orderSql(SKILLS_BY_NAME, 'sk')} LIMIT ${params.add(size + 1)}`;
-  const sql = withCount ? pageWithTotal(pageSql, countSql, orderSql(SKILLS_BY_NAME, 'page')) : pageSql;
+    ORDER BY ${orderSql(order, 'sk', request.backward)} LIMIT ${params.add(request.size + 1)}`;
+  const flags = edgeFlagsSql(order, 'sk', request, params, (c, o) => anyRowSql('skills sk', `${live} AND ${c}`, o));
+  const extras = [...(withCount ? [`(${countSql}) AS total_count`] : []), ...(flags ? [flags] : [])];
+  const sql = extras.length ? pageWithExtras(pageSql, extras, orderSql(order, 'page', request.backward)) : pageSql;
   const rows: Record<string, any>[] = await ctx.dataSource.query(sql, params.values);
 
   return rowsToConnection(rows, {
-    size,
-    afterGiven: Boolean(args.after),
+    request,
     withCount,
     toNode: (row) => {
       const skill = toSkill(row);
       ctx.loaders.skillById.prime(skill.id, skill);
       return skill;
     },
-    cursorOf: (s) => encodeCursor(list, cursorKeyOf(SKILLS_BY_NAME, s)),
+    cursorOf: (s) => encodeCursor(list, cursorKeyOf(order, s)),
     count: async () => (await ctx.dataSource.query(countSql))[0].total_count,
   });
 }

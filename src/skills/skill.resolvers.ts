@@ -2,6 +2,7 @@ import { Resolvers } from '../generated/resolvers-types';
 import { GraphQLResolveInfo } from 'graphql';
 import { Context } from '../context';
 import { parseId } from '../ids';
+import { PageArgs } from '../pagination/page-args';
 import { Session } from '../sessions/session.entity';
 import { listSkills } from './skill.list';
 
@@ -9,7 +10,7 @@ import { listSkills } from './skill.list';
 export const skillResolvers: Resolvers = {
   Query: {
     skill: (_: unknown, args: { id: string }, ctx: Context) => ctx.loaders.skillById.load(parseId(args.id)),
-    skills: (_: unknown, args: { first?: number | null; after?: string | null }, ctx: Context, info: GraphQLResolveInfo) =>
+    skills: (_: unknown, args: PageArgs, ctx: Context, info: GraphQLResolveInfo) =>
       listSkills(ctx, args, info),
   },
   Session: {

@@ -2,10 +2,10 @@ import { GraphQLResolveInfo } from 'graphql';
 import { Context } from '../context';
 import { forbidden } from '../errors';
 import { Connection } from '../pagination/connection';
-import { decodeCursor, encodeCursor, listId } from '../pagination/cursor';
-import { afterSql, cursorKeyOf, KeysetOrder, orderSql } from '../pagination/keyset';
-import { pageSize } from '../pagination/page-size';
-import { pageWithTotal, rowsToConnection } from '../pagination/page-sql';
+import { encodeCursor, listId } from '../pagination/cursor';
+import { anyRowSql, cursorKeyOf, edgeFlagsSql, KeysetOrder, orderSql, windowSql } from '../pagination/keyset';
+import { PageArgs, pageRequest } from '../pagination/page-args';
+import { pageWithExtras, rowsToConnection } from '../pagination/page-sql';
 import { connectionSelection } from '../pagination/selection';
 import { SqlParams } from '../pagination/sql-params';
 import { User } from './user.entity';
@@ -22,34 +22,31 @@ export const USERS_OLDEST_FIRST: KeysetOrder<User> = {
 const COUNT_SQL = 'SELECT count(*)::int AS total_count FROM users u';
 
 /** `Query.users`: every user, oldest first, ADMIN only; the rows prime `userById`. */
-export async function listUsers(
-  ctx: Context,
-  args: { first?: number | null; after?: string | null },
-  info: GraphQLResolveInfo,
-): Promise<Connection<User>> {
+export async function listUsers(ctx: Context, args: PageArgs, info: GraphQLResolveInfo): Promise<Connection<User>> {
   if (!ctx.viewer.isAdmin) throw forbidden('Listing users needs the ADMIN role');
-  const size = pageSize(args.first, ctx.config.maxPageSize);
-  const list = listId('users', USERS_OLDEST_FIRST.name);
-  const after = decodeCursor(list, args.after, USERS_OLDEST_FIRST.kind);
+  const order = USERS_OLDEST_FIRST;
+  const list = listId('users', order.name);
+  const request = pageRequest(args, list, order.kind, ctx.config.maxPageSize);
   const withCount = connectionSelection(info).totalCount;
 
   const params = new SqlParams();
-  const where = after ? `WHERE ${afterSql(USERS_OLDEST_FIRST, 'u', after, params)}` : '';
-  const pageSql = `SELECT ${userColumns('u')} FROM users u ${where}
-    ORDER BY ${orderSql(USERS_OLDEST_FIRST, 'u')} LIMIT ${params.add(size + 1)}`;
-  const sql = withCount ? pageWithTotal(pageSql, COUNT_SQL, orderSql(USERS_OLDEST_FIRST, 'page')) : pageSql;
+  const window = windowSql(order, 'u', request, params);
+  const pageSql = `SELECT ${userColumns('u')} FROM users u ${window.length ? `WHERE ${window.join(' AND ')}` : ''}
+    ORDER BY ${orderSql(order, 'u', request.backward)} LIMIT ${params.add(request.size + 1)}`;
+  const flags = edgeFlagsSql(order, 'u', request, params, (c, o) => anyRowSql('users u', c, o));
+  const extras = [...(withCount ? [`(${COUNT_SQL}) AS total_count`] : []), ...(flags ? [flags] : [])];
+  const sql = extras.length ? pageWithExtras(pageSql, extras, orderSql(order, 'page', request.backward)) : pageSql;
   const rows: Record<string, any>[] = await ctx.dataSource.query(sql, params.values);
 
   return rowsToConnection(rows, {
-    size,
-    afterGiven: Boolean(args.after),
+    request,
     withCount,
     toNode: (row) => {
       const user = toUser(row);
       ctx.loaders.userById.prime(user.id, user);
       return user;
     },
-    cursorOf: (u) => encodeCursor(list, cursorKeyOf(USERS_OLDEST_FIRST, u)),
+    cursorOf: (u) => encodeCursor(list, cursorKeyOf(order, u)),
     count: async () => (await ctx.dataSource.query(COUNT_SQL))[0].total_count,
   });
 }

@@ -53,7 +53,7 @@ describe('keyset statements', () => {
     ['an admin', 'UPDATED_AT_DESC', 'sessions_updated_at_id_idx'],
   ] as const)('pages sessions for %s in %s from a deep cursor through %s', async (who, order, index) => {
     const viewer = viewerOf(who === 'a member' ? member : admin);
-    const args = { filter: LIVE_SESSIONS, order: SESSION_ORDERS[order], size: 20, after: deepCursor(order) };
+    const args = { filter: LIVE_SESSIONS, order: SESSION_ORDERS[order], size: 20, after: deepCursor(order), before: null, backward: false };
     const { sql, params } = sessionsPageStatement(viewer, args, { withCount: false, withOwner: true });
     const text = await plan(sql, params);
     // The index hands rows to the LIMIT already in page order: no sort of the list, no table scan.
@@ -70,7 +70,7 @@ describe('keyset statements', () => {
       // Deep into the busy session's 5000 messages, with most of them still ahead in this order.
       const seconds = order === 'CREATED_AT_ASC' ? 1000 : 4000;
       const after: [string, string] = [new Date(Date.UTC(2026, 0, 1, 0, 0, seconds)).toISOString(), '00000000-0000-4000-8000-000000000000'];
-      const { sql, params } = messagesPagesStatement(viewer, [busy, sessions[1].id], { order: MESSAGE_ORDERS[order], size: 20, after });
+      const { sql, params } = messagesPagesStatement(viewer, [busy, sessions[1].id], { order: MESSAGE_ORDERS[order], size: 20, after, before: null, backward: false });
       const text = await plan(sql, params);
       // A live session's branch: the index walks from the cursor straight into the LIMIT.
       expect(text).toMatch(

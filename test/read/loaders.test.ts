@@ -33,7 +33,7 @@ describe('loaders', () => {
     const owner = await f.user();
     const sessions = await Promise.all([1, 2, 3, 4].map(() => f.session(owner)));
     for (const [i, s] of sessions.entries()) for (let j = 0; j <= i; j++) await f.message(s);
-    const args = { order: MESSAGE_ORDERS.CREATED_AT_ASC, size: 2, after: null };
+    const args = { order: MESSAGE_ORDERS.CREATED_AT_ASC, size: 2, after: null, before: null, backward: false };
     const { value, statements } = await counted(admin, (l) =>
       Promise.all(sessions.map((s) => l.messagesPageBySessionId.load({ id: s.id, args, argsKey: 'asc|2' }))),
     );

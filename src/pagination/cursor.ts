@@ -5,12 +5,13 @@ import { isUuid } from '../ids';
 
 /**
  * What a keyset ordering sorts on, as PostgreSQL types: `time` (timestamptz), `text`, `int4`,
- * `int8` (carried as a decimal string: JSON numbers lose precision past 2^53).
+ * `int8`. Every value travels as a string: integers in decimal (JSON numbers lose precision
+ * past 2^53), so a key has one type whatever the column.
  */
 export type CursorKind = 'time' | 'text' | 'int4' | 'int8';
 
 /** The keyset position of an item: its sort value and its id. */
-export type CursorKey = [value: string | number, id: string];
+export type CursorKey = [value: string, id: string];
 
 /**
  * Cursors are opaque to clients: base64url JSON `{ l, k }` where `l` names the list (its kind,
@@ -30,33 +31,30 @@ export const MAX_CURSOR_TEXT = 256;
 // Year 0000 parses in JavaScript but not in PostgreSQL (there is no year zero); signed six-digit
 // years are outside what we issue. A time we never issued is bad input, not a failed statement.
 const ISO_TIME = /^(\d{4})-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
-function isCursorTime(value: unknown): value is string {
-  if (typeof value !== 'string') return false;
+function isCursorTime(value: string): boolean {
   const match = ISO_TIME.exec(value);
   if (!match || match[1] === '0000') return false;
   const ms = Date.parse(value);
   return !Number.isNaN(ms) && new Date(ms).toISOString() === value;
 }
 
-const INT8_MIN = -(2n ** 63n);
-const INT8_MAX = 2n ** 63n - 1n;
+const INTEGER = /^-?(0|[1-9]\d{0,18})$/;
+const RANGE = { int4: [-(2n ** 31n), 2n ** 31n - 1n], int8: [-(2n ** 63n), 2n ** 63n - 1n] };
 
 /** Whether a cursor's sort value is one its column can hold and we could have issued. */
-function isCursorValue(kind: CursorKind, value: unknown): boolean {
+function isCursorValue(kind: CursorKind, value: unknown): value is string {
+  if (typeof value !== 'string') return false;
   switch (kind) {
     case 'time':
       return isCursorTime(value);
     case 'text':
-      return typeof value === 'string' && value.length <= MAX_CURSOR_TEXT && isStorableText(value);
+      return value.length <= MAX_CURSOR_TEXT && isStorableText(value);
     case 'int4':
-      return Number.isInteger(value) && (value as number) >= -(2 ** 31) && (value as number) <= 2 ** 31 - 1;
-    case 'int8':
-      return (
-        typeof value === 'string' &&
-        /^-?(0|[1-9]\d{0,18})$/.test(value) &&
-        BigInt(value) >= INT8_MIN &&
-        BigInt(value) <= INT8_MAX
-      );
+    case 'int8': {
+      if (!INTEGER.test(value)) return false;
+      const [min, max] = RANGE[kind];
+      return BigInt(value) >= min && BigInt(value) <= max;
+    }
   }
 }
 
@@ -85,7 +83,7 @@ export function decodeCursor(
   if (l !== list || !Array.isArray(k) || k.length !== 2) throw invalid();
   const [value, id] = k as unknown[];
   if (!isUuid(id) || !isCursorValue(kind, value)) throw invalid();
-  return [value as string | number, id.toLowerCase()];
+  return [value, id.toLowerCase()];
 }
 
 /** Names a list for its cursors: its kind, ordering and (hashed, to keep cursors short) filter. */

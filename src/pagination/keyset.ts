@@ -13,7 +13,7 @@ export interface KeysetOrder<T> {
   column: string;
   desc: boolean;
   kind: CursorKind;
-  valueOf: (row: T) => Date | string | number;
+  valueOf: (row: T) => Date | string | number | bigint;
 }
 
 const CAST: Record<CursorKind, string> = {
@@ -106,5 +106,5 @@ export function anyRowSql(from: string, where: string, orderBy?: string): string
 
 export function cursorKeyOf<T extends { id: string }>(order: KeysetOrder<T>, row: T): CursorKey {
   const value = order.valueOf(row);
-  return [value instanceof Date ? value.toISOString() : value, row.id];
+  return [value instanceof Date ? value.toISOString() : String(value), row.id];
 }

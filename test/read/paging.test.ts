@@ -231,7 +231,7 @@ describe('paging', () => {
   it.each(SUBJECTS.map((s) => [s.name, s] as const))(
     '%s: forward and backward walks give the list, with exact page flags',
     async (_name, subject) => {
-      const runs = Number(process.env.HUB_PAGING_RUNS ?? 6);
+      const runs = Number(process.env.HUB_PAGING_RUNS ?? 5);
       await fc.assert(
         fc.asyncProperty(
           fc.array(rowArb, { maxLength: 12 }),

@@ -1,5 +1,7 @@
 import 'reflect-metadata';
 import { DataSource, DataSourceOptions } from 'typeorm';
+import { AudioUpload } from './src/audio-uploads/audio-upload.entity';
+import { AudioUploadSubscriber } from './src/audio-uploads/audio-upload.subscriber';
 import { installWriteGuards } from './src/db/guards';
 import { CountingLogger } from './src/db/sql-counter';
 import { Message } from './src/messages/message.entity';
@@ -21,10 +23,12 @@ import { MIGRATIONS } from './migrations';
 // subscribers, so src/db stays below the features.
 
 /** Every entity of the data model; the DataSource lists them explicitly. */
-export const ENTITIES = [User, Session, Message, Skill, SessionSkill, NodeSync];
+export const ENTITIES = [User, Session, Message, Skill, SessionSkill, NodeSync, AudioUpload];
 
 /** Entity subscribers own the cross-entity side effects of writes. */
 export const SUBSCRIBERS: Function[] = [
+  // First: the upload rows of removed users, sessions and messages go before their parents do.
+  AudioUploadSubscriber,
   UserSubscriber,
   SessionSubscriber,
   MessageSubscriber,

@@ -3,6 +3,7 @@ import { SessionsUserUpdatedIndex1764200000000 } from './1764200000000-sessions-
 import { MessagesAudioKeyIndex1764300000000 } from './1764300000000-messages-audio-key-index';
 import { MessagesLiveIndex1764400000000 } from './1764400000000-messages-live-index';
 import { LiveNotifyTriggers1764500000000 } from './1764500000000-live-notify-triggers';
+import { AudioUploads1764600000000 } from './1764600000000-audio-uploads';
 
 /** Every migration, oldest first; the DataSource lists them explicitly. */
 export const MIGRATIONS: Function[] = [
@@ -11,4 +12,5 @@ export const MIGRATIONS: Function[] = [
   MessagesAudioKeyIndex1764300000000,
   MessagesLiveIndex1764400000000,
   LiveNotifyTriggers1764500000000,
+  AudioUploads1764600000000,
 ];

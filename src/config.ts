@@ -15,8 +15,14 @@ export interface Config {
   audioDir: string;
   /** Base URL that `Audio.url` is built on; defaults to this server's own `/audio/`. */
   publicUrl: string;
-  /** Where audio objects live (`HUB_STORAGE_DRIVER`); `local` (files under `audioDir`) is the only driver yet. */
+  /** Where audio objects live (`HUB_STORAGE_DRIVER`): `local` (files under `audioDir`) or `s3`. */
   storageDriver: StorageDriver;
+  /** The object-storage driver's settings; set exactly when `storageDriver` is `s3`. */
+  s3?: S3Settings;
+  /** The largest audio upload accepted, in bytes (`HUB_AUDIO_MAX_BYTES`, default 25 MiB). */
+  audioMaxBytes: number;
+  /** Accepted upload content types, lower case: exact `audio/<subtype>` or `audio/*` (`HUB_AUDIO_CONTENT_TYPES`). */
+  audioContentTypes: string[];
   /** Largest query cost accepted (fields, multiplied by page sizes). */
   maxQueryCost: number;
   maxQueryDepth: number;
@@ -47,8 +53,47 @@ export interface LiveConfig {
   reconnectMaxMs: number;
 }
 
-export const STORAGE_DRIVERS = ['local'] as const;
+export const STORAGE_DRIVERS = ['local', 's3'] as const;
 export type StorageDriver = (typeof STORAGE_DRIVERS)[number];
+
+/** `HUB_S3_*`: any S3-compatible object store (AWS S3, MinIO, R2, s3rver in the tests). */
+export interface S3Settings {
+  /** Unset: AWS's own endpoint for the region. */
+  endpoint?: string;
+  region: string;
+  bucket: string;
+  /** Both unset: the AWS SDK's default credential chain (environment, profile, instance role). */
+  accessKeyId?: string;
+  secretAccessKey?: string;
+  /** `bucket` in the path (`https://host/bucket/key`) instead of the host name: MinIO, s3rver. */
+  forcePathStyle: boolean;
+}
+
+/** 25 MiB: one long voice memo in a compressed format, far above a typical turn. */
+export const DEFAULT_AUDIO_MAX_BYTES = 26_214_400;
+/** The byte size column is a 32-bit integer, as is GraphQL's Int. */
+const AUDIO_MAX_BYTES_LIMIT = 2_147_483_647;
+const CONTENT_TYPE_ENTRY = /^audio\/(\*|[a-z0-9][a-z0-9!#$&^_.+-]*)$/;
+
+function s3Settings(env: NodeJS.ProcessEnv, problems: string[]): S3Settings {
+  const endpoint = env.HUB_S3_ENDPOINT || undefined;
+  if (endpoint && !/^https?:\/\/[^/]+\/?$/.test(endpoint)) problems.push('HUB_S3_ENDPOINT must be an http(s):// origin such as https://s3.example.com');
+  const bucket = env.HUB_S3_BUCKET ?? '';
+  if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) problems.push('HUB_S3_BUCKET is required with HUB_STORAGE_DRIVER=s3 (a bucket name: 3-63 of a-z 0-9 . -)');
+  const accessKeyId = env.HUB_S3_ACCESS_KEY_ID || undefined;
+  const secretAccessKey = env.HUB_S3_SECRET_ACCESS_KEY || undefined;
+  if (!accessKeyId !== !secretAccessKey) problems.push('HUB_S3_ACCESS_KEY_ID and HUB_S3_SECRET_ACCESS_KEY are set together (or both left unset for the default credential chain)');
+  const forcePathStyle = env.HUB_S3_FORCE_PATH_STYLE ?? 'false';
+  if (!['true', 'false'].includes(forcePathStyle)) problems.push('HUB_S3_FORCE_PATH_STYLE must be true or false');
+  return {
+    endpoint: endpoint?.replace(/\/+$/, ''),
+    region: env.HUB_S3_REGION || 'us-east-1',
+    bucket,
+    accessKeyId,
+    secretAccessKey,
+    forcePathStyle: forcePathStyle === 'true',
+  };
+}
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -99,6 +144,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (!STORAGE_DRIVERS.includes(storageDriver)) {
     problems.push(`HUB_STORAGE_DRIVER must be one of ${STORAGE_DRIVERS.join(', ')} (got "${env.HUB_STORAGE_DRIVER}")`);
   }
+  const s3 = storageDriver === 's3' ? s3Settings(env, problems) : undefined;
+  const audioMaxBytes = integer(env, 'HUB_AUDIO_MAX_BYTES', DEFAULT_AUDIO_MAX_BYTES, 1, AUDIO_MAX_BYTES_LIMIT, problems);
+  const audioContentTypes = (env.HUB_AUDIO_CONTENT_TYPES || 'audio/*').split(',').map((t) => t.trim().toLowerCase()).filter(Boolean);
+  for (const type of audioContentTypes) {
+    if (!CONTENT_TYPE_ENTRY.test(type)) problems.push(`HUB_AUDIO_CONTENT_TYPES: "${type}" is not audio/<subtype> or audio/*`);
+  }
 
   const maxQueryCost = integer(env, 'HUB_MAX_QUERY_COST', 50_000, 100, 10_000_000, problems);
   const maxQueryDepth = integer(env, 'HUB_MAX_QUERY_DEPTH', 12, 2, 100, problems);
@@ -135,6 +186,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     audioDir: path.resolve(env.HUB_AUDIO_DIR || path.join(dataDir, 'audio')),
     publicUrl: publicUrl.replace(/\/+$/, ''),
     storageDriver,
+    s3,
+    audioMaxBytes,
+    audioContentTypes,
     maxQueryCost,
     maxQueryDepth,
     statementTimeoutMs,

@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { parseArgs, ParseArgsConfig } from 'node:util';
 import { ConfigError, loadConfig } from './config';
 import { migrate, migrateRevert } from './cli/migrate';
+import { gcAudio } from './cli/gc-audio';
 import { purge } from './cli/purge';
 import { seedCommand } from './cli/seed';
 import { serve } from './cli/serve';
@@ -19,12 +20,17 @@ Commands:
   user:create --email E --name N [--role admin|member]
                                             create a user and print its id
   token --email E [--ttl 1h]                print a bearer token for a user
-  purge --older-than 30d [--batch N]        hard-delete sessions soft-deleted before then
+  purge --older-than 30d [--batch N]        hard-delete sessions soft-deleted before then,
+                                            then remove expired audio uploads (as gc-audio)
+  gc-audio [--batch N]                      remove audio uploads that expired unattached,
+                                            and their objects
 
 Environment: DATABASE_URL (unset: embedded PostgreSQL under HUB_DATA_DIR, default .hub),
 HUB_JWT_SECRET, PORT, HOST, NODE_ENV, HUB_DATA_DIR, HUB_MAX_PAGE_SIZE, HUB_STORAGE_DRIVER,
 HUB_AUDIO_DIR, HUB_PUBLIC_URL, HUB_MAX_QUERY_COST, HUB_MAX_QUERY_DEPTH, HUB_STATEMENT_TIMEOUT_MS,
-HUB_CORS_ORIGINS, HUB_INTROSPECTION, HUB_LOG_LEVEL (see README.md).`;
+HUB_CORS_ORIGINS, HUB_INTROSPECTION, HUB_LOG_LEVEL, HUB_AUDIO_MAX_BYTES, HUB_AUDIO_CONTENT_TYPES,
+HUB_S3_ENDPOINT, HUB_S3_REGION, HUB_S3_BUCKET, HUB_S3_ACCESS_KEY_ID, HUB_S3_SECRET_ACCESS_KEY,
+HUB_S3_FORCE_PATH_STYLE (see README.md).`;
 
 type Options = ParseArgsConfig['options'];
 
@@ -48,6 +54,7 @@ const COMMANDS: Record<string, { options: Options; run: (values: Parsed) => Prom
   },
   token: { options: { email: { type: 'string' }, ttl: { type: 'string' } }, run: (v) => token(loadConfig(), v) },
   purge: { options: { 'older-than': { type: 'string' }, batch: { type: 'string' } }, run: (v) => purge(loadConfig(), v) },
+  'gc-audio': { options: { batch: { type: 'string' } }, run: (v) => gcAudio(loadConfig(), v) },
 };
 
 /** Entry point of the `hub` CLI. Every failure exits non-zero with a one-paragraph message. */

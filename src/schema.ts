@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { audioUploadMutations } from './audio-uploads/audio-upload.mutations';
 import { messageMutations } from './messages/message.mutations';
 import { messageResolvers } from './messages/message.resolvers';
 import { messageSubscriptions } from './messages/message.subscriptions';
@@ -44,6 +45,7 @@ export function resolvers() {
     nodeSyncMutations,
     sessionSubscriptions,
     messageSubscriptions,
+    audioUploadMutations,
   ];
   const merged: Record<string, object> = {};
   for (const part of parts) {

@@ -29,6 +29,7 @@ import { observabilityPlugin } from './http/observability';
 import { PLAYGROUND_ASSETS_PATH, playgroundAssets, playgroundPlugin } from './http/playground';
 import { resolvers, typeDefs } from './schema';
 import { jitGateway } from './http/jit-executor';
+import { uploadRouter } from './audio-uploads/receive-upload';
 import { audioHandler } from './storage/audio-handler';
 import { attachLive } from './subscriptions';
 import { createAudioStorage } from './storage/storage';
@@ -174,7 +175,8 @@ export async function createServer(deps: ServerDeps): Promise<HubServer> {
   });
   if (!config.production) app.use(PLAYGROUND_ASSETS_PATH, playgroundAssets());
 
-  app.use('/audio', audioHandler(storage));
+  // PUT: the local driver's uploads (upload rows, so a feature route); GET: its signed downloads.
+  app.use('/audio', uploadRouter({ dataSource, config, storage, logger }), audioHandler(storage));
 
   const graphqlCors = cors({ origin: corsOrigin(config.corsOrigins), credentials: false, maxAge: 600 });
   // Subscriptions: graphql-ws on the upgrade of /graphql, graphql-sse at /graphql/stream.

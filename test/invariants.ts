@@ -32,6 +32,13 @@ export const INVARIANTS: Record<string, string> = {
     SELECT s.id FROM sessions s WHERE s.updated_at < s.created_at`,
   'live skill names used twice': `
     SELECT name FROM skills WHERE deleted_at IS NULL GROUP BY name HAVING count(*) > 1`,
+  'audio uploads whose user, session or message is gone': `
+    SELECT a.key FROM audio_uploads a
+    LEFT JOIN users u ON u.id = a.user_id LEFT JOIN sessions s ON s.id = a.session_id LEFT JOIN messages m ON m.id = a.message_id
+    WHERE u.id IS NULL OR s.id IS NULL OR (a.message_id IS NOT NULL AND m.id IS NULL)`,
+  'attached audio uploads whose message holds another key or sits in another session': `
+    SELECT a.key FROM audio_uploads a JOIN messages m ON m.id = a.message_id
+    WHERE m.audio_key IS DISTINCT FROM a.key OR m.session_id <> a.session_id`,
 };
 
 /** Every broken rule with (up to 5 of) the rows that break it; `{}` when the database is consistent. */

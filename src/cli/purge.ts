@@ -1,3 +1,4 @@
+import { collectExpiredUploads } from '../audio-uploads/collect-expired-uploads';
 import { jwtSecret } from '../auth/secret';
 import { parseDuration } from '../auth/tokens';
 import { Config } from '../config';
@@ -7,7 +8,8 @@ import { intOption, Parsed, requiredOption, UsageError, withDatabase } from './u
 
 /**
  * `hub purge --older-than 30d [--batch N]`: hard-deletes sessions soft-deleted longer ago than
- * the given age, with full cascade (the same path as `purgeSession`), in batches; prints how many.
+ * the given age, with full cascade (the same path as `purgeSession`), in batches; then removes the
+ * expired, never attached audio uploads (`hub gc-audio`); prints how many of each.
  */
 export async function purge(config: Config, values: Parsed): Promise<void> {
   const age = parseDuration(requiredOption(values, 'older-than'));
@@ -15,6 +17,10 @@ export async function purge(config: Config, values: Parsed): Promise<void> {
   const batchSize = intOption(values, 'batch', 500, 1, 10_000);
   const storage = createAudioStorage(config, await jwtSecret(config));
   const deletedBefore = new Date(Date.now() - age * 1000);
-  const purged = await withDatabase(config, ({ dataSource }) => purgeDeletedSessions({ dataSource, storage }, { deletedBefore, batchSize }));
+  const [purged, uploads] = await withDatabase(config, async ({ dataSource }) => [
+    await purgeDeletedSessions({ dataSource, storage }, { deletedBefore, batchSize }),
+    await collectExpiredUploads({ dataSource, storage }, { batchSize }),
+  ]);
   console.log(`purged ${purged} session${purged === 1 ? '' : 's'} deleted before ${deletedBefore.toISOString()}`);
+  console.log(`removed ${uploads} expired audio upload${uploads === 1 ? '' : 's'}`);
 }

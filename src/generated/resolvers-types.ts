@@ -33,30 +33,59 @@ export type Scalars = {
 /** An audio attachment, stored by a storage-neutral object key. */
 export type Audio = {
   __typename?: 'Audio';
-  /** Size in bytes, 1 to 52,428,800 (50 MiB). */
+  /** Size in bytes. */
   byteSize: Scalars['Int']['output'];
   /** The audio MIME type, e.g. `audio/ogg`. */
   contentType: Scalars['String']['output'];
-  /** Relative object key in the hub's audio store, e.g. `audio/2026/11/abc.ogg`. Never a filesystem path or URL. */
+  /** Relative object key in the hub's audio store, e.g. `audio/<session id>/<random>.ogg`. Never a filesystem path or URL. */
   key: Scalars['String']['output'];
   /**
    * A URL to fetch the audio, derived from `key` by the configured storage backend at read time.
-   * It may be signed and expire: store `key`, not this URL.
+   * It is signed and expires (about an hour): store `key`, not this URL.
    */
   url: Scalars['String']['output'];
 };
 
-/** An audio attachment, referenced by its object key in the hub's audio store. */
+/** An audio attachment: an upload of the viewer's own (`createAudioUpload`), referenced by its key. */
 export type AudioInput = {
-  /** Size in bytes, 1 to 52,428,800 (50 MiB). */
+  /** The byte size given to `createAudioUpload` (and stored). */
   byteSize: Scalars['Int']['input'];
-  /** An `audio/*` MIME type, e.g. `audio/ogg`. */
+  /** The content type given to `createAudioUpload` (and stored with the object). */
   contentType: Scalars['String']['input'];
   /**
-   * Storage-neutral relative object key, e.g. `audio/2026/11/abc.ogg`: lowercase letters, digits and `/ . _ -`,
-   * no leading slash, no `..`, at most 512 characters. Never a filesystem path or URL.
+   * The `key` of a completed `createAudioUpload` of the viewer to the same session, not attached to
+   * another message yet and not expired. Any other key is `BAD_USER_INPUT` on `input.audio.key`.
    */
   key: Scalars['String']['input'];
+};
+
+/**
+ * Where and how to upload one audio object: send `method` to `uploadUrl` with every header of `headers`
+ * and exactly the declared bytes as the body, before `expiresAt`; then attach `key` to a message with
+ * `postMessage(input: { audio: { key, contentType, byteSize } })`.
+ */
+export type AudioUpload = {
+  __typename?: 'AudioUpload';
+  /** When `uploadUrl` stops working; an upload not attached to a message by then is removed. */
+  expiresAt: Scalars['DateTime']['output'];
+  /** Headers to send exactly as given: they are signed, so the content type and length cannot change. */
+  headers: Array<HttpHeader>;
+  /** The object key the server chose for this upload (under the session, unguessable). */
+  key: Scalars['String']['output'];
+  /** The HTTP method to send them with: `PUT`. */
+  method: Scalars['String']['output'];
+  /** The signed, expiring URL to send the bytes to (this server's `/audio/…` or the object store). */
+  uploadUrl: Scalars['String']['output'];
+};
+
+/** An audio upload to prepare. */
+export type CreateAudioUploadInput = {
+  /** The exact size of the bytes to upload, 1 to `HUB_AUDIO_MAX_BYTES` (default 26,214,400: 25 MiB). */
+  byteSize: Scalars['Int']['input'];
+  /** An `audio/*` MIME type accepted by the hub (`HUB_AUDIO_CONTENT_TYPES`), e.g. `audio/ogg`. */
+  contentType: Scalars['String']['input'];
+  /** The live session the audio is for; the viewer must own it or be an `ADMIN`. */
+  sessionId: Scalars['ID']['input'];
 };
 
 /** A new session. */
@@ -103,6 +132,15 @@ export enum DeletedFilter {
   /** Only soft-deleted sessions (still restorable with `restoreSession`). */
   Deleted = 'DELETED'
 }
+
+/** One HTTP request header. */
+export type HttpHeader = {
+  __typename?: 'HttpHeader';
+  /** Header name, e.g. `Content-Type`. */
+  name: Scalars['String']['output'];
+  /** Header value. */
+  value: Scalars['String']['output'];
+};
 
 /** One turn of a session. */
 export type Message = {
@@ -170,6 +208,13 @@ export type Mutation = {
    */
   attachSkills: Session;
   /**
+   * Prepares the upload of one audio object into a live session the viewer owns (any session for an ADMIN):
+   * the server chooses the key and returns a signed, expiring URL to PUT the bytes to. Attach the key with
+   * `postMessage`. Errors: `NOT_FOUND` (session absent, soft-deleted or not visible), `BAD_USER_INPUT`
+   * (content type not accepted, size zero or over `HUB_AUDIO_MAX_BYTES`).
+   */
+  createAudioUpload: AudioUpload;
+  /**
    * Creates a session owned by the viewer, or by `input.ownerId` (ADMIN only), with the given skills attached.
    * Errors: `FORBIDDEN` (a `MEMBER` naming another owner), `NOT_FOUND` (unknown owner or skill),
    * `BAD_USER_INPUT` (title empty or over 200 characters, more than 100 skill ids).
@@ -214,7 +259,8 @@ export type Mutation = {
   /**
    * Posts a message to a live session the viewer owns (any session for an ADMIN) and bumps its `updatedAt`.
    * Errors: `NOT_FOUND` (session absent, soft-deleted or not visible), `BAD_USER_INPUT` (content over 32,000
-   * characters, or invalid audio key, content type or byte size).
+   * characters; an audio key that is not the viewer's own completed, unattached upload to this session with
+   * this content type and size, checked against the stored object: one answer for every such key).
    */
   postMessage: Message;
   /**
@@ -253,6 +299,17 @@ export type Mutation = {
 export type MutationAttachSkillsArgs = {
   sessionId: Scalars['ID']['input'];
   skillIds: Array<Scalars['ID']['input']>;
+};
+
+
+/**
+ * Write entry points. Every operation needs a valid bearer token (`UNAUTHENTICATED` otherwise).
+ * `BAD_USER_INPUT` errors carry `extensions.validation`, a list of `{ field, message }`; bad input never
+ * reaches the database. A `MEMBER` acting on another user's session or message gets `NOT_FOUND`, as if it
+ * did not exist. Ids are UUIDs; a malformed id is `BAD_USER_INPUT`.
+ */
+export type MutationCreateAudioUploadArgs = {
+  input: CreateAudioUploadInput;
 };
 
 
@@ -923,13 +980,16 @@ export type DirectiveResolverFn<TResult = Record<PropertyKey, never>, TParent = 
 export type ResolversTypes = {
   Audio: ResolverTypeWrapper<Audio>;
   AudioInput: AudioInput;
+  AudioUpload: ResolverTypeWrapper<AudioUpload>;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
+  CreateAudioUploadInput: CreateAudioUploadInput;
   CreateSessionInput: CreateSessionInput;
   CreateSkillInput: CreateSkillInput;
   CreateUserInput: CreateUserInput;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
   DeleteUsersPayload: ResolverTypeWrapper<DeleteUsersPayload>;
   DeletedFilter: DeletedFilter;
+  HttpHeader: ResolverTypeWrapper<HttpHeader>;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   Message: ResolverTypeWrapper<MessageModel>;
@@ -967,12 +1027,15 @@ export type ResolversTypes = {
 export type ResolversParentTypes = {
   Audio: Audio;
   AudioInput: AudioInput;
+  AudioUpload: AudioUpload;
   Boolean: Scalars['Boolean']['output'];
+  CreateAudioUploadInput: CreateAudioUploadInput;
   CreateSessionInput: CreateSessionInput;
   CreateSkillInput: CreateSkillInput;
   CreateUserInput: CreateUserInput;
   DateTime: Scalars['DateTime']['output'];
   DeleteUsersPayload: DeleteUsersPayload;
+  HttpHeader: HttpHeader;
   ID: Scalars['ID']['output'];
   Int: Scalars['Int']['output'];
   Message: MessageModel;
@@ -1007,12 +1070,25 @@ export type AudioResolvers<ContextType = Context, ParentType extends ResolversPa
   url?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 };
 
+export type AudioUploadResolvers<ContextType = Context, ParentType extends ResolversParentTypes['AudioUpload'] = ResolversParentTypes['AudioUpload']> = {
+  expiresAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  headers?: Resolver<Array<ResolversTypes['HttpHeader']>, ParentType, ContextType>;
+  key?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  method?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  uploadUrl?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
 export interface DateTimeScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['DateTime'], any> {
   name: 'DateTime';
 }
 
 export type DeleteUsersPayloadResolvers<ContextType = Context, ParentType extends ResolversParentTypes['DeleteUsersPayload'] = ResolversParentTypes['DeleteUsersPayload']> = {
   deletedCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+};
+
+export type HttpHeaderResolvers<ContextType = Context, ParentType extends ResolversParentTypes['HttpHeader'] = ResolversParentTypes['HttpHeader']> = {
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  value?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 };
 
 export type MessageResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Message'] = ResolversParentTypes['Message']> = {
@@ -1041,6 +1117,7 @@ export type MessageRoleResolvers = EnumResolverSignature<{ ASSISTANT?: any, SYST
 
 export type MutationResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = {
   attachSkills?: Resolver<ResolversTypes['Session'], ParentType, ContextType, RequireFields<MutationAttachSkillsArgs, 'sessionId' | 'skillIds'>>;
+  createAudioUpload?: Resolver<ResolversTypes['AudioUpload'], ParentType, ContextType, RequireFields<MutationCreateAudioUploadArgs, 'input'>>;
   createSession?: Resolver<ResolversTypes['Session'], ParentType, ContextType, RequireFields<MutationCreateSessionArgs, 'input'>>;
   createSkill?: Resolver<ResolversTypes['Skill'], ParentType, ContextType, RequireFields<MutationCreateSkillArgs, 'input'>>;
   createUser?: Resolver<ResolversTypes['User'], ParentType, ContextType, RequireFields<MutationCreateUserArgs, 'input'>>;
@@ -1170,8 +1247,10 @@ export type UserEdgeResolvers<ContextType = Context, ParentType extends Resolver
 
 export type Resolvers<ContextType = Context> = {
   Audio?: AudioResolvers<ContextType>;
+  AudioUpload?: AudioUploadResolvers<ContextType>;
   DateTime?: GraphQLScalarType;
   DeleteUsersPayload?: DeleteUsersPayloadResolvers<ContextType>;
+  HttpHeader?: HttpHeaderResolvers<ContextType>;
   Message?: MessageResolvers<ContextType>;
   MessageConnection?: MessageConnectionResolvers<ContextType>;
   MessageEdge?: MessageEdgeResolvers<ContextType>;

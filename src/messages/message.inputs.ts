@@ -1,31 +1,30 @@
-import { IsEnum, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min, ValidateBy, ValidateNested } from 'class-validator';
+import { IsEnum, IsInt, IsOptional, IsString, Max, Min, ValidateBy, ValidateNested } from 'class-validator';
+import { AUDIO_BYTE_SIZE_LIMIT, IsAudioContentType } from '../audio-uploads/audio-upload.inputs';
 import { HasLength, IsId, IsStorableText } from '../common/id.inputs';
 import { AUDIO_KEY_MAX_LENGTH, isAudioKey } from '../storage/audio-key';
 import { MessageRole } from './message.entity';
 
 export const CONTENT_MAX_LENGTH = 32_000;
-export const AUDIO_MAX_BYTES = 52_428_800;
 
-/** An audio attachment already uploaded to the store, referenced by its object key. */
+/** An audio attachment already uploaded (`createAudioUpload`), referenced by its object key;
+ * the shape is checked here, the ownership and the stored object by `claimAudioUpload`. */
 export class AudioInput {
   @ValidateBy({
     name: 'isAudioKey',
     validator: {
       validate: isAudioKey,
       defaultMessage: () =>
-        `must be a relative object key of lowercase letters, digits and / . _ - (no leading slash, no .., at most ${AUDIO_KEY_MAX_LENGTH} characters)`,
+        `must be a relative object key of lowercase letters, digits and / . _ - (each segment starting with a letter or digit, no .., at most ${AUDIO_KEY_MAX_LENGTH} characters)`,
     },
   })
   key: string;
 
-  @IsString()
-  @MaxLength(127, { message: 'must be at most 127 characters long' })
-  @Matches(/^audio\/[a-z0-9][a-z0-9!#$&^_.+-]*(\s*;\s*[a-z0-9_.-]+=[a-z0-9_.+-]+)*$/i, { message: 'must be an audio/* MIME type' })
+  @IsAudioContentType()
   contentType: string;
 
   @IsInt({ message: 'must be a whole number of bytes' })
   @Min(1, { message: 'must be at least 1 byte' })
-  @Max(AUDIO_MAX_BYTES, { message: `must be at most ${AUDIO_MAX_BYTES} bytes (50 MiB)` })
+  @Max(AUDIO_BYTE_SIZE_LIMIT, { message: `must be at most ${AUDIO_BYTE_SIZE_LIMIT} bytes` })
   byteSize: number;
 }
 

@@ -21,12 +21,12 @@ export const messageResolvers: Resolvers = {
     // Visible messages belong to visible sessions (same scope), so the session is always there.
     session: (message: Message, _: unknown, ctx: Context) =>
       required(ctx.loaders.sessionById.load(message.sessionId), `session of message ${message.id}`),
-    audio: (message: Message, _: unknown, ctx: Context) =>
+    audio: async (message: Message, _: unknown, ctx: Context) =>
       message.audioKey == null
         ? null
         : {
             key: message.audioKey,
-            url: ctx.storage.url(message.audioKey),
+            url: await ctx.storage.url(message.audioKey),
             // The messages_audio_complete check makes the three audio columns null together.
             contentType: message.audioContentType!,
             byteSize: message.audioByteSize!,

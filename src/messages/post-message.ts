@@ -1,3 +1,4 @@
+import { attachAudioUpload, claimAudioUpload } from '../audio-uploads/attach-audio-upload';
 import { Context } from '../context';
 import { nested } from '../common/id.inputs';
 import { clearLoaders, writeTransaction } from '../db/write-transaction';
@@ -11,12 +12,15 @@ import { AudioInput, PostMessageInput } from './message.inputs';
  * referenced by its storage-neutral key (never a path or URL), and moves the session's
  * `updatedAt` (message subscriber). The session is locked for the transaction, so a message can
  * never land in a session being deleted. Absent, soft-deleted or invisible session: NOT_FOUND.
+ * The audio key must be the viewer's own completed upload to this session (`createAudioUpload`),
+ * not yet attached; any other key is BAD_USER_INPUT on `input.audio.key` (see claimAudioUpload).
  */
 export async function postMessage(ctx: Context, raw: Record<string, unknown>): Promise<Message> {
   const input = await validateInput(PostMessageInput, { ...raw, audio: nested(AudioInput, raw?.audio) });
   const message = await writeTransaction(ctx, async (manager) => {
     const session = await lockSession(manager, ctx.viewer, input.sessionId, 'live');
-    return manager.save(
+    const upload = input.audio && (await claimAudioUpload(manager, { viewerId: ctx.viewer.id, storage: ctx.storage }, session.id, input.audio));
+    const saved = await manager.save(
       manager.create(Message, {
         sessionId: session.id,
         role: input.role,
@@ -26,6 +30,8 @@ export async function postMessage(ctx: Context, raw: Record<string, unknown>): P
         audioByteSize: input.audio?.byteSize ?? null,
       }),
     );
+    if (upload) await attachAudioUpload(manager, upload, saved.id);
+    return saved;
   });
   clearLoaders(ctx.loaders);
   ctx.loaders.messageById.prime(message.id, message);

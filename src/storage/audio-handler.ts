@@ -1,34 +1,46 @@
 import express from 'express';
 import { isAudioKey } from './audio-key';
+import { sendStorageError } from './http-errors';
 import { LocalAudioStorage } from './local-storage';
 import { AudioStorage } from './storage';
 
+/** The key named by a request path under the mount point, or `undefined` when it is not one. */
+export function keyOfPath(requestPath: string): string | undefined {
+  try {
+    const key = requestPath.replace(/^\//, '').split('/').map(decodeURIComponent).join('/');
+    return isAudioKey(key) ? key : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
- * Serves the local driver's objects at `/audio/<key>?expires=…&signature=…`: only a well-formed
- * key with a valid, unexpired signature is read from the audio directory (403 otherwise, 404 for a
- * missing object). Other drivers serve their own URLs, so for them every request is 404.
+ * Serves the local driver's objects at `GET /audio/<key>?expires=…&signature=…`: only a
+ * well-formed key with a valid, unexpired download signature is read from the audio directory
+ * (403 `SIGNATURE_INVALID` otherwise, 404 `NOT_FOUND` for a missing object). Other drivers serve
+ * their own URLs, so for them every request is 404.
  */
 export function audioHandler(storage: AudioStorage): express.Router {
   const router = express.Router();
-  router.get(/.*/, (req, res) => {
+  router.get(/.*/, async (req, res) => {
     if (!(storage instanceof LocalAudioStorage)) {
-      res.status(404).json({ error: 'not found' });
+      sendStorageError(res, 404, 'NOT_FOUND', 'audio is not served by this server with the configured storage driver');
       return;
     }
-    let key: string;
-    try {
-      key = req.path.replace(/^\//, '').split('/').map(decodeURIComponent).join('/');
-    } catch {
-      res.status(400).json({ error: 'malformed key' });
+    const key = keyOfPath(req.path);
+    if (!key || !storage.signer.verify(key, req.query.expires, req.query.signature)) {
+      sendStorageError(res, 403, 'SIGNATURE_INVALID', 'invalid or expired signature');
       return;
     }
-    if (!isAudioKey(key) || !storage.signer.verify(key, req.query.expires, req.query.signature)) {
-      res.status(403).json({ error: 'invalid or expired signature' });
+    const object = await storage.head(key).catch(() => null);
+    if (!object) {
+      sendStorageError(res, 404, 'NOT_FOUND', 'no such object');
       return;
     }
     res.setHeader('cache-control', 'private, max-age=300');
+    if (object.contentType) res.setHeader('content-type', object.contentType);
     res.sendFile(storage.fileOf(key), { dotfiles: 'allow' }, (error) => {
-      if (error && !res.headersSent) res.status(404).json({ error: 'not found' });
+      if (error) sendStorageError(res, 404, 'NOT_FOUND', 'no such object');
     });
   });
   return router;

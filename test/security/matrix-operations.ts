@@ -5,6 +5,7 @@ import { Message } from '../../src/messages/message.entity';
 import { Session } from '../../src/sessions/session.entity';
 import { Skill } from '../../src/skills/skill.entity';
 import { User } from '../../src/users/user.entity';
+import { bytesOf, headersOf, POST_AUDIO, reachable, send, upload } from '../audio/support';
 import { factories, Factories } from '../factories';
 import { TestServer } from '../harness';
 
@@ -40,6 +41,9 @@ export interface Fixtures {
   nodeId: string;
   /** A session of the other member, created by rows that need one (`withOthersSessionOnSkill`). */
   othersSession?: Session;
+  /** The owner's completed audio upload to the session (`withOwnersUpload`), and the message
+   * holding it (`withOwnersAudioMessage`). */
+  audio?: { key: string; bytes: Buffer; messageId?: string };
 }
 
 export async function buildFixtures(f: Factories): Promise<Fixtures> {
@@ -62,13 +66,15 @@ export type Outcome =
   | { kind: 'data'; label: string; check?: (value: any, ctx: CheckContext) => void | Promise<void> }
   | { kind: 'null' }
   | { kind: 'empty' }
-  | { kind: 'error'; code: 'UNAUTHENTICATED' | 'FORBIDDEN' | 'NOT_FOUND' | 'CONFLICT' };
+  | { kind: 'error'; code: 'UNAUTHENTICATED' | 'FORBIDDEN' | 'NOT_FOUND' | 'CONFLICT' | 'BAD_USER_INPUT' };
 
 export interface CheckContext {
   fx: Fixtures;
   /** The authenticated caller (owner, other or admin). */
   viewer: User;
   dataSource: DataSource;
+  /** The server under test (its HTTP routes: audio uploads and downloads). */
+  server: TestServer;
 }
 
 /** `data`: the field at the row's path is non-null, no errors, and `check` passes. */
@@ -87,6 +93,8 @@ export const NOT_FOUND: Outcome = { kind: 'error', code: 'NOT_FOUND' };
 /** Only where the caller may see the target: for anyone else the same call must be NOT_FOUND
  * (checking state before visibility would leak that the row exists). */
 export const CONFLICT: Outcome = { kind: 'error', code: 'CONFLICT' };
+/** An audio key that is not the caller's own upload: refused, with nothing written. */
+export const BAD_USER_INPUT: Outcome = { kind: 'error', code: 'BAD_USER_INPUT' };
 
 export function outcomeLabel(outcome: Outcome): string {
   switch (outcome.kind) {
@@ -166,6 +174,21 @@ async function withOthersSessionOnSkill(fx: Fixtures, t: TestServer): Promise<vo
   await f.link(fx.othersSession, fx.skill);
 }
 
+/** The owner uploads 16 bytes into the session through the API (createAudioUpload + PUT). */
+async function withOwnersUpload(fx: Fixtures, t: TestServer): Promise<void> {
+  const bytes = bytesOf(16);
+  fx.audio = { key: (await upload(t, fx.owner, fx.session.id, bytes)).key, bytes };
+}
+
+/** …and posts a message holding it. */
+async function withOwnersAudioMessage(fx: Fixtures, t: TestServer): Promise<void> {
+  await withOwnersUpload(fx, t);
+  const audio = { key: fx.audio!.key, contentType: 'audio/ogg', byteSize: 16 };
+  const result = await t.gql(POST_AUDIO, { input: { sessionId: fx.session.id, role: 'USER', content: `Voice ${fx.tag}`, audio } }, { as: fx.owner });
+  if (result.errors) throw new Error(`could not post the fixture audio message: ${JSON.stringify(result.errors)}`);
+  fx.audio!.messageId = result.data.postMessage.id;
+}
+
 // ---------------------------------------------------------------------------------------------
 // The table
 // ---------------------------------------------------------------------------------------------
@@ -209,6 +232,9 @@ const RESTORE_SESSION = 'mutation ($id: ID!) { restoreSession(id: $id) { id dele
 const CREATE_SESSION = 'mutation ($input: CreateSessionInput!) { createSession(input: $input) { id owner { id } } }';
 const DELETE_MESSAGE = 'mutation ($id: ID!) { deleteMessage(id: $id) { id deletedAt } }';
 const REPORT_NODE_SYNC = `mutation ($input: ReportNodeSyncInput!) { reportNodeSync(input: $input) { ${SESSION_FIELDS} } }`;
+const CREATE_AUDIO_UPLOAD =
+  'mutation ($input: CreateAudioUploadInput!) { createAudioUpload(input: $input) { key uploadUrl method headers { name value } expiresAt } }';
+const audioUploadInput = (fx: Fixtures) => ({ input: { sessionId: fx.session.id, contentType: 'audio/ogg', byteSize: 16 } });
 const nodeSyncReport = (fx: Fixtures) => ({ input: { sessionId: fx.session.id, nodeId: `${fx.nodeId}-b`, status: 'SYNCING' } });
 
 /**
@@ -263,6 +289,9 @@ export const MATRIX: Record<string, Row[]> = {
     row('message', 'query ($id: ID!) { message(id: $id) { id content } }', messageId, ownerAndAdmin(data('the message', isMessage), NULL), {
       via: 'message(id: owner’s message)',
     }),
+    row('message.audio', 'query ($id: ID!) { message(id: $id) { audio { key url contentType byteSize } } }', (fx) => ({ id: fx.audio!.messageId }),
+      ownerAndAdmin(data('the audio, its URL serving the bytes', servesTheBytes), NULL),
+      { via: 'message(id: owner’s audio message) { audio } and a GET of its signed URL', prepare: withOwnersAudioMessage }),
   ],
 
   // ----------------------------------------------------------------------------- Subscription
@@ -403,6 +432,19 @@ export const MATRIX: Record<string, Row[]> = {
     row('postMessage', 'mutation ($input: PostMessageInput!) { postMessage(input: $input) { id content session { id } } }',
       (fx) => ({ input: { sessionId: fx.session.id, role: 'USER', content: `Matrix ${fx.tag}` } }),
       ownerAndAdmin(data('the new message', posted), NOT_FOUND)),
+    // Only the uploader attaches a key: an admin may post to the session, but not with another's upload.
+    row('postMessage', 'mutation ($input: PostMessageInput!) { postMessage(input: $input) { id session { id } audio { key } } }',
+      (fx) => ({
+        input: { sessionId: fx.session.id, role: 'USER', content: `Matrix ${fx.tag}`, audio: { key: fx.audio!.key, contentType: 'audio/ogg', byteSize: 16 } },
+      }),
+      { owner: data('the new message with the audio', postedAudio), other: NOT_FOUND, admin: BAD_USER_INPUT },
+      { via: 'postMessage(audio: the owner’s completed upload)', prepare: withOwnersUpload }),
+  ],
+  'Mutation.createAudioUpload': [
+    row('createAudioUpload', CREATE_AUDIO_UPLOAD, audioUploadInput, ownerAndAdmin(data('an upload URL that takes the bytes once', takesTheBytes), NOT_FOUND),
+      { via: 'createAudioUpload(sessionId: owner’s session) and a PUT to the upload URL' }),
+    row('createAudioUpload', CREATE_AUDIO_UPLOAD, audioUploadInput, everyone(NOT_FOUND),
+      { via: 'createAudioUpload(sessionId: soft-deleted session)', prepare: softDeleteSession }),
   ],
   'Mutation.deleteMessage': [
     row('deleteMessage', DELETE_MESSAGE, messageId, ownerAndAdmin(data('the deleted message', messageDeleted), NOT_FOUND)),
@@ -516,6 +558,40 @@ function posted(message: any, { fx }: CheckContext) {
   expect(message.id).not.toBe(fx.message.id);
 }
 
+function postedAudio(message: any, { fx }: CheckContext) {
+  expect(message.session.id).toBe(fx.session.id);
+  expect(message.audio).toEqual({ key: fx.audio!.key });
+}
+
+/** The signed URL serves the bytes to whoever holds it (no bearer token needed: it is the
+ * capability), and nothing without its signature or with it moved to another key. */
+async function servesTheBytes(audio: any, { fx, server }: CheckContext) {
+  expect(audio).toMatchObject({ key: fx.audio!.key, contentType: 'audio/ogg', byteSize: 16 });
+  const url = new URL(reachable(server, audio.url));
+  const fetched = await send('GET', url.toString(), {});
+  expect(fetched.status).toBe(200);
+  expect(fetched.body.equals(fx.audio!.bytes)).toBe(true);
+  const unsigned = new URL(url);
+  unsigned.search = '';
+  expect((await send('GET', unsigned.toString(), {})).status).toBe(403);
+  const elsewhere = new URL(url);
+  elsewhere.pathname = `/audio/${fx.session.id}/other.ogg`;
+  expect((await send('GET', elsewhere.toString(), {})).json().error.code).toBe('SIGNATURE_INVALID');
+}
+
+/** The upload URL takes exactly the declared bytes once, into an upload row of the caller. */
+async function takesTheBytes(made: any, { fx, viewer, dataSource, server }: CheckContext) {
+  expect(made.key).toMatch(new RegExp(`^audio/${fx.session.id}/[0-9a-f]{32}\\.ogg$`));
+  const url = reachable(server, made.uploadUrl);
+  const unsigned = new URL(url);
+  unsigned.search = '';
+  expect((await send('PUT', unsigned.toString(), headersOf(made), bytesOf(16))).status).toBe(403);
+  expect((await send(made.method, url, headersOf(made), bytesOf(16))).status).toBe(200);
+  expect((await send(made.method, url, headersOf(made), bytesOf(16))).json().error.code).toBe('UPLOAD_COMPLETED');
+  const [row] = await dataSource.query('SELECT user_id, session_id, byte_size, completed_at FROM audio_uploads WHERE key = $1', [made.key]);
+  expect(row).toMatchObject({ user_id: viewer.id, session_id: fx.session.id, byte_size: 16, completed_at: expect.any(Date) });
+}
+
 function messageDeleted(message: any, { fx }: CheckContext) {
   expect(message.id).toBe(fx.message.id);
   expect(message.deletedAt).not.toBeNull();
@@ -561,7 +637,10 @@ export async function fixtureState(dataSource: DataSource, fx: Fixtures): Promis
                   FROM skills k WHERE k.id = ANY($3::uuid[]) OR k.name LIKE $4),
        'nodeSync', (SELECT json_agg(json_build_object('session', n.session_id, 'node', n.node_id, 'status', n.status,
                       'error', n.error, 'updatedAt', n.updated_at) ORDER BY n.session_id, n.node_id)
-                    FROM session_node_sync n JOIN sessions s ON s.id = n.session_id WHERE s.user_id = ANY($1::uuid[]))
+                    FROM session_node_sync n JOIN sessions s ON s.id = n.session_id WHERE s.user_id = ANY($1::uuid[])),
+       'audioUploads', (SELECT json_agg(json_build_object('key', a.key, 'user', a.user_id, 'session', a.session_id,
+                      'completedAt', a.completed_at, 'message', a.message_id) ORDER BY a.key)
+                    FROM audio_uploads a WHERE a.user_id = ANY($1::uuid[]) OR a.session_id IN (SELECT id FROM sessions WHERE user_id = ANY($1::uuid[])))
      ) AS state`,
     [users, `matrix-${fx.tag}%`, [fx.skill.id, fx.spareSkill.id], `matrix-new-${fx.tag}`],
   );

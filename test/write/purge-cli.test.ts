@@ -73,9 +73,10 @@ describe('hub purge', () => {
 });
 
 describe('storage configuration', () => {
-  it('accepts HUB_STORAGE_DRIVER=local and names any other driver as a configuration problem', () => {
+  it('accepts HUB_STORAGE_DRIVER=local or s3 and names any other driver as a configuration problem', () => {
     expect(loadConfig({ HUB_STORAGE_DRIVER: 'local' }).storageDriver).toBe('local');
     expect(loadConfig({}).storageDriver).toBe('local');
-    expect(() => loadConfig({ HUB_STORAGE_DRIVER: 's3' })).toThrow(/HUB_STORAGE_DRIVER must be one of local/);
+    expect(() => loadConfig({ HUB_STORAGE_DRIVER: 'gcs' })).toThrow(/HUB_STORAGE_DRIVER must be one of local, s3/);
+    expect(() => loadConfig({ HUB_STORAGE_DRIVER: 's3' })).toThrow(/HUB_S3_BUCKET is required/);
   });
 });

@@ -6,6 +6,7 @@ import { messageResolvers } from './messages/message.resolvers';
 import { messageSubscriptions } from './messages/message.subscriptions';
 import { nodeSyncMutations } from './node-sync/node-sync.mutations';
 import { nodeSyncResolvers } from './node-sync/node-sync.resolvers';
+import { nodeResolvers } from './nodes/node.resolvers';
 import { connectionResolvers } from './pagination/connection';
 import { DateTimeScalar } from './scalars';
 import { sessionMutations } from './sessions/session.mutations';
@@ -38,6 +39,7 @@ export function resolvers() {
     messageResolvers,
     skillResolvers,
     nodeSyncResolvers,
+    nodeResolvers,
     userMutations,
     sessionMutations,
     messageMutations,

@@ -143,7 +143,7 @@ export type HttpHeader = {
 };
 
 /** One turn of a session. */
-export type Message = {
+export type Message = Node & {
   __typename?: 'Message';
   /** An attached audio recording, or `null`. */
   audio?: Maybe<Audio>;
@@ -457,6 +457,15 @@ export type MutationUpdateSessionArgs = {
   input: UpdateSessionInput;
 };
 
+/**
+ * An object with a globally unique id (Relay's global object identification): fetch any of them again
+ * with `node(id:)` or `nodes(ids:)`. Ids are the objects' UUIDs, unique across all types.
+ */
+export type Node = {
+  /** Stable UUID, unique across users, sessions, messages and skills. */
+  id: Scalars['ID']['output'];
+};
+
 /** The sync state of one session on one mesh node. */
 export type NodeSync = {
   __typename?: 'NodeSync';
@@ -510,6 +519,16 @@ export type Query = {
    */
   message?: Maybe<Message>;
   /**
+   * Any object by its id (a `User`, `Session`, `Message` or `Skill`), under the same visibility rules as
+   * `user`, `session`, `message` and `skill`: `null` if absent or not visible. A malformed id is `BAD_USER_INPUT`.
+   */
+  node?: Maybe<Node>;
+  /**
+   * Objects by their ids, one entry per id in the same order, `null` where absent or not visible (same rules
+   * as `node`); answered in one batch. At most 100 ids (`HUB_MAX_PAGE_SIZE`); more is `BAD_USER_INPUT`.
+   */
+  nodes: Array<Maybe<Node>>;
+  /**
    * A session by id. `null` if absent, soft-deleted, or not visible (a `MEMBER` sees only their own sessions).
    * Find soft-deleted sessions with `sessions(filter: { deleted: DELETED })`.
    */
@@ -537,6 +556,26 @@ export type Query = {
  */
 export type QueryMessageArgs = {
   id: Scalars['ID']['input'];
+};
+
+
+/**
+ * Read entry points. Every operation needs a valid bearer token (`Authorization: Bearer <jwt>`);
+ * without one it fails with `UNAUTHENTICATED`. Ids are UUIDs; a malformed id is `BAD_USER_INPUT`.
+ * Objects the viewer may not see are returned as `null` (or left out of lists), so their existence is not leaked.
+ */
+export type QueryNodeArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+/**
+ * Read entry points. Every operation needs a valid bearer token (`Authorization: Bearer <jwt>`);
+ * without one it fails with `UNAUTHENTICATED`. Ids are UUIDs; a malformed id is `BAD_USER_INPUT`.
+ * Objects the viewer may not see are returned as `null` (or left out of lists), so their existence is not leaked.
+ */
+export type QueryNodesArgs = {
+  ids: Array<Scalars['ID']['input']>;
 };
 
 
@@ -625,7 +664,7 @@ export type ReportNodeSyncInput = {
 export { Role };
 
 /** One chat thread between a user and AI agents. */
-export type Session = {
+export type Session = Node & {
   __typename?: 'Session';
   /** When the session was created. */
   createdAt: Scalars['DateTime']['output'];
@@ -751,7 +790,7 @@ export enum SessionOrder {
 }
 
 /** A capability from the hub's global skill catalogue, attachable to many sessions. */
-export type Skill = {
+export type Skill = Node & {
   __typename?: 'Skill';
   /** When the skill was added to the catalogue. */
   createdAt: Scalars['DateTime']['output'];
@@ -855,7 +894,7 @@ export type UpdateSessionInput = {
 };
 
 /** A person or service account of the hub. */
-export type User = {
+export type User = Node & {
   __typename?: 'User';
   /** When the user was created. */
   createdAt: Scalars['DateTime']['output'];
@@ -975,6 +1014,15 @@ export type DirectiveResolverFn<TResult = Record<PropertyKey, never>, TParent = 
 
 
 
+/** Mapping of interface types */
+export type ResolversInterfaceTypes<_RefType extends Record<string, unknown>> = {
+  Node:
+    | ( MessageModel )
+    | ( SessionModel )
+    | ( SkillModel )
+    | ( UserModel )
+  ;
+};
 
 /** Mapping between all available schema types and the resolvers types */
 export type ResolversTypes = {
@@ -998,6 +1046,7 @@ export type ResolversTypes = {
   MessageOrder: MessageOrder;
   MessageRole: MessageRole;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  Node: ResolverTypeWrapper<ResolversInterfaceTypes<ResolversTypes>['Node']>;
   NodeSync: ResolverTypeWrapper<NodeSyncModel>;
   PageInfo: ResolverTypeWrapper<PageInfo>;
   PostMessageInput: PostMessageInput;
@@ -1042,6 +1091,7 @@ export type ResolversParentTypes = {
   MessageConnection: MessageConnectionModel;
   MessageEdge: Omit<MessageEdge, 'node'> & { node: ResolversParentTypes['Message'] };
   Mutation: Record<PropertyKey, never>;
+  Node: ResolversInterfaceTypes<ResolversParentTypes>['Node'];
   NodeSync: NodeSyncModel;
   PageInfo: PageInfo;
   PostMessageInput: PostMessageInput;
@@ -1099,6 +1149,7 @@ export type MessageResolvers<ContextType = Context, ParentType extends Resolvers
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   role?: Resolver<ResolversTypes['MessageRole'], ParentType, ContextType>;
   session?: Resolver<ResolversTypes['Session'], ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 };
 
 export type MessageConnectionResolvers<ContextType = Context, ParentType extends ResolversParentTypes['MessageConnection'] = ResolversParentTypes['MessageConnection']> = {
@@ -1133,6 +1184,10 @@ export type MutationResolvers<ContextType = Context, ParentType extends Resolver
   updateSession?: Resolver<ResolversTypes['Session'], ParentType, ContextType, RequireFields<MutationUpdateSessionArgs, 'id' | 'input'>>;
 };
 
+export type NodeResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Node'] = ResolversParentTypes['Node']> = {
+  __resolveType: TypeResolveFn<'Message' | 'Session' | 'Skill' | 'User', ParentType, ContextType>;
+};
+
 export type NodeSyncResolvers<ContextType = Context, ParentType extends ResolversParentTypes['NodeSync'] = ResolversParentTypes['NodeSync']> = {
   error?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   nodeId?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
@@ -1150,6 +1205,8 @@ export type PageInfoResolvers<ContextType = Context, ParentType extends Resolver
 export type QueryResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = {
   me?: Resolver<Maybe<ResolversTypes['User']>, ParentType, ContextType>;
   message?: Resolver<Maybe<ResolversTypes['Message']>, ParentType, ContextType, RequireFields<QueryMessageArgs, 'id'>>;
+  node?: Resolver<Maybe<ResolversTypes['Node']>, ParentType, ContextType, RequireFields<QueryNodeArgs, 'id'>>;
+  nodes?: Resolver<Array<Maybe<ResolversTypes['Node']>>, ParentType, ContextType, RequireFields<QueryNodesArgs, 'ids'>>;
   session?: Resolver<Maybe<ResolversTypes['Session']>, ParentType, ContextType, RequireFields<QuerySessionArgs, 'id'>>;
   sessions?: Resolver<ResolversTypes['SessionConnection'], ParentType, ContextType, RequireFields<QuerySessionsArgs, 'orderBy'>>;
   skill?: Resolver<Maybe<ResolversTypes['Skill']>, ParentType, ContextType, RequireFields<QuerySkillArgs, 'id'>>;
@@ -1174,6 +1231,7 @@ export type SessionResolvers<ContextType = Context, ParentType extends Resolvers
   title?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   updatedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   version?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 };
 
 export type SessionChangeResolvers<ContextType = Context, ParentType extends ResolversParentTypes['SessionChange'] = ResolversParentTypes['SessionChange']> = {
@@ -1202,6 +1260,7 @@ export type SkillResolvers<ContextType = Context, ParentType extends ResolversPa
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   sessionCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   sessions?: Resolver<ResolversTypes['SessionConnection'], ParentType, ContextType, Partial<SkillSessionsArgs>>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 };
 
 export type SkillConnectionResolvers<ContextType = Context, ParentType extends ResolversParentTypes['SkillConnection'] = ResolversParentTypes['SkillConnection']> = {
@@ -1231,6 +1290,7 @@ export type UserResolvers<ContextType = Context, ParentType extends ResolversPar
   role?: Resolver<ResolversTypes['Role'], ParentType, ContextType>;
   sessionCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   sessions?: Resolver<ResolversTypes['SessionConnection'], ParentType, ContextType, Partial<UserSessionsArgs>>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 };
 
 export type UserConnectionResolvers<ContextType = Context, ParentType extends ResolversParentTypes['UserConnection'] = ResolversParentTypes['UserConnection']> = {
@@ -1256,6 +1316,7 @@ export type Resolvers<ContextType = Context> = {
   MessageEdge?: MessageEdgeResolvers<ContextType>;
   MessageRole?: MessageRoleResolvers;
   Mutation?: MutationResolvers<ContextType>;
+  Node?: NodeResolvers<ContextType>;
   NodeSync?: NodeSyncResolvers<ContextType>;
   PageInfo?: PageInfoResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;

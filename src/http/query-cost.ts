@@ -26,6 +26,16 @@ function intValue(node: ValueNode | undefined, variables: Record<string, unknown
   return undefined;
 }
 
+/** The length of a list argument, literal or variable (a lone value is a list of one). */
+function listLength(node: ValueNode, variables: Record<string, unknown>): number {
+  if (node.kind === Kind.LIST) return node.values.length;
+  if (node.kind === Kind.VARIABLE) {
+    const value = variables[node.name.value];
+    return Array.isArray(value) ? value.length : 1;
+  }
+  return 1;
+}
+
 /**
  * The cost of a selection: every field costs 1, and a field's sub-selection is multiplied by
  * the number of items it can return — its `first` argument, whether a literal or a variable
@@ -41,10 +51,14 @@ export function selectionCost(
   let cost = 0;
   for (const selection of selectionSet.selections) {
     if (selection.kind === Kind.FIELD) {
-      const first = selection.arguments?.find((a) => a.name.value === 'first');
+      // `last` pages as `first` does; `nodes(ids:)` returns one object per id.
+      const first = selection.arguments?.find((a) => a.name.value === 'first' || a.name.value === 'last');
+      const ids = selection.arguments?.find((a) => a.name.value === 'ids');
       const multiplier = first
         ? Math.max(0, intValue(first.value, variables) ?? DEFAULT_PAGE)
-        : LIST_FIELDS.has(selection.name.value)
+        : ids
+          ? listLength(ids.value, variables)
+          : LIST_FIELDS.has(selection.name.value)
           ? LIST_ESTIMATE
           : 1;
       const childCost = selectionCost(selection.selectionSet, fragments, variables, seen);

@@ -6,16 +6,20 @@ import { Session } from '../sessions/session.entity';
 import { Message } from './message.entity';
 import { messagesOfSession, MessagesArgs } from './message.pages';
 
+/** What `message(id)` and `node(id)` show of a loaded message: null if deleted or in a deleted session
+ * (`messageById` primed the session, so this costs no statement). */
+export async function visibleMessage(ctx: Context, message: Message | null): Promise<Message | null> {
+  if (!message || message.deletedAt) return null;
+  const session = await ctx.loaders.sessionById.load(message.sessionId);
+  return session && !session.deletedAt ? message : null;
+}
+
 /** Queries and type fields of this feature (read API). */
 export const messageResolvers: Resolvers = {
   Query: {
     /** Null for a deleted message or one in a deleted session; `messageById` primed the session. */
-    message: async (_: unknown, args: { id: string }, ctx: Context) => {
-      const message = await ctx.loaders.messageById.load(parseId(args.id));
-      if (!message || message.deletedAt) return null;
-      const session = await ctx.loaders.sessionById.load(message.sessionId);
-      return session && !session.deletedAt ? message : null;
-    },
+    message: async (_: unknown, args: { id: string }, ctx: Context) =>
+      visibleMessage(ctx, await ctx.loaders.messageById.load(parseId(args.id))),
   },
   Message: {
     // Visible messages belong to visible sessions (same scope), so the session is always there.

@@ -224,6 +224,16 @@ const skillId = (fx: Fixtures) => ({ id: fx.skill.id });
 const ownerId = (fx: Fixtures) => ({ id: fx.owner.id });
 const ownerFilter = (fx: Fixtures) => ({ userId: fx.owner.id });
 
+const NODE = 'query ($id: ID!) { node(id: $id) { __typename id } }';
+const everyNode = (fx: Fixtures) => ({ ids: [fx.session.id, fx.message.id, fx.owner.id, fx.skill.id] });
+function allFourNodes(value: any, { fx }: CheckContext) {
+  expect(value).toEqual([
+    { __typename: 'Session', id: fx.session.id },
+    { __typename: 'Message', id: fx.message.id },
+    { __typename: 'User', id: fx.owner.id },
+    { __typename: 'Skill', id: fx.skill.id },
+  ]);
+}
 const USER_SESSIONS = `query ($id: ID!) { user(id: $id) { sessions ${CONNECTION} } }`;
 const SKILL_SESSIONS = `query ($id: ID!) { skill(id: $id) { sessions ${CONNECTION} } }`;
 const SKILL_SESSION_COUNT = 'query ($id: ID!) { skill(id: $id) { sessionCount } }';
@@ -292,6 +302,21 @@ export const MATRIX: Record<string, Row[]> = {
     row('message.audio', 'query ($id: ID!) { message(id: $id) { audio { key url contentType byteSize } } }', (fx) => ({ id: fx.audio!.messageId }),
       ownerAndAdmin(data('the audio, its URL serving the bytes', servesTheBytes), NULL),
       { via: 'message(id: owner’s audio message) { audio } and a GET of its signed URL', prepare: withOwnersAudioMessage }),
+  ],
+  // Node lookups follow each type's own rules: another member's ids are null, as absent ones.
+  'Query.node': [
+    row('node', NODE, sessionId, ownerAndAdmin(data('the session', isSession), NULL), { via: 'node(id: owner’s session)' }),
+    row('node', NODE, messageId, ownerAndAdmin(data('the message', isMessage), NULL), { via: 'node(id: owner’s message)' }),
+    row('node', NODE, ownerId, ownerAndAdmin(data('the owner', isOwner), NULL), { via: 'node(id: owner)' }),
+    row('node', NODE, skillId, everyone(data('the skill', (skill, { fx }) => expect(skill.id).toBe(fx.skill.id))), { via: 'node(id: skill)' }),
+    row('node', NODE, sessionId, { owner: NULL, other: NULL, admin: NULL }, { via: 'node(id: soft-deleted session)', prepare: softDeleteSession }),
+  ],
+  'Query.nodes': [
+    row('nodes', 'query ($ids: [ID!]!) { nodes(ids: $ids) { __typename id } }', everyNode, {
+      owner: data('all four', allFourNodes),
+      other: data('only the skill', (value, { fx }) => expect(value).toEqual([null, null, null, { __typename: 'Skill', id: fx.skill.id }])),
+      admin: data('all four', allFourNodes),
+    }),
   ],
 
   // ----------------------------------------------------------------------------- Subscription

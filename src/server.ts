@@ -72,6 +72,24 @@ function sqlStatsPlugin(onRequestStats?: (stats: SqlStats) => void): ApolloServe
   };
 }
 
+/**
+ * Queries by GET may be cached by whatever sits in between: answers are per viewer, so they are
+ * `private, no-store` unless something (a cache hint) already set the header. The cache-control
+ * plugin stays disabled: it wraps every field resolver.
+ */
+function getCachePlugin(): ApolloServerPlugin<Context> {
+  return {
+    async requestDidStart({ request }) {
+      if (request.http?.method !== 'GET') return;
+      return {
+        async willSendResponse({ response }) {
+          if (!response.http.headers.has('cache-control')) response.http.headers.set('cache-control', 'private, no-store');
+        },
+      };
+    },
+  };
+}
+
 /** A request that lost the database mid-way answers 503, like one whose auth lookup could not reach it. */
 function unavailablePlugin(): ApolloServerPlugin<Context> {
   return {
@@ -137,7 +155,10 @@ export async function createServer(deps: ServerDeps): Promise<HubServer> {
     introspection: config.introspection,
     validationRules: limits.validationRules,
     allowBatchedHttpRequests: false,
-    csrfPrevention: true,
+    // Auth is a bearer header, never a cookie: a request carrying `Authorization` cannot be a
+    // browser's simple cross-site request (the header forces a preflight), so urql's and
+    // graphql-request's GET queries pass; header-less simple requests are still refused.
+    csrfPrevention: { requestHeaders: ['x-apollo-operation-name', 'apollo-require-preflight', 'authorization'] },
     // `hub serve` owns SIGTERM/SIGINT (drain, close the pool, stop the embedded database, exit).
     // Apollo's own handlers would race it: its stop() leaves a second concurrent stop() waiting forever.
     stopOnTerminationSignals: false,
@@ -149,6 +170,7 @@ export async function createServer(deps: ServerDeps): Promise<HubServer> {
       ApolloServerPluginInlineTraceDisabled(),
       config.production ? ApolloServerPluginLandingPageDisabled() : playgroundPlugin(),
       sqlStatsPlugin(deps.onRequestStats),
+      getCachePlugin(),
       observabilityPlugin(logger, metrics),
       unavailablePlugin(),
       ...limits.plugins,

@@ -3,6 +3,7 @@ import { DataSource, DataSourceOptions } from 'typeorm';
 import { AudioUpload } from './src/audio-uploads/audio-upload.entity';
 import { AudioUploadSubscriber } from './src/audio-uploads/audio-upload.subscriber';
 import { installWriteGuards } from './src/db/guards';
+import { installHeldRows } from './src/db/held-rows';
 import { CountingLogger } from './src/db/sql-counter';
 import { Message } from './src/messages/message.entity';
 import { MessageSubscriber } from './src/messages/message.subscriber';
@@ -41,6 +42,8 @@ export const SUBSCRIBERS: Function[] = [
 // Every entity has subscriber-owned cascades or derived columns, so every one is guarded:
 // update/delete/softDelete/restore/upsert that subscribers cannot see fail loudly (see guards.ts).
 installWriteGuards(ENTITIES);
+// Rows a write transaction holds locked are not read again by TypeORM's persistence (see held-rows.ts).
+installHeldRows();
 
 export interface DataSourceSettings {
   url: string;

@@ -13,6 +13,9 @@ import { Role, User } from '../src/users/user.entity';
  */
 export function factories(dataSource: DataSource) {
   const unique = () => randomUUID().slice(0, 8);
+  // A row built deleted was created no later than its deletion (test/invariants.ts checks it).
+  const born = <T extends { createdAt?: Date; deletedAt?: Date | null }>(props: T): T =>
+    props.deletedAt && !props.createdAt ? { createdAt: props.deletedAt, ...props } : props;
   return {
     user(props: Partial<User> = {}): Promise<User> {
       const tag = unique();
@@ -30,15 +33,15 @@ export function factories(dataSource: DataSource) {
     },
     session(owner: User, props: Partial<Session> = {}): Promise<Session> {
       const repo = dataSource.getRepository(Session);
-      return repo.save(repo.create({ userId: owner.id, title: `Session ${unique()}`, ...props }));
+      return repo.save(repo.create({ userId: owner.id, title: `Session ${unique()}`, ...born(props) }));
     },
     message(session: Session, props: Partial<Message> = {}): Promise<Message> {
       const repo = dataSource.getRepository(Message);
-      return repo.save(repo.create({ sessionId: session.id, role: MessageRole.USER, content: `Hello ${unique()}`, ...props }));
+      return repo.save(repo.create({ sessionId: session.id, role: MessageRole.USER, content: `Hello ${unique()}`, ...born(props) }));
     },
     skill(props: Partial<Skill> = {}): Promise<Skill> {
       const repo = dataSource.getRepository(Skill);
-      return repo.save(repo.create({ name: `skill-${unique()}`, description: 'A test skill', ...props }));
+      return repo.save(repo.create({ name: `skill-${unique()}`, description: 'A test skill', ...born(props) }));
     },
     link(session: Session, skill: Skill): Promise<SessionSkill> {
       const repo = dataSource.getRepository(SessionSkill);

@@ -41,6 +41,23 @@ export const INVARIANTS: Record<string, string> = {
     WHERE m.audio_key IS DISTINCT FROM a.key OR m.session_id <> a.session_id`,
 };
 
+/**
+ * Every soft-deletable table (an entity with a delete date and a create date column, so a
+ * table added later is covered too): no row is deleted before it was created. A session's
+ * delete stamp is later than every message it takes, so this holds for the messages too.
+ */
+export function stampInvariants(dataSource: DataSource): Record<string, string> {
+  const rules: Record<string, string> = {};
+  for (const metadata of dataSource.entityMetadatas) {
+    const [created, deleted] = [metadata.createDateColumn?.databaseName, metadata.deleteDateColumn?.databaseName];
+    if (!created || !deleted) continue;
+    const key = metadata.primaryColumns.map((c) => `"${c.databaseName}"`).join(', ');
+    rules[`${metadata.tableName} deleted before they were created`] =
+      `SELECT ${key}, "${created}", "${deleted}" FROM "${metadata.tableName}" WHERE "${deleted}" < "${created}"`;
+  }
+  return rules;
+}
+
 /** Every broken rule with (up to 5 of) the rows that break it; `{}` when the database is consistent. */
 export async function findViolations(dataSource: DataSource): Promise<Record<string, unknown[]>> {
   const runner = dataSource.createQueryRunner();
@@ -48,7 +65,7 @@ export async function findViolations(dataSource: DataSource): Promise<Record<str
     await runner.connect();
     await runner.query('BEGIN TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY');
     const found: Record<string, unknown[]> = {};
-    for (const [rule, sql] of Object.entries(INVARIANTS)) {
+    for (const [rule, sql] of Object.entries({ ...INVARIANTS, ...stampInvariants(dataSource) })) {
       const rows = await runner.query(`${sql} LIMIT 5`);
       if (rows.length > 0) found[rule] = rows;
     }

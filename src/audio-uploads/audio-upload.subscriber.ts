@@ -1,25 +1,15 @@
-import { EntityManager, EntitySubscriberInterface, EventSubscriber, QueryRunner, RemoveEvent } from 'typeorm';
+import { EntitySubscriberInterface, EventSubscriber, RemoveEvent } from 'typeorm';
+import { removeUploadsOf } from '../consistency/cascades';
 import { inBatch } from '../db/event-batch';
-import { queryRows } from '../db/query-rows';
 import { Message } from '../messages/message.entity';
 import { Session } from '../sessions/session.entity';
-import { removeAudioAfterCommit } from '../storage/audio-cleanup';
 import { User } from '../users/user.entity';
 
-/** Which upload rows go with the removed rows of each parent entity (`$1`: their ids). */
-const DEPENDENTS = new Map<Function, { name: string; where: string; lockSessions?: string }>([
-  [
-    User,
-    {
-      name: 'audio-upload:user',
-      // The users' sessions are locked first, in id order, as every writer locks sessions
-      // before the upload rows in them (postMessage), so the two never deadlock.
-      lockSessions: `SELECT id FROM sessions WHERE user_id = ANY($1) ORDER BY id FOR UPDATE`,
-      where: `u.user_id = ANY($1) OR u.session_id IN (SELECT id FROM sessions WHERE user_id = ANY($1))`,
-    },
-  ],
-  [Session, { name: 'audio-upload:session', where: `u.session_id = ANY($1)` }],
-  [Message, { name: 'audio-upload:message', where: `u.message_id = ANY($1)` }],
+/** The parent entities whose removal takes their upload rows along. */
+const PARENTS = new Map<Function, 'user' | 'session' | 'message'>([
+  [User, 'user'],
+  [Session, 'session'],
+  [Message, 'message'],
 ]);
 
 function idOf(event: RemoveEvent<any>): string {
@@ -29,36 +19,16 @@ function idOf(event: RemoveEvent<any>): string {
 }
 
 /**
- * Upload rows have no life of their own: removing a user, a session or a message removes the
- * uploads that belong to it in the same transaction, set-based, before the parent rows go (so no
- * path relies on the foreign keys alone and none leaves an upload pointing nowhere). Objects of
- * uploads that were never attached are scheduled for removal after commit; attached ones leave
- * with their message (the message and session subscribers' purge), and an object any remaining
- * message still names is never removed.
+ * Dispatches the removal of users, sessions and messages to `removeUploadsOf`
+ * (src/consistency/cascades.ts): their upload rows go in the same transaction, set-based, before
+ * the parent rows.
  */
 @EventSubscriber()
 export class AudioUploadSubscriber implements EntitySubscriberInterface {
   beforeRemove(event: RemoveEvent<any>): Promise<void> | void {
-    const dependents = DEPENDENTS.get(event.metadata.target as Function);
-    if (!dependents) return;
+    const parent = PARENTS.get(event.metadata.target as Function);
+    if (!parent) return;
     const id = idOf(event);
-    return inBatch(event.queryRunner, dependents.name, id, id, (ids) => removeUploads(event.manager, event.queryRunner, ids, dependents));
+    return inBatch(event.queryRunner, `audio-upload:${parent}`, id, id, (ids) => removeUploadsOf(event.manager, parent, ids));
   }
-}
-
-async function removeUploads(
-  manager: EntityManager,
-  queryRunner: QueryRunner,
-  ids: string[],
-  dependents: { where: string; lockSessions?: string },
-): Promise<void> {
-  if (dependents.lockSessions) await manager.query(dependents.lockSessions, [ids]);
-  // One statement: the removed rows, and of their keys those no message names (never attached).
-  const unattached = await queryRows<{ key: string }>(
-    manager,
-    `WITH removed AS (DELETE FROM audio_uploads u WHERE (${dependents.where}) RETURNING u.key)
-     SELECT r.key FROM removed r WHERE NOT EXISTS (SELECT 1 FROM messages m WHERE m.audio_key = r.key)`,
-    [ids],
-  );
-  removeAudioAfterCommit(queryRunner, unattached.map((r) => r.key));
 }

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Context } from '../context';
 import { writeTransaction } from '../db/write-transaction';
 import { badField } from '../errors';
-import { lockSession } from '../sessions/lock-session';
+import { lockSession } from '../consistency/locks';
 import { extensionFor, isAllowedContentType } from '../storage/content-type';
 import { HttpHeader } from '../storage/storage';
 import { validateInput } from '../validation';
@@ -43,7 +43,7 @@ export async function createAudioUpload(ctx: Context, raw: Record<string, unknow
   }
   const upload = await writeTransaction(ctx, async (manager) => {
     // Locked like every write into a session, so no upload lands in a session being purged.
-    const session = await lockSession(manager, ctx.viewer, input.sessionId, 'live');
+    const { session } = await lockSession(manager, ctx.viewer, input.sessionId, 'live');
     return manager.save(
       manager.create(AudioUpload, {
         key: newKey(session.id, input.contentType),

@@ -1,7 +1,9 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { DeleteQueryBuilder, EntityManager, EntityTarget, getMetadataArgsStorage, InsertQueryBuilder, ObjectLiteral, UpdateQueryBuilder } from 'typeorm';
-import { EntityPersistExecutor } from 'typeorm/persistence/EntityPersistExecutor';
+import { PostgresQueryRunner } from 'typeorm/driver/postgres/PostgresQueryRunner';
+import { SubjectExecutor } from 'typeorm/persistence/SubjectExecutor';
 import { SoftDeleteQueryBuilder } from 'typeorm/query-builder/SoftDeleteQueryBuilder';
+import { Broadcaster } from 'typeorm/subscriber/Broadcaster';
 
 /**
  * Write guards. Entity subscribers own the cascades and derived columns of the data model, but
@@ -11,34 +13,36 @@ import { SoftDeleteQueryBuilder } from 'typeorm/query-builder/SoftDeleteQueryBui
  * id, so on a guarded entity they would silently leave orphans or stale derived columns. For the
  * guarded tables those paths throw an `UnobservedWriteError` instead.
  *
- * How: every update, delete, soft-delete/restore and upsert QueryBuilder `execute()` on a guarded
- * table is checked. It may run only
- *  - inside TypeORM's own persistence (`save`/`remove`/`softRemove`/`recover`, which builds those
- *    queries with listeners off because it broadcasts the events itself), or
- *  - inside `cascadeWrites(…)`, the escape hatch used only by the entity subscribers for their own
- *    set-based cascade SQL (so deleting 100 users is a handful of statements, not one per row).
- * Plain inserts are observed (subscribers get the values), so only listener-less ones are guarded.
- * Raw SQL (`manager.query`) is outside the ORM and not inspected: it is the deliberate, greppable
- * way of the seed and of migrations.
+ * How: every update, delete, soft-delete/restore, upsert and listener-less insert QueryBuilder
+ * `execute()` on a guarded table is checked. It may run only
+ *  - when TypeORM's persistence executor builds it: the statements of `save`/`remove`/
+ *    `softRemove`/`recover` themselves (SubjectExecutor's insert, update, remove, soft-remove and
+ *    recover steps), whose events TypeORM broadcasts itself. Code running *around* those steps
+ *    (a subscriber reacting to an event, a service inside its transaction) is not trusted for it;
+ *  - inside `cascadeWrites(…)`, the scoped hatch through which the named set-based functions of
+ *    src/consistency/cascades.ts run (so deleting 100 users is a handful of statements).
+ * Raw SQL (`manager.query`) is the deliberate, greppable way of the seed, migrations and the
+ * cascades, and outside subscribers it is not inspected. Inside a subscriber's event, though, a
+ * raw INSERT/UPDATE/DELETE on a guarded table is refused too unless it runs through the hatch:
+ * every cross-entity write is one of the named cascades.
  */
 
-type Scope = 'persistence' | 'cascade';
+type Scope = 'executor' | 'event' | 'cascade' | 'builder';
 const writeScope = new AsyncLocalStorage<Scope>();
 
 export class UnobservedWriteError extends Error {
   constructor(operation: string, table: string) {
     super(
       `${operation} on "${table}" bypasses the entity subscribers that keep its cascades and derived columns; ` +
-        `use save/remove/softRemove/recover (or, inside a subscriber, cascadeWrites)`,
+        `use save/remove/softRemove/recover (or, for a cross-entity effect, a named function of src/consistency/cascades.ts)`,
     );
     this.name = 'UnobservedWriteError';
   }
 }
 
 /**
- * The escape hatch: runs `fn` with the write guards lifted. Only entity subscribers call it, for
- * the set-based SQL of the cascades they own, on the manager of the event (so inside the caller's
- * transaction). Anything else that needs to write goes through the entity paths.
+ * The scoped hatch: runs `fn` with the write guards lifted. Only the named cascade functions
+ * (src/consistency/cascades.ts) call it, on the manager of the caller's transaction.
  */
 export function cascadeWrites<T>(fn: () => Promise<T>): Promise<T> {
   return writeScope.run('cascade', fn);
@@ -81,8 +85,8 @@ function check(builder: GuardableBuilder, operation: string): void {
   if (!table) return;
   const scope = writeScope.getStore();
   if (scope === 'cascade') return;
-  // TypeORM's persistence builds its statements with listeners off and broadcasts itself.
-  if (scope === 'persistence' && builder.expressionMap.callListeners === false) return;
+  // The persistence executor's own statements: listeners off, because it broadcasts itself.
+  if (scope === 'executor' && builder.expressionMap.callListeners === false) return;
   throw new UnobservedWriteError(operation, table);
 }
 
@@ -97,7 +101,27 @@ function wrapExecute(proto: { execute: (...args: any[]) => Promise<any> }, opera
         return Promise.reject(error);
       }
     }
-    return original.apply(this, args);
+    // A checked builder's SQL is not raw SQL (see the query wrapper below).
+    const scope = writeScope.getStore();
+    return scope === 'event' ? writeScope.run('builder', () => original.apply(this, args)) : original.apply(this, args);
+  };
+}
+
+const RAW_WRITE = /\b(?:UPDATE|DELETE\s+FROM|INSERT\s+INTO|TRUNCATE(?:\s+TABLE)?)\s+(?:ONLY\s+)?(?:"?\w+"?\.)?"?(\w+)"?/gi;
+
+/** The guarded table a raw statement writes to, or undefined. */
+function rawWriteTable(sql: string): string | undefined {
+  for (const match of sql.matchAll(RAW_WRITE)) if (guardedTables.has(match[1])) return match[1];
+  return undefined;
+}
+
+/** Runs `method` of `proto` in `scope` (the hooks it calls, and what they await, see that scope). */
+function inScope(proto: object, method: string, scope: Scope): void {
+  const target = proto as Record<string, (...args: unknown[]) => unknown>;
+  const original = target[method];
+  if (typeof original !== 'function') throw new Error(`installWriteGuards: TypeORM has no ${method} to guard`);
+  target[method] = function (this: unknown, ...args: unknown[]) {
+    return writeScope.run(scope, () => original.apply(this, args));
   };
 }
 
@@ -113,10 +137,22 @@ export function installWriteGuards(entities: Function[]): void {
   if (installed) return;
   installed = true;
 
-  const persist = EntityPersistExecutor.prototype as { execute: (...args: any[]) => Promise<any> };
-  const persistExecute = persist.execute;
-  persist.execute = function (this: unknown, ...args: unknown[]) {
-    return writeScope.run(writeScope.getStore() === 'cascade' ? 'cascade' : 'persistence', () => persistExecute.apply(this, args));
+  for (const step of ['executeInsertOperations', 'executeUpdateOperations', 'executeRemoveOperations', 'executeSoftRemoveOperations', 'executeRecoverOperations']) {
+    inScope(SubjectExecutor.prototype, step, 'executor');
+  }
+  // Subscribers' hooks are called synchronously from these; their async work keeps the scope.
+  for (const method of Object.getOwnPropertyNames(Broadcaster.prototype)) {
+    if (/^broadcast(Before|After)(Insert|Update|Remove|SoftRemove|Recover)Event$/.test(method)) inScope(Broadcaster.prototype, method, 'event');
+  }
+
+  const runner = PostgresQueryRunner.prototype as unknown as { query: (sql: string, ...rest: unknown[]) => Promise<unknown> };
+  const query = runner.query;
+  runner.query = function (this: unknown, sql: string, ...rest: unknown[]) {
+    if (writeScope.getStore() === 'event') {
+      const table = rawWriteTable(sql);
+      if (table) return Promise.reject(new UnobservedWriteError('raw SQL write inside a subscriber', table));
+    }
+    return query.call(this, sql, ...rest);
   };
 
   // `clear` is a TRUNCATE: no builder, no events, and no cascade at all.

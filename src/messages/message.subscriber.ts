@@ -1,18 +1,6 @@
-import {
-  EntityManager,
-  EntitySubscriberInterface,
-  EventSubscriber,
-  InsertEvent,
-  QueryRunner,
-  RecoverEvent,
-  RemoveEvent,
-  SoftRemoveEvent,
-  UpdateEvent,
-} from 'typeorm';
+import { EntitySubscriberInterface, EventSubscriber, InsertEvent, QueryRunner, EntityManager, RecoverEvent, RemoveEvent, SoftRemoveEvent, UpdateEvent } from 'typeorm';
+import { removeUnreferencedAudio, stampMessagesOfDeletedSessions, touchSessions } from '../consistency/cascades';
 import { inBatch } from '../db/event-batch';
-import { queryRows } from '../db/query-rows';
-import { touchSessions, unreferencedAudio } from '../sessions/session.subscriber';
-import { removeAudioAfterCommit } from '../storage/audio-cleanup';
 import { Message } from './message.entity';
 
 type MessageEvent = { entity?: Message | object; databaseEntity?: Message; entityId?: unknown };
@@ -29,10 +17,10 @@ function messageOf(event: MessageEvent): { id?: string; sessionId: string; audio
 }
 
 /**
- * Owns what follows from writes to messages, inside the caller's transaction: every new, changed,
- * deleted or restored message moves its session's `updatedAt`; a message never lives in a
- * soft-deleted session (one inserted there is stamped with the session's `deletedAt`, one cannot
- * be recovered there); a hard-removed message's audio is removed from the store after commit.
+ * Dispatches writes to messages to their cascades (src/consistency/cascades.ts): every new,
+ * changed, deleted or restored message moves its session's `updatedAt`; a message inserted into
+ * a soft-deleted session is deleted with it; one cannot be recovered there; a hard-removed
+ * message's audio leaves the store after commit when no other message uses it.
  */
 @EventSubscriber()
 export class MessageSubscriber implements EntitySubscriberInterface<Message> {
@@ -43,18 +31,9 @@ export class MessageSubscriber implements EntitySubscriberInterface<Message> {
   afterInsert(event: InsertEvent<Message>): Promise<void> {
     const message = event.entity;
     return inBatch(event.queryRunner, 'message:insert', message.id, message, async (messages) => {
-      const sessionIds = [...new Set(messages.map((m) => m.sessionId))];
-      await touchSessions(event.manager, sessionIds);
-      const stamped = await queryRows<{ id: string; deleted_at: Date }>(
-        event.manager,
-        `UPDATE messages m SET deleted_at = s.deleted_at
-         FROM sessions s
-         WHERE m.id = ANY($1) AND s.id = m.session_id AND s.deleted_at IS NOT NULL AND m.deleted_at IS NULL
-         RETURNING m.id, m.deleted_at`,
-        [messages.map((m) => m.id)],
-      );
-      const byId = new Map(stamped.map((r) => [r.id, r.deleted_at]));
-      for (const m of messages) if (byId.has(m.id)) m.deletedAt = byId.get(m.id)!;
+      const sessions = await touchSessions(event.manager, messages.map((m) => ({ id: m.sessionId })));
+      const deleted = new Set(sessions.filter((s) => s.deleted_at !== null).map((s) => s.id));
+      await stampMessagesOfDeletedSessions(event.manager, messages.filter((m) => deleted.has(m.sessionId)));
     });
   }
 
@@ -85,13 +64,14 @@ export class MessageSubscriber implements EntitySubscriberInterface<Message> {
     const message = messageOf(event);
     const key = `${message.sessionId}:${message.id ?? Math.random()}`;
     return inBatch(event.queryRunner, 'message:remove', key, message, async (messages) => {
-      await touchSessions(event.manager, messages.map((m) => m.sessionId));
-      const keys = messages.map((m) => m.audioKey).filter((k): k is string => !!k);
-      removeAudioAfterCommit(event.queryRunner, await unreferencedAudio(event.manager, [...new Set(keys)]));
+      await touchSessions(event.manager, messages.map((m) => ({ id: m.sessionId })));
+      await removeUnreferencedAudio(event.manager, messages.map((m) => m.audioKey).filter((k): k is string => !!k));
     });
   }
 
   private touch(queryRunner: QueryRunner, manager: EntityManager, sessionId: string): Promise<void> {
-    return inBatch(queryRunner, 'message:touch', sessionId, sessionId, (ids) => touchSessions(manager, ids));
+    return inBatch(queryRunner, 'message:touch', sessionId, sessionId, async (ids) => {
+      await touchSessions(manager, ids.map((id) => ({ id })));
+    });
   }
 }

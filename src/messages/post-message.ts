@@ -1,8 +1,9 @@
 import { attachAudioUpload, claimAudioUpload } from '../audio-uploads/attach-audio-upload';
 import { Context } from '../context';
 import { nested } from '../common/id.inputs';
-import { clearLoaders, writeTransaction } from '../db/write-transaction';
-import { lockSession } from '../sessions/lock-session';
+import { answerWith } from '../consistency/answer';
+import { lockSession } from '../consistency/locks';
+import { writeTransaction } from '../db/write-transaction';
 import { validateInput } from '../validation';
 import { Message } from './message.entity';
 import { AudioInput, PostMessageInput } from './message.inputs';
@@ -11,16 +12,18 @@ import { AudioInput, PostMessageInput } from './message.inputs';
  * Posts a message to a live session the viewer may change, with an optional audio attachment
  * referenced by its storage-neutral key (never a path or URL), and moves the session's
  * `updatedAt` (message subscriber). The session is locked for the transaction, so a message can
- * never land in a session being deleted. Absent, soft-deleted or invisible session: NOT_FOUND.
- * The audio key must be the viewer's own completed upload to this session (`createAudioUpload`),
- * not yet attached; any other key is BAD_USER_INPUT on `input.audio.key` (see claimAudioUpload).
+ * never land in a session being deleted, and the answer (the message and its `session`) is what
+ * the transaction wrote, even if the session is deleted right after the commit. Absent,
+ * soft-deleted or invisible session: NOT_FOUND. The audio key must be the viewer's own completed
+ * upload to this session (`createAudioUpload`), not yet attached; any other key is
+ * BAD_USER_INPUT on `input.audio.key` (see claimAudioUpload).
  */
 export async function postMessage(ctx: Context, raw: Record<string, unknown>): Promise<Message> {
   const input = await validateInput(PostMessageInput, { ...raw, audio: nested(AudioInput, raw?.audio) });
-  const message = await writeTransaction(ctx, async (manager) => {
-    const session = await lockSession(manager, ctx.viewer, input.sessionId, 'live');
+  const written = await writeTransaction(ctx, async (manager) => {
+    const { session, owner } = await lockSession(manager, ctx.viewer, input.sessionId, 'live');
     const upload = input.audio && (await claimAudioUpload(manager, { viewerId: ctx.viewer.id, storage: ctx.storage }, session.id, input.audio));
-    const saved = await manager.save(
+    const message = await manager.save(
       manager.create(Message, {
         sessionId: session.id,
         role: input.role,
@@ -30,10 +33,9 @@ export async function postMessage(ctx: Context, raw: Record<string, unknown>): P
         audioByteSize: input.audio?.byteSize ?? null,
       }),
     );
-    if (upload) await attachAudioUpload(manager, upload, saved.id);
-    return saved;
+    if (upload) await attachAudioUpload(manager, upload, message.id);
+    return { message, session, owner };
   });
-  clearLoaders(ctx.loaders);
-  ctx.loaders.messageById.prime(message.id, message);
-  return message;
+  answerWith(ctx.loaders, written);
+  return written.message;
 }

@@ -1,27 +1,15 @@
-import { EntityManager, EntitySubscriberInterface, EventSubscriber, InsertEvent, QueryRunner, RemoveEvent, UpdateEvent } from 'typeorm';
+import { EntitySubscriberInterface, EventSubscriber, InsertEvent, RemoveEvent, UpdateEvent } from 'typeorm';
+import { recomputeSyncing } from '../consistency/cascades';
 import { inBatch } from '../db/event-batch';
-import { ACTIVE_SYNC_STATUSES, NodeSync } from './node-sync.entity';
+import { NodeSync } from './node-sync.entity';
+
+type NodeSyncEvent = InsertEvent<NodeSync> | UpdateEvent<NodeSync> | RemoveEvent<NodeSync>;
 
 /**
- * Recomputes `sessions.is_syncing` ("some node is PENDING or SYNCING") for the sessions whose
- * node sync rows a statement inserted, changed or removed, set-based and in the caller's
- * transaction, so the column always equals its derivation. Sync reports do not move a
- * session's `updatedAt` (see Session.updatedAt in the schema).
+ * Dispatches node sync writes to `recomputeSyncing` (src/consistency/cascades.ts), once per
+ * statement for every session whose rows were inserted, changed or removed, so
+ * `sessions.is_syncing` always equals its derivation.
  */
-export async function recomputeSyncing(manager: EntityManager, sessionIds: string[]): Promise<void> {
-  if (sessionIds.length === 0) return;
-  await manager.query(
-    `UPDATE sessions s SET is_syncing = d.syncing
-     FROM (SELECT x.id, EXISTS (SELECT 1 FROM session_node_sync n
-                                WHERE n.session_id = x.id AND n.status = ANY($2::sync_status[])) AS syncing
-           FROM unnest($1::uuid[]) AS x(id)) d
-     WHERE s.id = d.id AND s.is_syncing IS DISTINCT FROM d.syncing`,
-    [[...new Set(sessionIds)], ACTIVE_SYNC_STATUSES],
-  );
-}
-
-type NodeSyncEvent = { entity?: NodeSync | object; databaseEntity?: NodeSync; entityId?: unknown };
-
 @EventSubscriber()
 export class NodeSyncSubscriber implements EntitySubscriberInterface<NodeSync> {
   listenTo() {
@@ -29,7 +17,7 @@ export class NodeSyncSubscriber implements EntitySubscriberInterface<NodeSync> {
   }
 
   afterInsert(event: InsertEvent<NodeSync>): Promise<void> {
-    return this.recompute(event.queryRunner, event.manager, event);
+    return this.recompute(event);
   }
 
   beforeUpdate(event: UpdateEvent<NodeSync>): void {
@@ -39,19 +27,19 @@ export class NodeSyncSubscriber implements EntitySubscriberInterface<NodeSync> {
   }
 
   afterUpdate(event: UpdateEvent<NodeSync>): Promise<void> {
-    return this.recompute(event.queryRunner, event.manager, event);
+    return this.recompute(event);
   }
 
   afterRemove(event: RemoveEvent<NodeSync>): Promise<void> {
-    return this.recompute(event.queryRunner, event.manager, event);
+    return this.recompute(event);
   }
 
-  private recompute(queryRunner: QueryRunner, manager: EntityManager, event: NodeSyncEvent): Promise<void> {
+  private recompute(event: NodeSyncEvent): Promise<void> {
     const sessionId =
       (event.entity as Partial<NodeSync> | undefined)?.sessionId ??
-      event.databaseEntity?.sessionId ??
-      (event.entityId as { sessionId?: string } | undefined)?.sessionId;
+      (event as { databaseEntity?: NodeSync }).databaseEntity?.sessionId ??
+      ((event as { entityId?: unknown }).entityId as { sessionId?: string } | undefined)?.sessionId;
     if (!sessionId) throw new Error('A node sync write reached the subscriber without its session id');
-    return inBatch(queryRunner, 'node-sync:recompute', sessionId, sessionId, (ids) => recomputeSyncing(manager, ids));
+    return inBatch(event.queryRunner, 'node-sync:recompute', sessionId, sessionId, (ids) => recomputeSyncing(event.manager, ids));
   }
 }

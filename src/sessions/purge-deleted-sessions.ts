@@ -1,3 +1,4 @@
+import { hold } from '../db/held-rows';
 import { writeTransaction, WriteDeps } from '../db/write-transaction';
 import { Session } from './session.entity';
 
@@ -29,7 +30,8 @@ export async function purgeDeletedSessions(deps: WriteDeps, props: PurgeDeletedP
         .setLock('pessimistic_write')
         .setOnLocked('skip_locked')
         .getMany();
-      if (sessions.length > 0) await manager.remove(sessions);
+      // Locked just now: TypeORM need not read them again.
+      if (sessions.length > 0) await manager.remove(hold(manager, Session, sessions));
       return sessions.length;
     });
     purged += count;

@@ -1,9 +1,10 @@
 import { Context } from '../context';
 import { IdArgs } from '../common/id.inputs';
-import { clearLoaders, writeTransaction } from '../db/write-transaction';
+import { answerWith } from '../consistency/answer';
+import { lockSession } from '../consistency/locks';
+import { writeTransaction } from '../db/write-transaction';
 import { conflict } from '../errors';
 import { validateInput } from '../validation';
-import { lockSession, reloadSession } from './lock-session';
 import { Session } from './session.entity';
 
 /**
@@ -13,13 +14,12 @@ import { Session } from './session.entity';
  */
 export async function restoreSession(ctx: Context, props: { id: string }): Promise<Session> {
   const { id } = await validateInput(IdArgs, props, '');
-  const session = await writeTransaction(ctx, async (manager) => {
-    const current = await lockSession(manager, ctx.viewer, id, 'any');
-    if (!current.deletedAt) throw conflict(`Session ${current.id} is not deleted`);
-    await manager.recover(current);
-    return reloadSession(manager, current.id);
+  const written = await writeTransaction(ctx, async (manager) => {
+    const locked = await lockSession(manager, ctx.viewer, id, 'any');
+    if (!locked.session.deletedAt) throw conflict(`Session ${id} is not deleted`);
+    await manager.recover(locked.session);
+    return locked;
   });
-  clearLoaders(ctx.loaders);
-  ctx.loaders.sessionById.prime(session.id, session);
-  return session;
+  answerWith(ctx.loaders, written);
+  return written.session;
 }

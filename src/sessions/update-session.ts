@@ -1,9 +1,10 @@
 import { Context } from '../context';
-import { clearLoaders, writeTransaction } from '../db/write-transaction';
+import { answerWith } from '../consistency/answer';
+import { lockSession } from '../consistency/locks';
+import { writeTransaction } from '../db/write-transaction';
 import { conflict } from '../errors';
 import { validateInput } from '../validation';
 import { nested } from '../common/id.inputs';
-import { lockSession, reloadSession } from './lock-session';
 import { Session } from './session.entity';
 import { UpdateSessionArgs, UpdateSessionInput } from './session.inputs';
 
@@ -16,17 +17,17 @@ import { UpdateSessionArgs, UpdateSessionInput } from './session.inputs';
 export async function updateSession(ctx: Context, props: { id: string; input: unknown }): Promise<Session> {
   const args = await validateInput(UpdateSessionArgs, { id: props.id, input: nested(UpdateSessionInput, props.input) }, '');
   const { title, expectedVersion } = args.input;
-  const session = await writeTransaction(ctx, async (manager) => {
-    const current = await lockSession(manager, ctx.viewer, args.id, 'live');
-    if (expectedVersion != null && expectedVersion !== current.version) {
-      throw conflict(`Session ${current.id} is at version ${current.version}, not ${expectedVersion}: reload and retry`);
+  const written = await writeTransaction(ctx, async (manager) => {
+    const locked = await lockSession(manager, ctx.viewer, args.id, 'live');
+    const { session } = locked;
+    if (expectedVersion != null && expectedVersion !== session.version) {
+      throw conflict(`Session ${session.id} is at version ${session.version}, not ${expectedVersion}: reload and retry`);
     }
-    if (typeof title === 'string') current.title = title.trim();
-    current.version += 1;
-    await manager.save(current);
-    return reloadSession(manager, current.id);
+    if (typeof title === 'string') session.title = title.trim();
+    session.version += 1;
+    await manager.save(session);
+    return locked;
   });
-  clearLoaders(ctx.loaders);
-  ctx.loaders.sessionById.prime(session.id, session);
-  return session;
+  answerWith(ctx.loaders, written);
+  return written.session;
 }

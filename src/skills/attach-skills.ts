@@ -1,10 +1,10 @@
 import { Context } from '../context';
 import { distinct } from '../ids';
-import { clearLoaders, writeTransaction } from '../db/write-transaction';
-import { lockSession, reloadSession } from '../sessions/lock-session';
+import { answerWith } from '../consistency/answer';
+import { lockSession, lockSkills } from '../consistency/locks';
+import { writeTransaction } from '../db/write-transaction';
 import { Session } from '../sessions/session.entity';
 import { validateInput } from '../validation';
-import { lockLiveSkills } from './lock-skills';
 import { SessionSkill } from './session-skill.entity';
 import { SessionSkillsArgs } from './skill.inputs';
 
@@ -18,21 +18,18 @@ import { SessionSkillsArgs } from './skill.inputs';
 export async function attachSkills(ctx: Context, props: { sessionId: string; skillIds: string[] }): Promise<Session> {
   const args = await validateInput(SessionSkillsArgs, props, '');
   const skillIds = distinct(args.skillIds);
-  const session = await writeTransaction(ctx, async (manager) => {
-    await lockLiveSkills(manager, skillIds);
-    const current = await lockSession(manager, ctx.viewer, args.sessionId, 'live');
-    const attached = new Set(
-      (await manager.find(SessionSkill, { where: { sessionId: current.id } })).map((link) => link.skillId),
-    );
-    const links = skillIds.filter((id) => !attached.has(id)).map((skillId) => ({ sessionId: current.id, skillId }));
+  const written = await writeTransaction(ctx, async (manager) => {
+    await lockSkills(manager, skillIds, 'link');
+    const locked = await lockSession(manager, ctx.viewer, args.sessionId, 'live');
+    const attached = new Set((await manager.find(SessionSkill, { where: { sessionId: locked.session.id } })).map((link) => link.skillId));
+    const links = skillIds.filter((id) => !attached.has(id)).map((skillId) => ({ sessionId: locked.session.id, skillId }));
     if (links.length > 0) {
       // Observed by the session-skill subscriber (inserts carry their values); `orIgnore` makes
       // a link that appeared meanwhile a no-op instead of a duplicate-key error.
       await manager.createQueryBuilder().insert().into(SessionSkill).values(links).orIgnore().updateEntity(false).execute();
     }
-    return reloadSession(manager, current.id);
+    return locked;
   });
-  clearLoaders(ctx.loaders);
-  ctx.loaders.sessionById.prime(session.id, session);
-  return session;
+  answerWith(ctx.loaders, written);
+  return written.session;
 }

@@ -1,23 +1,23 @@
 import { Context } from '../context';
 import { IdArgs } from '../common/id.inputs';
-import { clearLoaders, writeTransaction } from '../db/write-transaction';
-import { forbidden, notFound } from '../errors';
+import { answerWith } from '../consistency/answer';
+import { lockSkills } from '../consistency/locks';
+import { writeTransaction } from '../db/write-transaction';
+import { forbidden } from '../errors';
 import { validateInput } from '../validation';
-import { Skill } from './skill.entity';
 
 /**
  * Removes a skill from the live catalogue (soft delete: its name becomes free again) and, through
- * the skill subscriber, all its session links, moving those sessions' `updatedAt`. ADMIN only
- * (FORBIDDEN); absent or already deleted: NOT_FOUND.
+ * the `unlinkSkills` cascade, all its session links, moving those sessions' `updatedAt`. ADMIN
+ * only (FORBIDDEN); absent or already deleted: NOT_FOUND.
  */
 export async function deleteSkill(ctx: Context, props: { id: string }): Promise<boolean> {
   if (!ctx.viewer.isAdmin) throw forbidden();
   const { id } = await validateInput(IdArgs, props, '');
   await writeTransaction(ctx, async (manager) => {
-    const skill = await manager.findOne(Skill, { where: { id }, lock: { mode: 'pessimistic_write' } });
-    if (!skill) throw notFound('Skill', id);
+    const [skill] = await lockSkills(manager, [id], 'delete');
     await manager.softRemove(skill);
   });
-  clearLoaders(ctx.loaders);
+  answerWith(ctx.loaders, {});
   return true;
 }

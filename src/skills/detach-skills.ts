@@ -1,8 +1,10 @@
 import { In } from 'typeorm';
 import { Context } from '../context';
 import { distinct } from '../ids';
-import { clearLoaders, writeTransaction } from '../db/write-transaction';
-import { lockSession, reloadSession } from '../sessions/lock-session';
+import { answerWith } from '../consistency/answer';
+import { lockSession } from '../consistency/locks';
+import { hold } from '../db/held-rows';
+import { writeTransaction } from '../db/write-transaction';
 import { Session } from '../sessions/session.entity';
 import { validateInput } from '../validation';
 import { SessionSkill } from './session-skill.entity';
@@ -16,15 +18,15 @@ import { SessionSkillsArgs } from './skill.inputs';
 export async function detachSkills(ctx: Context, props: { sessionId: string; skillIds: string[] }): Promise<Session> {
   const args = await validateInput(SessionSkillsArgs, props, '');
   const skillIds = distinct(args.skillIds);
-  const session = await writeTransaction(ctx, async (manager) => {
-    const current = await lockSession(manager, ctx.viewer, args.sessionId, 'live');
+  const written = await writeTransaction(ctx, async (manager) => {
+    const locked = await lockSession(manager, ctx.viewer, args.sessionId, 'live');
     if (skillIds.length > 0) {
-      const links = await manager.find(SessionSkill, { where: { sessionId: current.id, skillId: In(skillIds) } });
-      if (links.length > 0) await manager.remove(links);
+      // The session's lock covers its links: they are held as read.
+      const links = await manager.find(SessionSkill, { where: { sessionId: locked.session.id, skillId: In(skillIds) } });
+      if (links.length > 0) await manager.remove(hold(manager, SessionSkill, links));
     }
-    return reloadSession(manager, current.id);
+    return locked;
   });
-  clearLoaders(ctx.loaders);
-  ctx.loaders.sessionById.prime(session.id, session);
-  return session;
+  answerWith(ctx.loaders, written);
+  return written.session;
 }

@@ -1,9 +1,9 @@
 import { EntitySubscriberInterface, EventSubscriber, InsertEvent, RemoveEvent } from 'typeorm';
+import { touchSessions } from '../consistency/cascades';
 import { inBatch } from '../db/event-batch';
-import { touchSessions } from '../sessions/session.subscriber';
 import { SessionSkill } from './session-skill.entity';
 
-/** A session's skills are part of the session: attaching or detaching one moves its `updatedAt`. */
+/** A session's skills are part of the session: attaching or detaching one moves its `updatedAt` (`touchSessions`). */
 @EventSubscriber()
 export class SessionSkillSubscriber implements EntitySubscriberInterface<SessionSkill> {
   listenTo() {
@@ -11,13 +11,18 @@ export class SessionSkillSubscriber implements EntitySubscriberInterface<Session
   }
 
   afterInsert(event: InsertEvent<SessionSkill>): Promise<void> {
-    const { sessionId } = event.entity;
-    return inBatch(event.queryRunner, 'session-skill:touch', sessionId, sessionId, (ids) => touchSessions(event.manager, ids));
+    return this.touch(event, event.entity.sessionId);
   }
 
   afterRemove(event: RemoveEvent<SessionSkill>): Promise<void> {
     const sessionId = event.databaseEntity?.sessionId ?? event.entity?.sessionId ?? (event.entityId as { sessionId?: string })?.sessionId;
     if (!sessionId) throw new Error('A skill link removal reached the subscriber without its session id');
-    return inBatch(event.queryRunner, 'session-skill:touch', sessionId, sessionId, (ids) => touchSessions(event.manager, ids));
+    return this.touch(event, sessionId);
+  }
+
+  private touch(event: InsertEvent<SessionSkill> | RemoveEvent<SessionSkill>, sessionId: string): Promise<void> {
+    return inBatch(event.queryRunner, 'session-skill:touch', sessionId, sessionId, async (ids) => {
+      await touchSessions(event.manager, ids.map((id) => ({ id })));
+    });
   }
 }

@@ -1,4 +1,6 @@
-import { DataSource, EntityManager, EntityTarget, ObjectLiteral } from 'typeorm';
+import fs from 'node:fs';
+import path from 'node:path';
+import { DataSource, EntityManager, EntitySubscriberInterface, EntityTarget, InsertEvent, ObjectLiteral } from 'typeorm';
 import { cascadeWrites, UnobservedWriteError } from '../../src/db/guards';
 import { ENTITIES } from '../../ormconfig';
 import { Message } from '../../src/messages/message.entity';
@@ -96,6 +98,63 @@ describe('write guards', () => {
     expect((await t().dataSource.getRepository(Session).findOneByOrFail({ id: session.id })).title).toBe('after');
     // The hatch does not outlive its callback.
     await expect(update()).rejects.toThrow(UnobservedWriteError);
+  });
+
+  // Issue #13: an ad-hoc UPDATE of another session's is_syncing from inside a subscriber passed,
+  // because any listener-less builder inside persistence was trusted.
+  describe('inside a subscriber', () => {
+    const adHoc: Record<string, (manager: EntityManager, otherId: string) => Promise<unknown>> = {
+      'a listener-less QueryBuilder UPDATE': (manager, otherId) =>
+        manager.createQueryBuilder().update(Session).set({ isSyncing: true }).where('id = :otherId', { otherId }).callListeners(false).execute(),
+      'a QueryBuilder DELETE': (manager, otherId) => manager.createQueryBuilder().delete().from(NodeSync).where('session_id = :otherId', { otherId }).execute(),
+      'a raw UPDATE': (manager, otherId) => manager.query(`UPDATE sessions SET is_syncing = true WHERE id = $1`, [otherId]),
+      'a raw DELETE inside a CTE': (manager, otherId) =>
+        manager.query(`WITH gone AS (DELETE FROM session_node_sync WHERE session_id = $1 RETURNING 1) SELECT count(*) FROM gone`, [otherId]),
+    };
+    for (const [name, write] of Object.entries(adHoc)) {
+      it(`refuse ${name} of another session, and roll the whole write back`, async () => {
+        const owner = await f().user();
+        const [mine, other] = [await f().session(owner), await f().session(owner)];
+        await f().nodeSync(other, 'node-b', 'SYNCED' as never);
+        const ds = t().dataSource;
+        const intruder: EntitySubscriberInterface<NodeSync> = {
+          listenTo: () => NodeSync,
+          afterInsert: (event: InsertEvent<NodeSync>) => (event.entity.sessionId === mine.id ? write(event.manager, other.id).then(() => undefined) : undefined),
+        };
+        ds.subscribers.push(intruder);
+        try {
+          const save = ds.transaction((m) => m.save(m.create(NodeSync, { sessionId: mine.id, nodeId: 'node-a', status: 'SYNCING' as never })));
+          await expect(save).rejects.toThrow(UnobservedWriteError);
+        } finally {
+          ds.subscribers.splice(ds.subscribers.indexOf(intruder), 1);
+        }
+        expect(await ds.query('SELECT id, is_syncing FROM sessions WHERE id = ANY($1) ORDER BY id', [[mine.id, other.id]])).toEqual(
+          [mine.id, other.id].sort().map((id) => ({ id, is_syncing: false })),
+        );
+        expect(await ds.query('SELECT node_id FROM session_node_sync WHERE session_id = ANY($1) ORDER BY node_id', [[mine.id, other.id]])).toEqual([
+          { node_id: 'node-b' },
+        ]);
+      });
+    }
+
+    it('let the named cascades through (the same write without the intruder recomputes isSyncing)', async () => {
+      const owner = await f().user();
+      const mine = await f().session(owner);
+      await t().dataSource.transaction((m) => m.save(m.create(NodeSync, { sessionId: mine.id, nodeId: 'node-a', status: 'SYNCING' as never })));
+      expect(await t().dataSource.query('SELECT is_syncing FROM sessions WHERE id = $1', [mine.id])).toEqual([{ is_syncing: true }]);
+    });
+  });
+
+  it('keep raw write SQL out of src/ except the cascades and the seed', () => {
+    const root = path.resolve(__dirname, '../../src');
+    const allowed = new Set(['consistency/cascades.ts', 'seed/seed.ts']);
+    const files = fs.readdirSync(root, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts') && !f.startsWith('generated'));
+    // Code only (comments stripped); a row lock (`FOR [NO KEY] UPDATE`) is not a write.
+    const code = (file: string) => fs.readFileSync(path.join(root, file), 'utf8').replace(/\/\*[\s\S]*?\*\//g, '').replace(/^\s*\/\/.*$/gm, '');
+    const write = /(?<!FOR |KEY )\b(?:UPDATE|DELETE\s+FROM|INSERT\s+INTO|TRUNCATE)\s+"?[a-z_]+"?\s/;
+    const offenders = files.filter((file) => !allowed.has(file) && write.test(code(file)));
+    expect(files.filter((file) => write.test(code(file))).sort()).toEqual([...allowed].sort());
+    expect(offenders).toEqual([]);
   });
 
   it('refuse to set derived or cascade-owned columns through save', async () => {

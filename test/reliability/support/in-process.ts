@@ -24,7 +24,7 @@ export async function startInProcess(options: { poolSize?: number; env?: Record<
   const config = loadConfig({ HUB_JWT_SECRET: TEST_SECRET, DATABASE_URL: testDatabaseUrl(), ...(options.env ?? {}) });
   const dataSource = createDataSource({ url: config.databaseUrl!, poolSize: options.poolSize ?? 20, statementTimeoutMs: config.statementTimeoutMs });
   await dataSource.initialize();
-  const server = await createServer({ dataSource, config, secret: TEST_SECRET, logger: createLogger('silent') });
+  const server = await createServer({ dataSource, config, secret: TEST_SECRET, logger: createLogger(process.env.HUB_TEST_LOG_LEVEL ?? 'silent') });
   const url = `${await server.listen(0, '127.0.0.1')}/graphql`;
   const tokenFor = (user: User) => signToken(TEST_SECRET, user.id, 3600);
   return {

@@ -139,9 +139,10 @@ export async function stampMessagesOfDeletedSessions(manager: EntityManager, mes
 }
 
 /**
- * Removes every row that depends on the given sessions (messages, skill links, node sync rows)
- * in one statement, and schedules the audio objects no other message uses for removal after
- * commit. The sessions themselves are left to the caller (TypeORM's own DELETE, or the user cascade).
+ * Removes every row that depends on the given sessions (messages, skill links, node sync rows,
+ * audio upload rows) in one statement, and schedules the audio objects no remaining message
+ * uses for removal after commit. The sessions themselves are left to the caller (TypeORM's own
+ * DELETE, or the user cascade).
  */
 export async function purgeDependents(manager: EntityManager, sessionIds: string[]): Promise<void> {
   if (sessionIds.length === 0) return;
@@ -149,19 +150,29 @@ export async function purgeDependents(manager: EntityManager, sessionIds: string
     manager,
     `WITH gone AS (DELETE FROM messages WHERE session_id = ANY($1::uuid[]) RETURNING audio_key),
           links AS (DELETE FROM session_skills WHERE session_id = ANY($1::uuid[])),
-          nodes AS (DELETE FROM session_node_sync WHERE session_id = ANY($1::uuid[]))
-     SELECT DISTINCT audio_key AS key FROM gone WHERE audio_key IS NOT NULL`,
+          nodes AS (DELETE FROM session_node_sync WHERE session_id = ANY($1::uuid[])),
+          uploads AS (DELETE FROM audio_uploads WHERE session_id = ANY($1::uuid[]) RETURNING key)
+     SELECT audio_key AS key FROM gone WHERE audio_key IS NOT NULL UNION SELECT key FROM uploads`,
     [sessionIds],
   );
   await removeUnreferencedAudio(manager, audio.map((a) => a.key));
 }
 
-/** Removing users: their sessions are locked in id order, emptied, and deleted. */
+/**
+ * Removing users: their sessions are locked in id order, emptied and deleted, and their uploads
+ * elsewhere go too (uploads have no life of their own).
+ */
 export async function purgeSessionsOfUsers(manager: EntityManager, userIds: string[]): Promise<void> {
   const sessionIds = await lockSessions(manager, { userIds }, 'delete');
-  if (sessionIds.length === 0) return;
   await purgeDependents(manager, sessionIds);
-  await write(manager, `DELETE FROM sessions WHERE id = ANY($1::uuid[])`, [sessionIds]);
+  const uploads = await write<{ key: string }>(
+    manager,
+    `WITH uploads AS (DELETE FROM audio_uploads WHERE user_id = ANY($2::uuid[]) RETURNING key),
+          sessions AS (DELETE FROM sessions WHERE id = ANY($1::uuid[]))
+     SELECT key FROM uploads`,
+    [sessionIds, userIds],
+  );
+  await removeUnreferencedAudio(manager, uploads.map((u) => u.key));
 }
 
 /** Of the given audio keys (just hard-deleted), those no remaining message uses leave the store after commit. */
@@ -216,29 +227,13 @@ export async function recomputeSyncing(manager: EntityManager, sessionIds: strin
   keep(manager, Session, rows);
 }
 
-/** Which upload rows belong to removed users, sessions or messages (`$1`: their ids). */
-const UPLOADS_OF = {
-  user: `u.user_id = ANY($1::uuid[]) OR u.session_id IN (SELECT id FROM sessions WHERE user_id = ANY($1::uuid[]))`,
-  session: `u.session_id = ANY($1::uuid[])`,
-  message: `u.message_id = ANY($1::uuid[])`,
-};
-
 /**
- * Upload rows have no life of their own: removing users, sessions or messages removes the
- * uploads that belong to them, before the parent rows go (so no path relies on the foreign keys
- * alone). Objects of uploads never attached leave the store after commit; attached ones leave
- * with their message (`purgeDependents`), and an object a remaining message names never does.
- * For users, their sessions are locked first, in id order, as every writer locks sessions before
- * the upload rows in them.
+ * Upload rows have no life of their own: hard-removing messages removes the uploads attached to
+ * them (sessions and users take theirs in `purgeDependents` and `purgeSessionsOfUsers`). An
+ * object a remaining message names never leaves the store.
  */
-export async function removeUploadsOf(manager: EntityManager, parent: keyof typeof UPLOADS_OF, ids: string[]): Promise<void> {
-  if (ids.length === 0) return;
-  if (parent === 'user') await lockSessions(manager, { userIds: ids }, 'delete');
-  const unattached = await write<{ key: string }>(
-    manager,
-    `WITH removed AS (DELETE FROM audio_uploads u WHERE (${UPLOADS_OF[parent]}) RETURNING u.key)
-     SELECT r.key FROM removed r WHERE NOT EXISTS (SELECT 1 FROM messages m WHERE m.audio_key = r.key)`,
-    [ids],
-  );
-  removeAudioAfterCommit(manager.queryRunner!, unattached.map((r) => r.key));
+export async function removeUploadsOfMessages(manager: EntityManager, messageIds: string[]): Promise<void> {
+  if (messageIds.length === 0) return;
+  const uploads = await write<{ key: string }>(manager, `DELETE FROM audio_uploads WHERE message_id = ANY($1::uuid[]) RETURNING key`, [messageIds]);
+  await removeUnreferencedAudio(manager, uploads.map((u) => u.key));
 }

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { DEFAULT_MAX_TOKEN_TTL_SECONDS, parseDuration } from './auth/tokens';
 
 /** Everything the server reads from the environment, parsed and checked once at start. */
 export interface Config {
@@ -34,6 +35,16 @@ export interface Config {
   introspection: boolean;
   /** Live updates (subscriptions): limits and batching, see src/live/. */
   live: LiveConfig;
+  /** Largest document accepted, in lexical tokens (parsing stops there with a syntax error). */
+  maxQueryTokens: number;
+  /** Documents not yet parsed and validated that one viewer may send per minute. */
+  maxNewDocumentsPerMinute: number;
+  /** `off`: documents as text; `allow`: text or `documentId`; `require`: `documentId` only. */
+  trustedDocuments: TrustedDocumentsMode;
+  /** The persisted-documents manifest (`{"sha256:<hex>": "<document>"}`); needed by allow/require. */
+  trustedDocumentsFile?: string;
+  /** The furthest ahead a bearer token's `exp` may be, in seconds. */
+  maxTokenTtlSeconds: number;
 }
 
 export interface LiveConfig {
@@ -52,6 +63,9 @@ export interface LiveConfig {
   /** Longest wait between LISTEN reconnection attempts (HUB_LIVE_RECONNECT_MAX_MS). */
   reconnectMaxMs: number;
 }
+
+export const TRUSTED_DOCUMENTS_MODES = ['off', 'allow', 'require'] as const;
+export type TrustedDocumentsMode = (typeof TRUSTED_DOCUMENTS_MODES)[number];
 
 export const STORAGE_DRIVERS = ['local', 's3'] as const;
 export type StorageDriver = (typeof STORAGE_DRIVERS)[number];
@@ -163,6 +177,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     problems.push('HUB_INTROSPECTION must be true or false');
   }
   const introspection = introspectionRaw === undefined ? !production : introspectionRaw === 'true';
+  const maxQueryTokens = integer(env, 'HUB_MAX_QUERY_TOKENS', 3000, 100, 100_000, problems);
+  const maxNewDocumentsPerMinute = integer(env, 'HUB_MAX_NEW_DOCUMENTS_PER_MINUTE', 120, 1, 1_000_000, problems);
+  const trustedDocuments = (env.HUB_TRUSTED_DOCUMENTS || 'off') as TrustedDocumentsMode;
+  if (!TRUSTED_DOCUMENTS_MODES.includes(trustedDocuments)) {
+    problems.push(`HUB_TRUSTED_DOCUMENTS must be one of ${TRUSTED_DOCUMENTS_MODES.join(', ')} (got "${env.HUB_TRUSTED_DOCUMENTS}")`);
+  }
+  const trustedDocumentsFile = env.HUB_TRUSTED_DOCUMENTS_FILE ? path.resolve(env.HUB_TRUSTED_DOCUMENTS_FILE) : undefined;
+  if (trustedDocuments !== 'off' && !trustedDocumentsFile) {
+    problems.push(`HUB_TRUSTED_DOCUMENTS=${trustedDocuments} needs HUB_TRUSTED_DOCUMENTS_FILE (the persisted-documents manifest written by codegen)`);
+  }
+  const maxTokenTtlSeconds = env.HUB_MAX_TOKEN_TTL ? parseDuration(env.HUB_MAX_TOKEN_TTL) : DEFAULT_MAX_TOKEN_TTL_SECONDS;
+  if (maxTokenTtlSeconds === undefined) problems.push(`HUB_MAX_TOKEN_TTL must be a duration such as 30m, 12h or 7d (got "${env.HUB_MAX_TOKEN_TTL}")`);
 
   const live: LiveConfig = {
     maxConnections: integer(env, 'HUB_LIVE_MAX_CONNECTIONS', 10_000, 1, 1_000_000, problems),
@@ -195,5 +221,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     corsOrigins,
     introspection,
     live,
+    maxQueryTokens,
+    maxNewDocumentsPerMinute,
+    trustedDocuments,
+    trustedDocumentsFile,
+    maxTokenTtlSeconds: maxTokenTtlSeconds ?? DEFAULT_MAX_TOKEN_TTL_SECONDS,
   };
 }

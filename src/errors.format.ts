@@ -13,12 +13,38 @@ const REQUEST_ERRORS: ReadonlySet<string> = new Set([
   ApolloServerErrorCode.PERSISTED_QUERY_NOT_FOUND,
 ]);
 
+// graphql-js's suggestions: `Did you mean "x"?`, `Did you mean the enum value "X"?`,
+// `Did you mean "a", "b", or "c"?` — in validation and in variable coercion messages alike.
+const SUGGESTION = /\s*Did you mean [^?]*\?/g;
+
+/** A message without graphql-js's suggestions, which would name schema parts a client did not ask for. */
+export function withoutSuggestions(message: string): string {
+  return message.replace(SUGGESTION, '');
+}
+
 /**
  * Keeps errors inside the vocabulary: known codes pass with their message and extensions
  * (never a stack), request errors become BAD_USER_INPUT, and anything else is logged with
  * the request id and returned as a masked INTERNAL_SERVER_ERROR with no SQL or constraint names.
+ * In production no message carries a "Did you mean …" suggestion.
  */
-export function formatError(logger: Logger) {
+export function formatError(logger: Logger, options: { production?: boolean } = {}) {
+  const format = formatErrorIn(logger);
+  if (!options.production) return format;
+  return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
+    const result = format(formatted, error);
+    const validation = result.extensions?.validation;
+    return {
+      ...result,
+      message: withoutSuggestions(result.message),
+      ...(Array.isArray(validation)
+        ? { extensions: { ...result.extensions, validation: validation.map((v: { field: string; message: string }) => ({ ...v, message: withoutSuggestions(String(v.message)) })) } }
+        : {}),
+    };
+  };
+}
+
+function formatErrorIn(logger: Logger) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
     const code = String(formatted.extensions?.code ?? '');
     const { stacktrace: _stack, http: _http, ...extensions } = formatted.extensions ?? {};

@@ -23,7 +23,9 @@ import { unavailable } from './errors';
 import { formatError, isDatabaseUnavailable } from './errors.format';
 import { Logger } from './logger';
 import { bodyErrors } from './http/body-errors';
-import { queryLimits } from './http/limits';
+import { answerClientErrors } from './http/client-errors';
+import { createOperationGuard } from './http/operation-guard';
+import { loadTrustedDocuments, trustedDocumentsMiddleware } from './http/trusted-documents';
 import { createMetrics } from './http/metrics';
 import { observabilityPlugin } from './http/observability';
 import { PLAYGROUND_ASSETS_PATH, playgroundAssets, playgroundPlugin } from './http/playground';
@@ -144,16 +146,22 @@ export async function createServer(deps: ServerDeps): Promise<HubServer> {
     next();
   });
   const httpServer = http.createServer(app);
+  answerClientErrors(httpServer);
 
-  const limits = queryLimits(config);
   const schema = makeExecutableSchema({ typeDefs: typeDefs(), resolvers: resolvers() });
+  // Query limits, cost, trusted documents: one set of checks for every transport (operation-guard.ts).
+  const guard = createOperationGuard(schema, config, loadTrustedDocuments(config.trustedDocuments, config.trustedDocumentsFile));
   const apollo = new ApolloServer<Context>({
     // The schema Apollo would build from typeDefs + resolvers, executed with graphql-jit (see jit-executor.ts).
     gateway: jitGateway(schema),
-    formatError: formatError(logger),
+    formatError: formatError(logger, { production: config.production }),
     includeStacktraceInErrorResponses: false,
     introspection: config.introspection,
-    validationRules: limits.validationRules,
+    parseOptions: guard.apollo.parseOptions,
+    validationRules: guard.apollo.validationRules,
+    documentStore: guard.apollo.documentStore,
+    // Automatic persisted queries are a cache any client fills, not an allowlist.
+    persistedQueries: config.trustedDocuments === 'require' ? false : undefined,
     allowBatchedHttpRequests: false,
     // Auth is a bearer header, never a cookie: a request carrying `Authorization` cannot be a
     // browser's simple cross-site request (the header forces a preflight), so urql's and
@@ -173,7 +181,7 @@ export async function createServer(deps: ServerDeps): Promise<HubServer> {
       getCachePlugin(),
       observabilityPlugin(logger, metrics),
       unavailablePlugin(),
-      ...limits.plugins,
+      guard.apollo.plugin,
     ],
   });
   await apollo.start();
@@ -204,7 +212,7 @@ export async function createServer(deps: ServerDeps): Promise<HubServer> {
   // Subscriptions: graphql-ws on the upgrade of /graphql, graphql-sse at /graphql/stream.
   const live = attachLive({
     httpServer, app, sseMiddleware: [graphqlCors], schema, dataSource, config, secret, storage, logger, metrics,
-    validationRules: limits.validationRules, onLiveBatch: deps.onLiveBatch,
+    guard, onLiveBatch: deps.onLiveBatch,
   });
 
   app.use(
@@ -212,6 +220,7 @@ export async function createServer(deps: ServerDeps): Promise<HubServer> {
     graphqlCors,
     express.json({ limit: BODY_LIMIT }),
     bodyErrors,
+    trustedDocumentsMiddleware(guard.trusted),
     (req: express.Request, res: express.Response, next: express.NextFunction) => {
       // Everything the request does, the context's viewer lookup included, is counted here.
       const requestId = requestIdOf(req.headers['x-request-id']);
@@ -221,11 +230,13 @@ export async function createServer(deps: ServerDeps): Promise<HubServer> {
     },
     expressMiddleware(apollo, {
       context: async ({ req }) => {
-        const user = await authenticate(dataSource, secret, req.headers.authorization).catch((error) => {
+        const user = await authenticate(dataSource, secret, req.headers.authorization, config.maxTokenTtlSeconds).catch((error) => {
           if (error instanceof GraphQLError) throw error;
           logger.error({ err: error, requestId: sqlScope.getStore()?.requestId }, 'authentication lookup failed');
           throw unavailable();
         });
+        // Document limits and the viewer's new-document budget, before Apollo parses anything.
+        guard.apollo.admit(req, user.id);
         return createContext(dataSource, config, storage, user);
       },
     }),

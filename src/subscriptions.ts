@@ -10,6 +10,7 @@ import { Context } from './context';
 import { unavailable } from './errors';
 import { formatError } from './errors.format';
 import { Metrics } from './http/metrics';
+import { OperationGuard } from './http/operation-guard';
 import { LiveHub } from './live/hub';
 import { createLiveMetrics } from './live/metrics';
 import { attachLiveTransports, LiveAuth } from './live/transports';
@@ -30,8 +31,8 @@ export interface LiveDeps {
   storage: AudioStorage;
   logger: Logger;
   metrics: Metrics;
-  /** The validation rules POST /graphql runs (query limits). */
-  validationRules: import('graphql').ValidationRule[];
+  /** The checks POST /graphql runs (limits, cost, new-document budget, trusted documents). */
+  guard: OperationGuard;
   onLiveBatch?: (stats: { events: number; statements: number; subscribers: number }) => void;
 }
 
@@ -48,7 +49,7 @@ function connectionStringOf(dataSource: DataSource): string {
  */
 export function attachLive(deps: LiveDeps) {
   const { dataSource, config, logger } = deps;
-  const format = formatError(logger);
+  const format = formatError(logger, { production: config.production });
   const formatOne = (error: GraphQLError) => format(error.toJSON(), error);
   const liveMetrics = createLiveMetrics(deps.metrics.registry);
   const contextFor = (viewer: Viewer): Context => ({
@@ -81,9 +82,9 @@ export function attachLive(deps: LiveDeps) {
     schema: deps.schema,
     hub,
     limits: config.live,
-    operationLimits: { validationRules: deps.validationRules, maxQueryCost: config.maxQueryCost, maxQueryLength: 100_000 },
+    operationLimits: { guard: deps.guard, maxQueryLength: 100_000 },
     async authenticate(authorization): Promise<LiveAuth> {
-      const user = await authenticate(dataSource, deps.secret, authorization).catch((error) => {
+      const user = await authenticate(dataSource, deps.secret, authorization, config.maxTokenTtlSeconds).catch((error) => {
         if (error instanceof GraphQLError) throw error;
         logger.error({ err: error }, 'live authentication lookup failed');
         throw unavailable();

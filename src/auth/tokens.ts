@@ -4,13 +4,16 @@ import jwt from 'jsonwebtoken';
 /** Clock skew tolerated on `exp` and `nbf`. */
 const CLOCK_TOLERANCE_SECONDS = 30;
 
+/** A day: a token whose `exp` lies further ahead than `HUB_MAX_TOKEN_TTL` (this by default) is refused. */
+export const DEFAULT_MAX_TOKEN_TTL_SECONDS = 24 * 3600;
+
 /** Parses a lifetime such as `30m`, `12h`, `7d` or `3600` (seconds) into seconds. */
 export function parseDuration(text: string): number | undefined {
   const match = /^(\d+)\s*([smhdw]?)$/.exec(text.trim());
   if (!match) return undefined;
   const unit = { '': 1, s: 1, m: 60, h: 3600, d: 86400, w: 604800 }[match[2] as '' | 's' | 'm' | 'h' | 'd' | 'w'];
   const seconds = Number(match[1]) * unit;
-  return seconds > 0 ? seconds : undefined;
+  return seconds > 0 && Number.isSafeInteger(seconds) ? seconds : undefined;
 }
 
 // jsonwebtoken turns a string secret into a KeyObject on every call, first trying (and failing,
@@ -27,12 +30,20 @@ export function signToken(secret: string, userId: string, ttlSeconds: number): s
   return jwt.sign({}, keyOf(secret), { algorithm: 'HS256', subject: userId, expiresIn: ttlSeconds });
 }
 
-/** The user id of a valid token, or undefined for a forged, expired, early or malformed one.
- * Only HS256 is accepted, so `alg: none` and algorithm-confusion tokens fail. */
-export function verifyToken(secret: string, token: string): string | undefined {
+/**
+ * The user id of a valid token, or undefined for a forged, expired, early or malformed one.
+ * Only HS256 is accepted, so `alg: none` and algorithm-confusion tokens fail. A token must
+ * expire (`exp`), and no later than `maxTtlSeconds` from now: a leaked token is bounded in time
+ * even when whoever signed it asked for more.
+ */
+export function verifyToken(secret: string, token: string, maxTtlSeconds = DEFAULT_MAX_TOKEN_TTL_SECONDS): string | undefined {
   try {
     const payload = jwt.verify(token, keyOf(secret), { algorithms: ['HS256'], clockTolerance: CLOCK_TOLERANCE_SECONDS });
-    return typeof payload === 'object' && typeof payload.sub === 'string' ? payload.sub : undefined;
+    if (typeof payload !== 'object' || typeof payload.sub !== 'string') return undefined;
+    // jsonwebtoken checks `exp` only when present, and only that it is a number.
+    if (typeof payload.exp !== 'number' || !Number.isFinite(payload.exp)) return undefined;
+    if (payload.exp > Date.now() / 1000 + maxTtlSeconds + CLOCK_TOLERANCE_SECONDS) return undefined;
+    return payload.sub;
   } catch {
     return undefined;
   }

@@ -35,8 +35,10 @@ export async function serve(config: Config, options: { migrate: boolean }): Prom
     if (!config.production) {
       const admin = await dataSource.getRepository(User).findOne({ where: { role: Role.ADMIN }, order: { createdAt: 'ASC' } });
       if (admin) {
-        const token = signToken(secret, admin.id, DEV_TOKEN_TTL_SECONDS);
-        console.log(`Admin token (${admin.email}, valid 7 days), send it as "Authorization: Bearer <token>":\n`);
+        // No longer than HUB_MAX_TOKEN_TTL allows, or the server would refuse its own token.
+        const ttl = Math.min(DEV_TOKEN_TTL_SECONDS, config.maxTokenTtlSeconds);
+        const token = signToken(secret, admin.id, ttl);
+        console.log(`Admin token (${admin.email}, valid ${Math.round(ttl / 360) / 10} h), send it as "Authorization: Bearer <token>":\n`);
         console.log(`${token}\n`);
         console.log(`Playground with the token filled in: ${url}/graphql?token=${token}\n`);
       } else {

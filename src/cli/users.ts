@@ -30,6 +30,10 @@ export async function token(config: Config, values: Parsed): Promise<void> {
   const email = requiredOption(values, 'email').trim().toLowerCase();
   const ttl = parseDuration(String(values.ttl ?? '1h'));
   if (!ttl) throw new UsageError('--ttl must be a duration such as 30m, 12h or 7d');
+  // The server refuses a token expiring further ahead than HUB_MAX_TOKEN_TTL: never print one.
+  if (ttl > config.maxTokenTtlSeconds) {
+    throw new UsageError(`--ttl must be at most HUB_MAX_TOKEN_TTL (${config.maxTokenTtlSeconds} s); the server refuses longer-lived tokens`);
+  }
   const secret = await jwtSecret(config);
   const user = await withDatabase(config, ({ dataSource }) => dataSource.getRepository(User).findOneBy({ email }));
   if (!user) throw new Error(`no user with email ${email}`);

@@ -55,7 +55,7 @@ export function jitGateway(schema: GraphQLSchema): Gateway {
   }
 
   const executor: Executor = async (requestContext) => {
-    const { document, operation, source, request, context } = requestContext;
+    const { document, operation, queryHash, request, context } = requestContext;
     const variables = request.variables ?? undefined;
     const viaGraphqlJs = () =>
       execute({ schema, document, contextValue: context, variableValues: variables, operationName: request.operationName ?? undefined });
@@ -65,7 +65,8 @@ export function jitGateway(schema: GraphQLSchema): Gateway {
     if (!operation || operation.operation !== 'query') return viaGraphqlJs();
     // The operation Apollo resolved, by its own name ("" or absent means the only one).
     const operationName = operation.name?.value;
-    const compiled = compiledFor(`${operationName ?? ''}\n${source}`, document, operationName);
+    // By the text's sha256, not the text: a thousand 256 kB texts would be kept otherwise.
+    const compiled = compiledFor(`${operationName ?? ''}\n${queryHash}`, document, operationName);
     if (!compiled) return viaGraphqlJs();
     if (operation.variableDefinitions?.length) {
       const coerced = getVariableValues(schema, operation.variableDefinitions, variables ?? {}, { maxErrors: 50 });

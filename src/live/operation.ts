@@ -5,18 +5,16 @@ import {
   GraphQLError,
   GraphQLSchema,
   OperationDefinitionNode,
-  parse,
-  specifiedRules,
-  validate,
-  ValidationRule,
 } from 'graphql';
-import { badField, badUserInput } from '../errors';
-import { operationCost } from '../http/query-cost';
+import { badField } from '../errors';
+import { OperationGuard } from '../http/operation-guard';
 
 export interface OperationRequest {
   query?: unknown;
   variables?: unknown;
   operationName?: unknown;
+  documentId?: unknown;
+  extensions?: unknown;
 }
 
 export interface CheckedOperation {
@@ -29,8 +27,8 @@ export interface CheckedOperation {
 }
 
 export interface OperationLimits {
-  validationRules: ValidationRule[];
-  maxQueryCost: number;
+  /** The checks POST /graphql runs: token limit, fragment limits, validation, cost, trusted documents. */
+  guard: OperationGuard;
   /** The longest document accepted, in characters. */
   maxQueryLength: number;
 }
@@ -46,31 +44,26 @@ function requestError(code: string, message: string): GraphQLError {
  * belong to POST /graphql. Errors carry Apollo's request codes, which `formatError` turns into
  * BAD_USER_INPUT with a `validation` list, exactly as over HTTP.
  */
-export function checkOperation(schema: GraphQLSchema, limits: OperationLimits, request: OperationRequest): CheckedOperation {
-  const { query, variables, operationName } = request;
+export function checkOperation(_schema: GraphQLSchema, limits: OperationLimits, request: OperationRequest, viewerId: string): CheckedOperation {
+  const { variables, operationName } = request;
+  const query = limits.guard.documentText(request);
   if (typeof query !== 'string' || query.length === 0) throw badField('query', 'must be a GraphQL document');
   if (query.length > limits.maxQueryLength) throw badField('query', `must be at most ${limits.maxQueryLength} characters`);
   if (variables != null && (typeof variables !== 'object' || Array.isArray(variables))) throw badField('variables', 'must be an object');
   if (operationName != null && typeof operationName !== 'string') throw badField('operationName', 'must be a string');
-  let document: DocumentNode;
-  try {
-    document = parse(query);
-  } catch (error) {
-    throw requestError(ApolloServerErrorCode.GRAPHQL_PARSE_FAILED, (error as Error).message);
+  const prepared = limits.guard.prepare(query, viewerId);
+  if (prepared.errors) {
+    const [first] = prepared.errors;
+    throw requestError(String(first.extensions.code ?? ApolloServerErrorCode.GRAPHQL_VALIDATION_FAILED), first.message);
   }
-  const errors = validate(schema, document, [...specifiedRules, ...limits.validationRules]);
-  if (errors.length) throw requestError(ApolloServerErrorCode.GRAPHQL_VALIDATION_FAILED, errors[0].message);
+  const { document } = prepared;
   const operation = getOperationAST(document, (operationName as string | undefined) ?? undefined);
   if (!operation) throw requestError(ApolloServerErrorCode.OPERATION_RESOLUTION_FAILURE, 'Unable to identify the operation to run');
   if (operation.operation !== 'subscription') {
     throw badField('query', `only subscriptions are served here; send ${operation.operation} operations to POST /graphql`);
   }
   const vars = (variables ?? {}) as Record<string, unknown>;
-  const cost = operationCost(document, operation, vars);
-  if (cost > limits.maxQueryCost) {
-    const message = `Query cost ${cost} exceeds the limit of ${limits.maxQueryCost}: ask for smaller pages or fewer nested lists`;
-    throw badUserInput([{ field: 'query', message }], message);
-  }
+  limits.guard.checkOperation({ document, operation, variables: vars, transport: 'stream' });
   return {
     document,
     operation,

@@ -104,7 +104,7 @@ export function attachLiveTransports(deps: LiveTransportDeps) {
       if (auth.expiresAt !== undefined && auth.expiresAt <= Date.now()) {
         throw new GraphQLError('The bearer token expired', { extensions: { code: 'UNAUTHENTICATED' } });
       }
-      const checked = checkOperation(deps.schema, deps.operationLimits, request);
+      const checked = checkOperation(deps.schema, deps.operationLimits, request, auth.viewer.id);
       let channel: Channel | undefined;
       const live: LiveRegistrar = {
         subscribe: async (feed, state, options) => {

@@ -8,16 +8,18 @@ import { toUser, userColumns } from './user.rows';
 
 /**
  * Resolves the bearer token of a request to its user with one lookup. A missing, malformed,
- * expired or forged token, or a token whose user no longer exists, is UNAUTHENTICATED.
+ * expired or forged token, one without `exp` or expiring further ahead than `maxTokenTtlSeconds`
+ * (`HUB_MAX_TOKEN_TTL`), or a token whose user no longer exists, is UNAUTHENTICATED.
  */
 export async function authenticate(
   dataSource: DataSource,
   secret: string,
   authorization: string | undefined,
+  maxTokenTtlSeconds?: number,
 ): Promise<User> {
   const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '');
   if (!match) throw unauthenticated();
-  const userId = verifyToken(secret, match[1]);
+  const userId = verifyToken(secret, match[1], maxTokenTtlSeconds);
   if (!userId) throw unauthenticated('The bearer token is invalid or expired');
   if (!isUuid(userId)) {
     throw unauthenticated('The bearer token is invalid or expired');

@@ -9,7 +9,8 @@ const DASHBOARD = print(DashboardDocument);
 
 let t: TestServer;
 beforeAll(async () => {
-  t = await startTestServer({ HUB_MAX_PAGE_SIZE: '500' });
+  // Pages five times the default maximum cost about five times the default cost limit.
+  t = await startTestServer({ HUB_MAX_PAGE_SIZE: '500', HUB_MAX_QUERY_COST: '100000' });
   const f = factories(t.dataSource);
   // 501 sessions of other users, so every page below is full and owners are not the viewer.
   const owners = await Promise.all([f.user(), f.user(), f.user()]);

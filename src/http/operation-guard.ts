@@ -1,0 +1,219 @@
+import { createHash } from 'node:crypto';
+import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
+import { ApolloArmor } from '@escape.tech/graphql-armor';
+import {
+  DocumentNode,
+  GraphQLError,
+  GraphQLSchema,
+  NoSchemaIntrospectionCustomRule,
+  OperationDefinitionNode,
+  parse,
+  ParseOptions,
+  specifiedRules,
+  validate,
+  ValidationRule,
+} from 'graphql';
+import { Config } from '../config';
+import { checkDocumentSize, documentRefused } from './document-limits';
+import { DocumentCache, NewDocumentBudget } from './document-cache';
+import { checkCost } from './query-cost';
+import { TrustedDocuments } from './trusted-documents';
+
+/** The part of the configuration the checks read. */
+export type GuardConfig = Pick<
+  Config,
+  'maxQueryCost' | 'maxQueryDepth' | 'maxQueryTokens' | 'maxNewDocumentsPerMinute' | 'trustedDocuments' | 'maxPageSize' | 'introspection'
+>;
+
+/** How an operation arrived: subscriptions run only on the streaming transports. */
+export type Transport = 'http' | 'stream';
+
+/** Where a request's document comes from, as any transport receives it. */
+export interface DocumentParams {
+  query?: unknown;
+  documentId?: unknown;
+  extensions?: unknown;
+}
+
+export type PreparedDocument = { document: DocumentNode; errors?: undefined } | { document?: undefined; errors: readonly GraphQLError[] };
+
+export interface OperationGuard {
+  /** The trusted-documents mode and manifest. */
+  readonly trusted: TrustedDocuments;
+  /**
+   * The text a request runs: the trusted document its `documentId` names, or its `query` text when
+   * the mode lets text through. Throws a coded GraphQLError (BAD_USER_INPUT, HTTP 400) otherwise.
+   * Undefined when the request names neither (the transport answers that itself).
+   */
+  documentText(params: DocumentParams): string | undefined;
+  /**
+   * The parsed and validated document for a text, from the cache (by sha256) when it was seen
+   * before. A new document is charged to the viewer's per-minute budget first (a coded 429 beyond
+   * it), parsed with the token limit, size-checked (fragments, expanded selections) before the
+   * standard validation rules can recurse into it, then validated with the query limits.
+   * Syntax and validation errors are returned, a refusal is thrown.
+   */
+  prepare(text: string, viewerId: string): PreparedDocument;
+  /**
+   * Refuses, before it runs, an operation whose cost (on its coerced variables, fragments expanded)
+   * exceeds the limit, and a subscription that did not come over a streaming transport.
+   * Returns the cost (undefined when the variables do not coerce: then nothing runs).
+   */
+  checkOperation(args: {
+    document: DocumentNode;
+    operation: OperationDefinitionNode;
+    variables?: Record<string, unknown> | null;
+    transport: Transport;
+  }): number | undefined;
+  /** Apollo Server options and plugin that run the same checks inside its request pipeline. */
+  readonly apollo: {
+    parseOptions: ParseOptions;
+    validationRules: ValidationRule[];
+    documentStore: ApolloDocumentStore;
+    plugin: ApolloServerPlugin<BaseContext>;
+    /**
+     * Call from the context function, once the viewer is known: prepares the request's document
+     * (see `prepare`), so a refusal is thrown where Apollo still answers it as a coded error (a
+     * throw from its parsing or validation hooks would be a 500), and Apollo's document store then
+     * holds the validated document. Syntax and validation errors are left to Apollo to answer.
+     */
+    admit(request: { method?: string; url?: string; body?: unknown }, viewerId: string): void;
+  };
+}
+
+/** Apollo's `documentStore` contract (a KeyValueCache of documents). */
+export interface ApolloDocumentStore {
+  get(key: string): Promise<DocumentNode | undefined>;
+  set(key: string, value: DocumentNode): Promise<void>;
+  delete(key: string): Promise<boolean>;
+}
+
+export const sha256Hex = (text: string) => createHash('sha256').update(text).digest('hex');
+
+/**
+ * Builds the operation checks every transport runs (HTTP through Apollo's plugin; WebSocket and
+ * SSE by calling `documentText`, `prepare` and `checkOperation` in that order), so a limit cannot
+ * be bypassed by changing transport. Suggestions are removed from errors by `formatError`.
+ */
+export function createOperationGuard(schema: GraphQLSchema, config: GuardConfig, trusted: TrustedDocuments): OperationGuard {
+  const armor = new ApolloArmor({
+    // Armor's token limit turns syntax errors into 500s; graphql-js's `maxTokens` is used instead.
+    maxTokens: { enabled: false },
+    // Armor's cost ignores variables and page sizes; see query-cost.ts.
+    costLimit: { enabled: false },
+    // Suggestions are removed from every error (validation and variable coercion) by formatError.
+    blockFieldSuggestion: { enabled: false },
+    maxDepth: { enabled: true, n: config.maxQueryDepth, ignoreIntrospection: true },
+    maxAliases: { enabled: true, n: 15 },
+    maxDirectives: { enabled: true, n: 20 },
+  }).protect();
+  const validationRules = armor.validationRules as ValidationRule[];
+  // Every rule a document must pass before it is cached: a cached document skips Apollo's
+  // validation, so Apollo's own introspection rule is repeated here.
+  const allRules = [...specifiedRules, ...validationRules, ...(config.introspection ? [] : [NoSchemaIntrospectionCustomRule])];
+  const parseOptions: ParseOptions = { maxTokens: config.maxQueryTokens };
+  const cache = new DocumentCache();
+  const budget = new NewDocumentBudget(config.maxNewDocumentsPerMinute);
+  const costOptions = { maxCost: config.maxQueryCost, defaultPageSize: Math.min(20, config.maxPageSize) };
+
+  const chargeNewDocument = (viewerId: string) => {
+    if (budget.charge(viewerId)) return;
+    const seconds = budget.retryAfterSeconds(viewerId);
+    const error = documentRefused(
+      'NEW_DOCUMENT_RATE',
+      `More than ${config.maxNewDocumentsPerMinute} new documents in a minute: reuse documents (variables, not new text) or retry in ${seconds} s`,
+      429,
+    );
+    (error.extensions.http as { headers?: Map<string, string> }).headers = new Map([['retry-after', String(seconds)]]);
+    throw error;
+  };
+
+  // Trusted documents are parsed and validated once, at start, and never evicted or charged.
+  for (const [hash, text] of trusted.documents) {
+    const document = parse(text, parseOptions);
+    checkDocumentSize(document);
+    const errors = validate(schema, document, allRules);
+    if (errors.length) throw new Error(`Trusted document sha256:${hash} does not validate: ${errors.map((e) => e.message).join('; ')}`);
+    cache.pin(hash, document);
+  }
+
+  const apolloKey = (key: string) => key.slice(key.lastIndexOf(':') + 1);
+
+  function prepare(text: string, viewerId: string): PreparedDocument {
+    const hash = sha256Hex(text);
+    const cached = cache.get(hash);
+    if (cached) return { document: cached };
+    chargeNewDocument(viewerId);
+    let document: DocumentNode;
+    try {
+      document = parse(text, parseOptions);
+    } catch (error) {
+      const syntax = error instanceof GraphQLError ? error : new GraphQLError(String(error));
+      return { errors: [new GraphQLError(syntax.message, { source: syntax.source, positions: syntax.positions, extensions: { code: 'GRAPHQL_PARSE_FAILED' } })] };
+    }
+    checkDocumentSize(document);
+    const errors = validate(schema, document, allRules);
+    if (errors.length) return { errors: errors.map((e) => new GraphQLError(e.message, { nodes: e.nodes, extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } })) };
+    cache.set(hash, document, Buffer.byteLength(text));
+    return { document };
+  }
+
+  function checkOperation({ document, operation, variables, transport }: Parameters<OperationGuard['checkOperation']>[0]): number | undefined {
+    if (operation.operation === 'subscription' && transport !== 'stream') {
+      throw documentRefused(
+        'SUBSCRIPTION_OVER_HTTP',
+        'Subscriptions are served over WebSocket (graphql-transport-ws at /graphql) and SSE (/graphql/stream), not plain HTTP requests',
+      );
+    }
+    return checkCost(schema, document, operation, variables ?? undefined, costOptions);
+  }
+
+  return {
+    trusted,
+    documentText: (params) => trusted.textOf(params),
+    prepare,
+    checkOperation,
+    apollo: {
+      parseOptions,
+      validationRules,
+      documentStore: {
+        async get(key) {
+          return cache.get(apolloKey(key));
+        },
+        async set(key, document) {
+          cache.set(apolloKey(key), document, document.loc?.source.body.length ?? 0);
+        },
+        async delete() {
+          return false;
+        },
+      },
+      admit(request, viewerId) {
+        const text = queryTextOf(request);
+        // Syntax and validation errors are Apollo's to answer (in its usual shape); refusals throw here.
+        if (text !== undefined) prepare(text, viewerId);
+      },
+      plugin: {
+        async requestDidStart() {
+          return {
+            async didResolveOperation({ document, operation, request, response }) {
+              if (!operation) return;
+              const cost = checkOperation({ document, operation, variables: request.variables, transport: 'http' });
+              // Lets clients see how far below the limit they are (and tests check the estimate).
+              if (cost !== undefined) response.http.headers.set('x-query-cost', String(cost));
+            },
+          };
+        },
+      },
+    },
+  };
+}
+
+/** The query text of an HTTP request as Apollo will read it (POST body or GET parameter). */
+function queryTextOf({ method, url, body }: { method?: string; url?: string; body?: unknown }): string | undefined {
+  if (method === 'GET') {
+    const search = url?.includes('?') ? url.slice(url.indexOf('?') + 1) : '';
+    return new URLSearchParams(search).get('query') ?? undefined;
+  }
+  const query = body && typeof body === 'object' && !Array.isArray(body) ? (body as { query?: unknown }).query : undefined;
+  return typeof query === 'string' ? query : undefined;
+}

@@ -157,7 +157,7 @@ describe('the query cost', () => {
       },
     );
     // Not vacuous: most documents ran, some were refused, and some answers were large.
-    expect(outcomes.answered).toBeGreaterThan(100);
+    expect(outcomes.answered).toBeGreaterThan(50);
     expect(outcomes.refusedForCost).toBeGreaterThan(10);
     expect(outcomes.largest).toBeGreaterThan(200);
   }, 300_000);

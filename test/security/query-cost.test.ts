@@ -148,7 +148,7 @@ describe('the query cost', () => {
         }
       }),
       {
-        numRuns: 250,
+        numRuns: 150,
         examples: [
           // The reported bypasses: an unsent variable's default, and a connection behind an inline fragment.
           [[{ field: 'sessions', page: { kind: 'default', def: 100, sent: undefined }, connection: { via: 'nodes', wrap: 'direct', totalCount: false, session: { scalars: ['id'], owner: false, skills: false, nodeSync: false, lastMessage: false, wrap: 'direct', messages: { page: { kind: 'default', def: 100, sent: undefined }, parts: ['nodes { id content }'], wrap: 'direct' } } } }]],
@@ -157,8 +157,8 @@ describe('the query cost', () => {
       },
     );
     // Not vacuous: most documents ran, some were refused, and some answers were large.
-    expect(outcomes.answered).toBeGreaterThan(50);
-    expect(outcomes.refusedForCost).toBeGreaterThan(10);
+    expect(outcomes.answered).toBeGreaterThan(30);
+    expect(outcomes.refusedForCost).toBeGreaterThan(5);
     expect(outcomes.largest).toBeGreaterThan(200);
   }, 300_000);
 

@@ -153,6 +153,8 @@ describe('the query cost', () => {
           // The reported bypasses: an unsent variable's default, and a connection behind an inline fragment.
           [[{ field: 'sessions', page: { kind: 'default', def: 100, sent: undefined }, connection: { via: 'nodes', wrap: 'direct', totalCount: false, session: { scalars: ['id'], owner: false, skills: false, nodeSync: false, lastMessage: false, wrap: 'direct', messages: { page: { kind: 'default', def: 100, sent: undefined }, parts: ['nodes { id content }'], wrap: 'direct' } } } }]],
           [[{ field: 'sessions', page: { kind: 'literal', n: 100 }, connection: { via: 'nodes', wrap: 'direct', totalCount: false, session: { scalars: ['id'], owner: false, skills: false, nodeSync: false, lastMessage: false, wrap: 'direct', messages: { page: { kind: 'none' }, parts: ['... on MessageConnection { nodes { id } }'], wrap: 'fragment' } } } }]],
+          // A large answer within the limit: 20 sessions of 20 messages.
+          [[{ field: 'sessions', page: { kind: 'literal', n: 20 }, connection: { via: 'nodes', wrap: 'inline', totalCount: false, session: { scalars: ['id'], owner: false, skills: false, nodeSync: false, lastMessage: false, wrap: 'fragment', messages: { page: { kind: 'variable', n: 20 }, parts: ['nodes { id content }'], wrap: 'direct' } } } }]],
         ],
       },
     );

@@ -13,17 +13,20 @@ export const USAGE = `Usage: hub <command> [options]
 
 Commands:
   serve [--no-migrate]                      serve the API (what npm start runs)
-  migrate                                   run pending migrations
+  migrate [--quiet]                         run pending migrations
   migrate:revert                            revert the last migration
-  seed [--users N] [--sessions N] [--messages N] [--skills N] [--seed S]
-                                            insert a deterministic data set, set-based
+  seed [--users N] [--sessions N] [--messages N] [--skills N] [--seed S] [--quiet]
+                                            insert a deterministic data set, set-based, then ANALYZE it
   user:create --email E --name N [--role admin|member]
                                             create a user and print its id
   token --email E [--ttl 1h]                print a bearer token for a user
-  purge --older-than 30d [--batch N]        hard-delete sessions soft-deleted before then,
+  purge --older-than 30d [--batch N] [--quiet]
+                                            hard-delete sessions soft-deleted before then,
                                             then remove expired audio uploads (as gc-audio)
   gc-audio [--batch N]                      remove audio uploads that expired unattached,
                                             and their objects
+
+seed, purge and migrate show progress on a terminal (stderr); --quiet or no TTY: only the result.
 
 Environment: DATABASE_URL (unset: embedded PostgreSQL under HUB_DATA_DIR, default .hub),
 HUB_JWT_SECRET, PORT, HOST, NODE_ENV, HUB_DATA_DIR, HUB_MAX_PAGE_SIZE, HUB_STORAGE_DRIVER,
@@ -36,7 +39,7 @@ type Options = ParseArgsConfig['options'];
 
 const COMMANDS: Record<string, { options: Options; run: (values: Parsed) => Promise<void> }> = {
   serve: { options: { 'no-migrate': { type: 'boolean' } }, run: (v) => serve(loadConfig(), { migrate: !v['no-migrate'] }) },
-  migrate: { options: {}, run: () => migrate(loadConfig()) },
+  migrate: { options: { quiet: { type: 'boolean' } }, run: (v) => migrate(loadConfig(), v) },
   'migrate:revert': { options: {}, run: () => migrateRevert(loadConfig()) },
   seed: {
     options: {
@@ -45,6 +48,7 @@ const COMMANDS: Record<string, { options: Options; run: (values: Parsed) => Prom
       messages: { type: 'string' },
       skills: { type: 'string' },
       seed: { type: 'string' },
+      quiet: { type: 'boolean' },
     },
     run: (v) => seedCommand(loadConfig(), v),
   },
@@ -53,7 +57,7 @@ const COMMANDS: Record<string, { options: Options; run: (values: Parsed) => Prom
     run: (v) => userCreate(loadConfig(), v),
   },
   token: { options: { email: { type: 'string' }, ttl: { type: 'string' } }, run: (v) => token(loadConfig(), v) },
-  purge: { options: { 'older-than': { type: 'string' }, batch: { type: 'string' } }, run: (v) => purge(loadConfig(), v) },
+  purge: { options: { 'older-than': { type: 'string' }, batch: { type: 'string' }, quiet: { type: 'boolean' } }, run: (v) => purge(loadConfig(), v) },
   'gc-audio': { options: { batch: { type: 'string' } }, run: (v) => gcAudio(loadConfig(), v) },
 };
 

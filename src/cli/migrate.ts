@@ -1,10 +1,30 @@
 import { Config } from '../config';
-import { withDatabase } from './usage';
+import { createProgress } from './progress';
+import { Parsed, withDatabase } from './usage';
 
-export async function migrate(config: Config): Promise<void> {
+export async function migrate(config: Config, values: Parsed = {}): Promise<void> {
+  const progress = createProgress({ quiet: values.quiet === true });
   await withDatabase(config, async ({ dataSource }) => {
-    const ran = await dataSource.runMigrations({ transaction: 'each' });
-    console.log(ran.length ? `applied ${ran.map((m) => m.name).join(', ')}` : 'no pending migrations');
+    // TypeORM tells its logger how many migrations are pending and each one it finishes: one
+    // progress line per migration, while they run.
+    const logger = dataSource.logger;
+    const original = logger.logSchemaBuild;
+    let total = 0;
+    let done = 0;
+    logger.logSchemaBuild = function (message, queryRunner) {
+      const pending = /^(\d+) migrations are new/.exec(message);
+      if (pending) total = Number(pending[1]);
+      const finished = /^Migration (\S+) has been executed successfully/.exec(message);
+      if (finished) progress.tick(`migrate: ${++done}/${total} ${finished[1]}`);
+      return original.call(this, message, queryRunner);
+    };
+    try {
+      const ran = await dataSource.runMigrations({ transaction: 'each' });
+      progress.summary(`applied ${ran.length} migration${ran.length === 1 ? '' : 's'}`);
+      console.log(ran.length ? `applied ${ran.map((m) => m.name).join(', ')}` : 'no pending migrations');
+    } finally {
+      logger.logSchemaBuild = original;
+    }
   });
 }
 

@@ -4,6 +4,7 @@ import { parseDuration } from '../auth/tokens';
 import { Config } from '../config';
 import { purgeDeletedSessions } from '../sessions/purge-deleted-sessions';
 import { createAudioStorage } from '../storage/storage';
+import { createProgress } from './progress';
 import { intOption, Parsed, requiredOption, UsageError, withDatabase } from './usage';
 
 /**
@@ -17,10 +18,20 @@ export async function purge(config: Config, values: Parsed): Promise<void> {
   const batchSize = intOption(values, 'batch', 500, 1, 10_000);
   const storage = createAudioStorage(config, await jwtSecret(config));
   const deletedBefore = new Date(Date.now() - age * 1000);
-  const [purged, uploads] = await withDatabase(config, async ({ dataSource }) => [
-    await purgeDeletedSessions({ dataSource, storage }, { deletedBefore, batchSize }),
-    await collectExpiredUploads({ dataSource, storage }, { batchSize }),
-  ]);
+  const progress = createProgress({ quiet: values.quiet === true });
+  const [purged, uploads] = await withDatabase(config, async ({ dataSource }) => {
+    progress.step('purge: sessions');
+    const sessions = await purgeDeletedSessions(
+      { dataSource, storage },
+      { deletedBefore, batchSize, onBatch: (n, total) => progress.tick(`purge: batch of ${n}, ${total} so far`) },
+    );
+    progress.done(`${sessions} purged`);
+    progress.step('purge: expired audio uploads');
+    const expired = await collectExpiredUploads({ dataSource, storage }, { batchSize });
+    progress.done(`${expired} removed`);
+    return [sessions, expired];
+  });
+  progress.summary(`purged ${purged} sessions and ${uploads} uploads`);
   console.log(`purged ${purged} session${purged === 1 ? '' : 's'} deleted before ${deletedBefore.toISOString()}`);
   console.log(`removed ${uploads} expired audio upload${uploads === 1 ? '' : 's'}`);
 }

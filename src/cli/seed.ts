@@ -1,5 +1,6 @@
 import { Config } from '../config';
 import { seed } from '../seed/seed';
+import { createProgress } from './progress';
 import { intOption, Parsed, UsageError, withDatabase } from './usage';
 
 export async function seedCommand(config: Config, values: Parsed): Promise<void> {
@@ -12,9 +13,17 @@ export async function seedCommand(config: Config, values: Parsed): Promise<void>
   };
   if (!/^[\w.-]{1,64}$/.test(options.seed)) throw new UsageError('--seed must be 1-64 letters, digits, ".", "_" or "-"');
   if (options.messages > 0 && options.sessions === 0) throw new UsageError('--messages needs --sessions > 0');
+  const progress = createProgress({ quiet: values.quiet === true });
   await withDatabase(config, async ({ dataSource }) => {
     const started = Date.now();
-    const result = await seed(dataSource, options);
+    const result = await seed(dataSource, {
+      ...options,
+      onStep: (event) => {
+        if (!('rows' in event)) progress.step(`seed: ${event.step}`);
+        else progress.done(event.step === 'analyze' ? `${event.rows} tables analyzed` : `${event.rows} rows`);
+      },
+    });
+    progress.summary(`seeded ${result.users + result.sessions + result.messages + result.skills + result.sessionSkills + result.nodeSync} rows`);
     const seconds = ((Date.now() - started) / 1000).toFixed(1);
     console.log(
       `seeded ${result.users} users, ${result.sessions} sessions, ${result.messages} messages, ` +

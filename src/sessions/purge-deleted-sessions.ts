@@ -7,6 +7,8 @@ export interface PurgeDeletedProps {
   deletedBefore: Date;
   /** Sessions per transaction. */
   batchSize?: number;
+  /** Told after each committed batch: its size and the total so far (the CLI shows progress). */
+  onBatch?: (purged: number, total: number) => void;
 }
 
 /**
@@ -35,6 +37,7 @@ export async function purgeDeletedSessions(deps: WriteDeps, props: PurgeDeletedP
       return sessions.length;
     });
     purged += count;
+    if (count > 0) props.onBatch?.(count, purged);
     if (count < batchSize) return purged;
   }
 }

@@ -80,7 +80,8 @@ describe('CLI progress', () => {
   }, 60_000);
 
   it('hub purge shows each batch and each step on a terminal', async () => {
-    await query(db.url, `UPDATE sessions SET deleted_at = now() - interval '40 days' WHERE id IN (SELECT id FROM sessions ORDER BY id LIMIT 7)`);
+    await query(db.url, `UPDATE sessions SET deleted_at = created_at + interval '1 hour'
+       WHERE id IN (SELECT id FROM sessions WHERE deleted_at IS NULL AND created_at < now() - interval '41 days' ORDER BY id LIMIT 7)`);
     const r = await withStderr(true, () => runHub({ DATABASE_URL: db.url }, 'purge', '--older-than', '30d', '--batch', '3'));
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/^purged \d+ sessions? deleted before/);

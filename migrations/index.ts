@@ -4,6 +4,7 @@ import { MessagesAudioKeyIndex1764300000000 } from './1764300000000-messages-aud
 import { MessagesLiveIndex1764400000000 } from './1764400000000-messages-live-index';
 import { LiveNotifyTriggers1764500000000 } from './1764500000000-live-notify-triggers';
 import { AudioUploads1764600000000 } from './1764600000000-audio-uploads';
+import { ScaleOutTables1764700000000 } from './1764700000000-scale-out-tables';
 
 /** Every migration, oldest first; the DataSource lists them explicitly. */
 export const MIGRATIONS: Function[] = [
@@ -13,4 +14,5 @@ export const MIGRATIONS: Function[] = [
   MessagesLiveIndex1764400000000,
   LiveNotifyTriggers1764500000000,
   AudioUploads1764600000000,
+  ScaleOutTables1764700000000,
 ];

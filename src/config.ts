@@ -1,3 +1,4 @@
+import os from 'node:os';
 import path from 'node:path';
 import { DEFAULT_MAX_TOKEN_TTL_SECONDS, parseDuration } from './auth/tokens';
 
@@ -45,6 +46,8 @@ export interface Config {
   trustedDocumentsFile?: string;
   /** The furthest ahead a bearer token's `exp` may be, in seconds. */
   maxTokenTtlSeconds: number;
+  /** Scale-out (docs/SCALING.md): worker processes, read replicas, who may read /metrics. */
+  scale: ScaleConfig;
 }
 
 export interface LiveConfig {
@@ -66,6 +69,20 @@ export interface LiveConfig {
 
 export const TRUSTED_DOCUMENTS_MODES = ['off', 'allow', 'require'] as const;
 export type TrustedDocumentsMode = (typeof TRUSTED_DOCUMENTS_MODES)[number];
+export interface ScaleConfig {
+  /** Worker processes on one port (`HUB_WORKERS`, `auto` = CPU count); 1 = no cluster. */
+  workers: number;
+  /** Read replicas (`HUB_READ_REPLICA_URLS`, comma-separated); empty = every read on the primary. */
+  readReplicaUrls: string[];
+  /** How long a read waits for its replica to replay the viewer's last write before using the primary. */
+  replicaWaitMs: number;
+  /** A replica further behind than this is out of rotation until it catches up. */
+  replicaMaxLagMs: number;
+  /** Bearer token /metrics requires when set (always, in any mode). */
+  metricsToken?: string;
+  /** When set, /metrics is served only on this port (same host), not on the API's. */
+  metricsPort?: number;
+}
 
 export const STORAGE_DRIVERS = ['local', 's3'] as const;
 export type StorageDriver = (typeof STORAGE_DRIVERS)[number];
@@ -199,9 +216,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     batchMs: integer(env, 'HUB_LIVE_BATCH_MS', 10, 0, 10_000, problems),
     reconnectMaxMs: integer(env, 'HUB_LIVE_RECONNECT_MAX_MS', 5000, 100, 600_000, problems),
   };
+  const scale = scaleConfig(env, production, problems);
 
   if (problems.length > 0) throw new ConfigError(problems);
   return {
+    scale,
     databaseUrl,
     jwtSecret,
     port,
@@ -226,5 +245,30 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     trustedDocuments,
     trustedDocumentsFile,
     maxTokenTtlSeconds: maxTokenTtlSeconds ?? DEFAULT_MAX_TOKEN_TTL_SECONDS,
+  };
+}
+
+/** The scale-out variables (HUB_WORKERS, replicas, /metrics access), checked like the others. */
+function scaleConfig(env: NodeJS.ProcessEnv, production: boolean, problems: string[]): ScaleConfig {
+  const workersRaw = env.HUB_WORKERS;
+  const workers =
+    workersRaw === 'auto' ? os.availableParallelism() : integer(env, 'HUB_WORKERS', 1, 1, 256, problems);
+  const readReplicaUrls = (env.HUB_READ_REPLICA_URLS ?? '').split(',').map((u) => u.trim()).filter(Boolean);
+  for (const url of readReplicaUrls) {
+    if (!/^postgres(ql)?:\/\/[^\s]+$/.test(url)) problems.push('HUB_READ_REPLICA_URLS must be comma-separated postgres:// URLs');
+  }
+  const metricsToken = env.HUB_METRICS_TOKEN || undefined;
+  if (metricsToken !== undefined && (Buffer.byteLength(metricsToken) < (production ? 32 : 1) || /\s/.test(metricsToken))) {
+    problems.push(`HUB_METRICS_TOKEN must be ${production ? 'at least 32 bytes' : 'non-empty'} with no whitespace`);
+  }
+  const metricsPortRaw = env.HUB_METRICS_PORT;
+  const metricsPort = metricsPortRaw ? integer(env, 'HUB_METRICS_PORT', 0, 0, 65535, problems) : undefined;
+  return {
+    workers,
+    readReplicaUrls,
+    replicaWaitMs: integer(env, 'HUB_REPLICA_WAIT_MS', 200, 0, 60_000, problems),
+    replicaMaxLagMs: integer(env, 'HUB_REPLICA_MAX_LAG_MS', 2_000, 10, 3_600_000, problems),
+    metricsToken,
+    metricsPort,
   };
 }

@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import os from 'node:os';
 import { parseArgs, ParseArgsConfig } from 'node:util';
 import { ConfigError, loadConfig } from './config';
 import { migrate, migrateRevert } from './cli/migrate';
@@ -6,13 +7,13 @@ import { gcAudio } from './cli/gc-audio';
 import { purge } from './cli/purge';
 import { seedCommand } from './cli/seed';
 import { serve } from './cli/serve';
-import { Parsed, UsageError } from './cli/usage';
+import { intOption, Parsed, UsageError } from './cli/usage';
 import { token, userCreate } from './cli/users';
 
 export const USAGE = `Usage: hub <command> [options]
 
 Commands:
-  serve [--no-migrate]                      serve the API (what npm start runs)
+  serve [--no-migrate] [--workers N|auto]   serve the API (what npm start runs); N processes on one port
   migrate [--quiet]                         run pending migrations
   migrate:revert                            revert the last migration
   seed [--users N] [--sessions N] [--messages N] [--skills N] [--seed S] [--quiet]
@@ -33,12 +34,23 @@ HUB_JWT_SECRET, PORT, HOST, NODE_ENV, HUB_DATA_DIR, HUB_MAX_PAGE_SIZE, HUB_STORA
 HUB_AUDIO_DIR, HUB_PUBLIC_URL, HUB_MAX_QUERY_COST, HUB_MAX_QUERY_DEPTH, HUB_STATEMENT_TIMEOUT_MS,
 HUB_CORS_ORIGINS, HUB_INTROSPECTION, HUB_LOG_LEVEL, HUB_AUDIO_MAX_BYTES, HUB_AUDIO_CONTENT_TYPES,
 HUB_S3_ENDPOINT, HUB_S3_REGION, HUB_S3_BUCKET, HUB_S3_ACCESS_KEY_ID, HUB_S3_SECRET_ACCESS_KEY,
-HUB_S3_FORCE_PATH_STYLE (see README.md).`;
+HUB_S3_FORCE_PATH_STYLE, HUB_WORKERS, HUB_READ_REPLICA_URLS, HUB_REPLICA_WAIT_MS, HUB_REPLICA_MAX_LAG_MS,
+HUB_METRICS_TOKEN, HUB_METRICS_PORT (see README.md).`;
 
 type Options = ParseArgsConfig['options'];
 
+/** `--workers N|auto`: worker processes (overrides HUB_WORKERS). */
+function workersOption(raw: Parsed[string]): number | undefined {
+  if (raw === undefined) return undefined;
+  if (raw === 'auto') return os.availableParallelism();
+  return intOption({ workers: raw }, 'workers', 1, 1, 256);
+}
+
 const COMMANDS: Record<string, { options: Options; run: (values: Parsed) => Promise<void> }> = {
-  serve: { options: { 'no-migrate': { type: 'boolean' } }, run: (v) => serve(loadConfig(), { migrate: !v['no-migrate'] }) },
+  serve: {
+    options: { 'no-migrate': { type: 'boolean' }, workers: { type: 'string' } },
+    run: (v) => serve(loadConfig(), { migrate: !v['no-migrate'], workers: workersOption(v.workers) }),
+  },
   migrate: { options: { quiet: { type: 'boolean' } }, run: (v) => migrate(loadConfig(), v) },
   'migrate:revert': { options: {}, run: () => migrateRevert(loadConfig()) },
   seed: {

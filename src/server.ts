@@ -26,7 +26,10 @@ import { bodyErrors } from './http/body-errors';
 import { answerClientErrors } from './http/client-errors';
 import { createOperationGuard } from './http/operation-guard';
 import { loadTrustedDocuments, trustedDocumentsMiddleware } from './http/trusted-documents';
-import { createMetrics } from './http/metrics';
+import { createMetrics, joinClusterMetrics, metricsHandler } from './http/metrics';
+import { SharedApqCache } from './http/apq-cache';
+import { readRoutingPlugin } from './http/read-routing';
+import { LSN_HEADER, parseLsn, ReadReplicas, ReadRoute } from './db/replicas';
 import { observabilityPlugin } from './http/observability';
 import { PLAYGROUND_ASSETS_PATH, playgroundAssets, playgroundPlugin } from './http/playground';
 import { resolvers, typeDefs } from './schema';
@@ -45,6 +48,10 @@ export interface ServerDeps {
   onRequestStats?: (stats: SqlStats) => void;
   /** Tests and the bench: the SQL statements of each live event batch. */
   onLiveBatch?: (stats: { events: number; statements: number; subscribers: number }) => void;
+  /** Read replicas (HUB_READ_REPLICA_URLS), started by the caller; queries read from them. */
+  replicas?: ReadReplicas;
+  /** In a cluster worker: /metrics answers for the whole cluster (gathered by the primary process). */
+  clusterWorker?: boolean;
 }
 
 export interface HubServer {
@@ -56,6 +63,8 @@ export interface HubServer {
   close(): Promise<void>;
   /** Live updates: the hub (tests read its LISTEN pid) and the transports. */
   live: ReturnType<typeof attachLive>;
+  /** With HUB_METRICS_PORT: where /metrics is served, once listening. */
+  metricsUrl?: string;
 }
 
 /** Reports the SQL statements a request issued in the `x-sql-statements` header. */
@@ -121,7 +130,8 @@ function requestIdOf(header: string | string[] | undefined): string {
 export async function createServer(deps: ServerDeps): Promise<HubServer> {
   const { dataSource, config, secret, logger } = deps;
   const storage = createAudioStorage(config, secret);
-  const metrics = createMetrics(dataSource);
+  const { replicas } = deps;
+  const metrics = createMetrics(dataSource, () => replicas?.pools() ?? []);
   const app = express();
   app.disable('x-powered-by');
   // GraphQL answers are per request and never revalidated; an ETag would hash every body.
@@ -160,8 +170,9 @@ export async function createServer(deps: ServerDeps): Promise<HubServer> {
     parseOptions: guard.apollo.parseOptions,
     validationRules: guard.apollo.validationRules,
     documentStore: guard.apollo.documentStore,
-    // Automatic persisted queries are a cache any client fills, not an allowlist.
-    persistedQueries: config.trustedDocuments === 'require' ? false : undefined,
+    // Automatic persisted queries are a cache any client fills, not an allowlist. Shared by every
+    // process (a table on the primary), so a hash registered on one is found on all.
+    persistedQueries: config.trustedDocuments === 'require' ? false : { cache: new SharedApqCache(dataSource) },
     allowBatchedHttpRequests: false,
     // Auth is a bearer header, never a cookie: a request carrying `Authorization` cannot be a
     // browser's simple cross-site request (the header forces a preflight), so urql's and
@@ -182,6 +193,7 @@ export async function createServer(deps: ServerDeps): Promise<HubServer> {
       observabilityPlugin(logger, metrics),
       unavailablePlugin(),
       guard.apollo.plugin,
+      ...(replicas ? [readRoutingPlugin()] : []),
     ],
   });
   await apollo.start();
@@ -189,20 +201,30 @@ export async function createServer(deps: ServerDeps): Promise<HubServer> {
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
+  // Ready while the primary answers; replicas out of rotation are listed (reads fail over to
+  // the primary), they do not make the process unready.
   app.get('/readyz', async (_req, res) => {
+    const states = (primary: string) => (replicas ? { primary, replicas: replicas.status() } : {});
     try {
       await dataSource.query('SELECT 1');
-      res.json({ status: 'ready' });
+      res.json({ status: 'ready', ...states('up') });
     } catch (error) {
       logger.warn({ err: error }, 'readiness check failed');
-      res.status(503).json({ status: 'unavailable', reason: 'database unreachable' });
+      res.status(503).json({ status: 'unavailable', reason: 'database unreachable', ...states('down') });
     }
   });
 
-  app.get('/metrics', async (_req, res) => {
-    res.setHeader('content-type', metrics.registry.contentType);
-    res.send(await metrics.registry.metrics());
-  });
+  // /metrics: with HUB_METRICS_PORT only there; in production only with HUB_METRICS_TOKEN
+  // (or on that port); HUB_METRICS_TOKEN, when set, is required wherever it is served.
+  const clusterMetrics = deps.clusterWorker ? joinClusterMetrics(metrics.registry) : undefined;
+  const serveMetrics = metricsHandler(
+    clusterMetrics ?? (() => metrics.registry.metrics()),
+    metrics.registry.contentType,
+    config.scale.metricsToken,
+  );
+  const metricsApp = config.scale.metricsPort !== undefined ? express().get('/metrics', serveMetrics) : undefined;
+  const metricsServer = metricsApp && !deps.clusterWorker ? http.createServer(metricsApp) : undefined;
+  if (!metricsApp && (!config.production || config.scale.metricsToken)) app.get('/metrics', serveMetrics);
   if (!config.production) app.use(PLAYGROUND_ASSETS_PATH, playgroundAssets());
 
   // PUT: the local driver's uploads (upload rows, so a feature route); GET: its signed downloads.
@@ -237,16 +259,26 @@ export async function createServer(deps: ServerDeps): Promise<HubServer> {
         });
         // Document limits and the viewer's new-document budget, before Apollo parses anything.
         guard.apollo.admit(req, user.id);
-        return createContext(dataSource, config, storage, user);
+        // A malformed x-hub-lsn is ignored (it only asks for fresher reads), never an error.
+        const reads = replicas ? new ReadRoute(replicas, user.id, parseLsn(req.headers[LSN_HEADER]) ?? 0n) : undefined;
+        return createContext(dataSource, config, storage, user, reads);
       },
     }),
   );
 
-  return {
+  const hub: HubServer = {
     app,
     httpServer,
     live,
-    listen(port = config.port, host = config.host) {
+    async listen(port = config.port, host = config.host) {
+      if (metricsServer) {
+        await new Promise<void>((resolve, reject) => {
+          metricsServer.once('error', reject);
+          metricsServer.listen(config.scale.metricsPort, host, () => resolve());
+        });
+        const { port: metricsPort } = metricsServer.address() as AddressInfo;
+        hub.metricsUrl = `http://${host.includes(':') ? `[${host}]` : host}:${metricsPort}/metrics`;
+      }
       return new Promise((resolve, reject) => {
         httpServer.once('error', reject);
         httpServer.listen(port, host, () => {
@@ -258,6 +290,7 @@ export async function createServer(deps: ServerDeps): Promise<HubServer> {
     async close() {
       closing = true;
       await live.close();
+      metricsServer?.close();
       await apollo.stop();
       if (inFlight > 0) {
         let timer: NodeJS.Timeout | undefined;
@@ -269,4 +302,5 @@ export async function createServer(deps: ServerDeps): Promise<HubServer> {
       }
     },
   };
+  return hub;
 }

@@ -24,7 +24,7 @@ describe('operations endpoints', () => {
     expect(text).toMatch(/hub_graphql_request_duration_seconds_count\{operation="WhoAmI"\} 1/);
     expect(text).toMatch(/hub_graphql_sql_statements_sum\{operation="WhoAmI"\} 1/);
     expect(text).toMatch(/hub_graphql_errors_total\{code="BAD_USER_INPUT"\} [1-9]/);
-    expect(text).toMatch(/hub_db_pool_connections\{state="total"\} \d+/);
+    expect(text).toMatch(/hub_db_pool_connections\{pool="primary",state="total"\} \d+/);
     // Both sessions' skills came in one batch of two keys.
     expect(text).toMatch(/hub_dataloader_batch_size_sum\{loader="skillsBySessionId"\} 2/);
     expect(text).toMatch(/hub_dataloader_batch_size_count\{loader="skillsBySessionId"\} 1/);

@@ -23,7 +23,7 @@ describe('migrations', () => {
         (await ds.query(`SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1`)).map(
           (r: { tablename: string }) => r.tablename,
         );
-      expect(await tables()).toEqual(['audio_uploads', 'messages', 'migrations', 'session_node_sync', 'session_skills', 'sessions', 'skills', 'users']);
+      expect(await tables()).toEqual(['audio_uploads', 'hub_persisted_queries', 'hub_write_positions', 'messages', 'migrations', 'session_node_sync', 'session_skills', 'sessions', 'skills', 'users']);
       while ((await ds.query('SELECT count(*)::int AS n FROM migrations'))[0].n > 0) await ds.undoLastMigration();
       expect(await tables()).toEqual(['migrations']);
       expect(await ds.query(`SELECT typname FROM pg_type WHERE typname IN ('user_role', 'message_role', 'sync_status')`)).toEqual([]);

@@ -1,6 +1,7 @@
 import { Config } from '../config';
 import { createProgress } from './progress';
 import { Parsed, withDatabase } from './usage';
+import { withMigrationLock } from '../db/migration-lock';
 
 export async function migrate(config: Config, values: Parsed = {}): Promise<void> {
   const progress = createProgress({ quiet: values.quiet === true });
@@ -19,7 +20,7 @@ export async function migrate(config: Config, values: Parsed = {}): Promise<void
       return original.call(this, message, queryRunner);
     };
     try {
-      const ran = await dataSource.runMigrations({ transaction: 'each' });
+      const ran = await withMigrationLock(dataSource, () => dataSource.runMigrations({ transaction: 'each' }));
       progress.summary(`applied ${ran.length} migration${ran.length === 1 ? '' : 's'}`);
       console.log(ran.length ? `applied ${ran.map((m) => m.name).join(', ')}` : 'no pending migrations');
     } finally {
@@ -29,12 +30,12 @@ export async function migrate(config: Config, values: Parsed = {}): Promise<void
 }
 
 export async function migrateRevert(config: Config): Promise<void> {
-  await withDatabase(config, async ({ dataSource }) => {
+  await withDatabase(config, ({ dataSource }) => withMigrationLock(dataSource, async () => {
     const executed = await dataSource.query(`SELECT to_regclass('migrations') IS NOT NULL AS present`);
     if (!executed[0].present) throw new Error('no migration has been applied');
     const [last] = await dataSource.query(`SELECT name FROM migrations ORDER BY id DESC LIMIT 1`);
     if (!last) throw new Error('no migration has been applied');
     await dataSource.undoLastMigration({ transaction: 'each' });
     console.log(`reverted ${last.name}`);
-  });
+  }));
 }

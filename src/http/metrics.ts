@@ -1,16 +1,64 @@
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import cluster from 'node:cluster';
+import { timingSafeEqual } from 'node:crypto';
+import express from 'express';
+import { AggregatorRegistry, collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { DataSource } from 'typeorm';
 
+/** A connection pool to report: the primary's and each read replica's. */
+export interface NamedPool {
+  name: string;
+  dataSource: DataSource;
+}
+
+/** Distinct operation names kept as label values per process; later names count as `other`. */
+export const MAX_OPERATION_LABELS = 100;
+/** Longest operation label; a longer name is cut (names are client-chosen). */
+export const MAX_OPERATION_LABEL_LENGTH = 64;
+
+/**
+ * The operation label of a request. Every label value is a time series kept for the life of
+ * the process, and operation names are chosen by clients: ten 200 kB names once grew /metrics to
+ * 47 MB. So only the name of an operation that actually executed is used (a document that
+ * failed to parse or validate, or was refused before execution, is `rejected`), cut to
+ * MAX_OPERATION_LABEL_LENGTH characters, and only the first MAX_OPERATION_LABELS distinct
+ * names get their own series; the rest share `other`.
+ */
+export function operationLabels(limit = MAX_OPERATION_LABELS) {
+  const seen = new Set<string>();
+  return (executed: boolean, operationName: string | null | undefined): string => {
+    if (!executed) return 'rejected';
+    if (!operationName) return 'anonymous';
+    const name = truncateOperationName(operationName);
+    if (seen.has(name)) return name;
+    if (seen.size >= limit) return 'other';
+    seen.add(name);
+    return name;
+  };
+}
+
+/** A client's operation name cut to a safe length, whole code points only (for logs and labels). */
+export function truncateOperationName(name: string): string {
+  if (name.length <= MAX_OPERATION_LABEL_LENGTH) return name;
+  let out = '';
+  let count = 0;
+  for (const codePoint of name) {
+    if (count++ === MAX_OPERATION_LABEL_LENGTH) break;
+    out += codePoint;
+  }
+  return out;
+}
+
 /** The server's Prometheus metrics, in a registry of its own (one per server instance). */
-export function createMetrics(dataSource: DataSource) {
+export function createMetrics(primary: DataSource, replicaPools: () => NamedPool[] = () => []) {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'hub_' });
   const registers = [registry];
   return {
     registry,
+    operationLabel: operationLabels(),
     requestDuration: new Histogram({
       name: 'hub_graphql_request_duration_seconds',
-      help: 'GraphQL request duration by operation name',
+      help: 'GraphQL request duration by operation name (executed operations; bounded, see README)',
       labelNames: ['operation'],
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
       registers,
@@ -37,19 +85,94 @@ export function createMetrics(dataSource: DataSource) {
     }),
     pool: new Gauge({
       name: 'hub_db_pool_connections',
-      help: 'Database pool connections by state (total, idle, waiting)',
-      labelNames: ['state'],
+      help: 'Database pool connections by pool (primary, replica-N) and state (total, idle, waiting)',
+      labelNames: ['pool', 'state'],
       registers,
       collect() {
-        // TypeORM's postgres driver keeps its pg.Pool as `master`.
-        const pool = (dataSource.driver as unknown as { master?: { totalCount: number; idleCount: number; waitingCount: number } }).master;
-        if (!pool) return;
-        this.set({ state: 'total' }, pool.totalCount);
-        this.set({ state: 'idle' }, pool.idleCount);
-        this.set({ state: 'waiting' }, pool.waitingCount);
+        for (const { name, dataSource } of [{ name: 'primary', dataSource: primary }, ...replicaPools()]) {
+          // TypeORM's postgres driver keeps its pg.Pool as `master`.
+          const pool = (dataSource.driver as unknown as { master?: { totalCount: number; idleCount: number; waitingCount: number } }).master;
+          if (!pool) continue;
+          this.set({ pool: name, state: 'total' }, pool.totalCount);
+          this.set({ pool: name, state: 'idle' }, pool.idleCount);
+          this.set({ pool: name, state: 'waiting' }, pool.waitingCount);
+        }
       },
     }),
   };
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;
+
+const METRICS_REQUEST = 'hub:metrics-request';
+const METRICS_RESPONSE = 'hub:metrics-response';
+
+/**
+ * In a cluster worker: makes this registry the one the primary aggregates, and returns how a
+ * worker answers /metrics for the whole server (it asks the primary, which gathers every
+ * worker's registry with prom-client's AggregatorRegistry).
+ */
+export function joinClusterMetrics(registry: Registry): () => Promise<string> {
+  new AggregatorRegistry(); // registers the worker's listener for the primary's requests
+  AggregatorRegistry.setRegistries([registry]);
+  let next = 0;
+  const pending = new Map<number, (text: string | Error) => void>();
+  process.on('message', (message: { type?: string; id?: number; text?: string; error?: string }) => {
+    if (message?.type !== METRICS_RESPONSE || message.id === undefined) return;
+    pending.get(message.id)?.(message.error ? new Error(message.error) : (message.text ?? ''));
+    pending.delete(message.id);
+  });
+  return () =>
+    new Promise((resolve, reject) => {
+      const id = next++;
+      const timer = setTimeout(() => {
+        pending.delete(id);
+        reject(new Error('the cluster primary did not answer for metrics'));
+      }, 10_000);
+      pending.set(id, (result) => {
+        clearTimeout(timer);
+        if (result instanceof Error) reject(result);
+        else resolve(result);
+      });
+      process.send!({ type: METRICS_REQUEST, id });
+    });
+}
+
+/** In the cluster primary: answers workers' /metrics requests with every worker's metrics summed. */
+export function serveClusterMetrics() {
+  const aggregator = new AggregatorRegistry();
+  cluster.on('message', (worker, message: { type?: string; id?: number }) => {
+    if (message?.type !== METRICS_REQUEST) return;
+    aggregator.clusterMetrics().then(
+      (text) => worker.isConnected() && worker.send({ type: METRICS_RESPONSE, id: message.id, text }),
+      (error: Error) => worker.isConnected() && worker.send({ type: METRICS_RESPONSE, id: message.id, error: error.message }),
+    );
+  });
+  return aggregator;
+}
+
+/**
+ * The /metrics handler. With `token`, a request must carry `Authorization: Bearer <token>`
+ * (compared in constant time). `text` produces the exposition (this process's registry, or
+ * the cluster's).
+ */
+export function metricsHandler(text: () => Promise<string>, contentType: string, token?: string): express.RequestHandler {
+  const expected = token ? Buffer.from(`Bearer ${token}`) : undefined;
+  return async (req, res) => {
+    if (expected) {
+      const given = Buffer.from(req.headers.authorization ?? '');
+      if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+        res.status(401).setHeader('www-authenticate', 'Bearer realm="metrics"');
+        res.json({ errors: [{ message: 'metrics need the metrics bearer token', extensions: { code: 'UNAUTHENTICATED' } }] });
+        return;
+      }
+    }
+    try {
+      const body = await text();
+      res.setHeader('content-type', contentType);
+      res.send(body);
+    } catch (error) {
+      res.status(503).json({ errors: [{ message: 'metrics are unavailable right now', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
+    }
+  };
+}

@@ -2,7 +2,7 @@ import { ApolloServerPlugin } from '@apollo/server';
 import { Context } from '../context';
 import { sqlScope } from '../db/sql-counter';
 import { Logger } from '../logger';
-import { Metrics } from './metrics';
+import { Metrics, truncateOperationName } from './metrics';
 
 /**
  * One structured log line and the metrics for every GraphQL request: operation name, duration,
@@ -12,10 +12,16 @@ export function observabilityPlugin(logger: Logger, metrics: Metrics): ApolloSer
   return {
     async requestDidStart({ request }) {
       const started = process.hrtime.bigint();
+      let executed = false;
       return {
+        async executionDidStart() {
+          executed = true;
+        },
         async willSendResponse({ response, operationName, errors }) {
           const stats = sqlScope.getStore();
-          const operation = operationName ?? request.operationName ?? 'anonymous';
+          // Metrics label: bounded (see operationLabels); the log line keeps the cut name.
+          const operation = metrics.operationLabel(executed, operationName);
+          const logged = truncateOperationName(operationName ?? request.operationName ?? 'anonymous');
           const seconds = Number(process.hrtime.bigint() - started) / 1e9;
           const body = response.body.kind === 'single' ? response.body.singleResult : undefined;
           const codes = (body?.errors ?? errors ?? []).map((e) => String(e.extensions?.code ?? 'INTERNAL_SERVER_ERROR'));
@@ -28,7 +34,7 @@ export function observabilityPlugin(logger: Logger, metrics: Metrics): ApolloSer
           logger.info(
             {
               requestId: stats?.requestId,
-              operation,
+              operation: logged,
               durationMs: Math.round(seconds * 1e4) / 10,
               sql: stats?.statements ?? 0,
               status: response.http.status ?? 200,

@@ -1,0 +1,119 @@
+import cluster, { Worker } from 'node:cluster';
+import http from 'node:http';
+import { AddressInfo } from 'node:net';
+import express from 'express';
+import { jwtSecret } from '../auth/secret';
+import { Config } from '../config';
+import { openDatabase } from '../db/database';
+import { metricsHandler, serveClusterMetrics } from '../http/metrics';
+import { createLogger } from '../logger';
+import { prepareDatabase, printBanner } from './serve';
+
+/** Restart delays after a crash: doubling from this, up to the cap, while crashes keep coming. */
+const RESTART_BASE_MS = 100;
+const RESTART_MAX_MS = 10_000;
+/** Crashes further apart than this do not add up into a crash loop. */
+const CRASH_WINDOW_MS = 60_000;
+/** How long SIGTERM waits for workers to drain before killing them. */
+const DRAIN_TIMEOUT_MS = 30_000;
+
+/**
+ * `hub serve --workers N`: this process is the cluster's primary. It owns what must happen once
+ * (the secret, migrations, the demo seed, the embedded PostgreSQL, started before the workers
+ * and stopped after them) and forks N workers that each serve the API on the one shared port
+ * (node:cluster). A worker that dies is replaced after a delay that doubles with each crash in
+ * the last minute (a crash loop does not spin); SIGTERM/SIGINT drain every worker (each
+ * finishes its in-flight requests), then stop the database. /metrics on any worker, or on
+ * HUB_METRICS_PORT served here, sums every worker's registry.
+ */
+export async function runCluster(config: Config, options: { migrate: boolean; workers: number }): Promise<void> {
+  const logger = createLogger(undefined, !config.production && process.stdout.isTTY);
+  const secret = await jwtSecret(config);
+  const db = await openDatabase(config, logger, { poolSize: 2 });
+  let databaseUrl: string;
+  try {
+    await prepareDatabase(db.dataSource, Boolean(db.embedded), options.migrate, logger);
+    databaseUrl = config.databaseUrl ?? db.embedded!.url;
+  } catch (error) {
+    await db.close();
+    throw error;
+  }
+
+  const aggregator = serveClusterMetrics();
+  let metricsServer: http.Server | undefined;
+  if (config.scale.metricsPort !== undefined) {
+    const app = express().get('/metrics', metricsHandler(() => aggregator.clusterMetrics(), aggregator.contentType, config.scale.metricsToken));
+    metricsServer = http.createServer(app);
+    await new Promise<void>((resolve, reject) => {
+      metricsServer!.once('error', reject);
+      metricsServer!.listen(config.scale.metricsPort, config.host, () => resolve());
+    });
+    logger.info({ port: (metricsServer.address() as AddressInfo).port }, 'metrics served on their own port');
+  }
+
+  // Workers get the database the primary prepared and the one secret, so none creates another.
+  const workerEnv = { DATABASE_URL: databaseUrl, HUB_JWT_SECRET: secret };
+  let stopping = false;
+  const crashes: number[] = [];
+  const fork = (slot: number): Worker => {
+    const worker = cluster.fork({ ...workerEnv, HUB_WORKER_SLOT: String(slot) });
+    worker.on('exit', (code, signal) => {
+      if (stopping) return;
+      const now = Date.now();
+      crashes.push(now);
+      while (crashes.length && crashes[0] < now - CRASH_WINDOW_MS) crashes.shift();
+      const delay = Math.min(RESTART_MAX_MS, RESTART_BASE_MS * 2 ** (crashes.length - 1));
+      logger.error({ worker: worker.process.pid, slot, code, signal, restartInMs: delay }, 'worker exited; restarting it');
+      setTimeout(() => {
+        if (!stopping) fork(slot);
+      }, delay);
+    });
+    return worker;
+  };
+
+  let listening = 0;
+  let announced = false;
+  cluster.on('listening', (_worker, address) => {
+    listening += 1;
+    if (announced || listening < options.workers) return;
+    announced = true;
+    const host = address.address ?? config.host;
+    const url = `http://${host.includes(':') ? `[${host}]` : host}:${address.port}`;
+    logger.info({ workers: options.workers }, 'all workers listening');
+    void printBanner(db.dataSource, config, secret, url).finally(() => db.dataSource.destroy().catch(() => undefined));
+  });
+  for (let slot = 0; slot < options.workers; slot += 1) fork(slot);
+
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down: draining every worker');
+    metricsServer?.close();
+    const workers = Object.values(cluster.workers ?? {}).filter((w): w is Worker => Boolean(w));
+    await Promise.all(
+      workers.map(
+        (worker) =>
+          new Promise<void>((resolve) => {
+            if (worker.isDead()) return resolve();
+            const timer = setTimeout(() => worker.process.kill('SIGKILL'), DRAIN_TIMEOUT_MS);
+            worker.once('exit', () => {
+              clearTimeout(timer);
+              resolve();
+            });
+            worker.process.kill('SIGTERM');
+          }),
+      ),
+    );
+    try {
+      if (db.dataSource.isInitialized) await db.dataSource.destroy();
+      await db.embedded?.stop();
+      logger.info('stopped');
+      process.exit(0);
+    } catch (error) {
+      logger.error({ err: error }, 'shutdown failed');
+      process.exit(1);
+    }
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+}

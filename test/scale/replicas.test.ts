@@ -42,7 +42,7 @@ afterAll(async () => {
   await hub?.close();
   await primary?.destroy();
   await cluster?.close();
-});
+}, 120_000);
 
 describe('read replicas', () => {
   it('serves queries from the standby (counted on the standby) and mutations with their payloads from the primary', async () => {

@@ -1,8 +1,8 @@
 import type { CodegenConfig } from '@graphql-codegen/cli';
 
 /**
- * `npm run codegen`: resolver types for the server and a typed document for the example client,
- * both from the hand-written schema.graphql. The output is committed; CI fails when it drifts.
+ * `npm run codegen`: resolver types for the server and typed documents for the example client
+ * (with its trusted-documents manifest), all from the hand-written schema.graphql. The output is committed; CI fails when it drifts.
  */
 const config: CodegenConfig = {
   schema: 'schema.graphql',
@@ -35,6 +35,15 @@ const config: CodegenConfig = {
         avoidOptionals: false,
         maybeValue: 'T | null',
       },
+    },
+    // The client preset with persisted documents: typed documents that carry their id
+    // (`__meta__.hash`, "sha256:<hex>") and the manifest a server loads with
+    // HUB_TRUSTED_DOCUMENTS_FILE (gql/persisted-documents.json).
+    'examples/dashboard-client/gql/': {
+      documents: 'examples/dashboard-client/*.graphql',
+      preset: 'client',
+      presetConfig: { persistedDocuments: { hashAlgorithm: 'sha256' }, fragmentMasking: false },
+      config: { scalars: { DateTime: 'string' }, enumsAsTypes: true },
     },
     'examples/dashboard-client/generated.ts': {
       documents: 'examples/dashboard-client/*.graphql',

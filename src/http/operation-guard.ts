@@ -130,8 +130,13 @@ export function createOperationGuard(schema: GraphQLSchema, config: GuardConfig,
 
   // Trusted documents are parsed and validated once, at start, and never evicted or charged.
   for (const [hash, text] of trusted.documents) {
-    const document = parse(text, parseOptions);
-    checkDocumentSize(document);
+    let document: DocumentNode;
+    try {
+      document = parse(text, parseOptions);
+      checkDocumentSize(document);
+    } catch (error) {
+      throw new Error(`Trusted document sha256:${hash} is refused: ${(error as Error).message}`);
+    }
     const errors = validate(schema, document, allRules);
     if (errors.length) throw new Error(`Trusted document sha256:${hash} does not validate: ${errors.map((e) => e.message).join('; ')}`);
     cache.pin(hash, document);

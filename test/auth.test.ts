@@ -1,5 +1,9 @@
+import { createHmac } from 'node:crypto';
+import fc from 'fast-check';
 import jwt from 'jsonwebtoken';
-import { codes, TEST_SECRET, useTestServer } from './harness';
+import { verifyToken } from '../src/auth/tokens';
+import { runHub } from './cli-runner';
+import { codes, TEST_SECRET, testDatabaseUrl, useTestServer } from './harness';
 
 const { t, f } = useTestServer();
 
@@ -109,4 +113,81 @@ describe('health endpoints', () => {
     expect(response.status).toBe(200);
     expect(await response.json()).toEqual({ status: 'ready' });
   });
+});
+
+/** HS256 by hand: jsonwebtoken's sign() refuses an `exp` that is not a number. */
+function signRaw(claims: object): string {
+  const head = Buffer.from(JSON.stringify({ alg: 'HS256', typ: 'JWT' })).toString('base64url');
+  const body = Buffer.from(JSON.stringify(claims)).toString('base64url');
+  return `${head}.${body}.${createHmac('sha256', TEST_SECRET).update(`${head}.${body}`).digest('base64url')}`;
+}
+
+describe('token lifetime (HUB_MAX_TOKEN_TTL, default 24 h)', () => {
+  const DAY = 24 * 3600;
+  const TOLERANCE = 30;
+  const now = () => Math.floor(Date.now() / 1000);
+
+  it('accepts a token only when it has an exp, not yet past and at most the maximum ahead', async () => {
+    const user = await f.user();
+    // Offsets around the edges (past, just valid, the cap, just beyond) and anywhere up to a year.
+    const offset = fc.oneof(
+      fc.integer({ min: -7200, max: 7200 }),
+      fc.integer({ min: DAY - 600, max: DAY + 600 }),
+      fc.integer({ min: DAY + 600, max: 365 * DAY }),
+    );
+    const claims = fc.record(
+      {
+        exp: fc.oneof({ weight: 6, arbitrary: offset.map((o) => ({ offset: o })) }, { weight: 1, arbitrary: fc.constantFrom<unknown>('soon', null, true, [1], 1e309) }),
+        iat: fc.option(fc.integer({ min: -DAY, max: DAY }), { nil: undefined }),
+      },
+      { requiredKeys: [] },
+    );
+    const outcomes = { accepted: 0, refused: 0 };
+    await fc.assert(
+      fc.asyncProperty(claims, async ({ exp, iat }) => {
+        const at = now();
+        const payload: Record<string, unknown> = { sub: user.id };
+        if (exp !== undefined) payload.exp = typeof exp === 'object' && exp !== null && 'offset' in exp ? at + (exp as { offset: number }).offset : exp;
+        if (iat !== undefined) payload.iat = at + iat;
+        const token = signRaw(payload);
+        const result = await t.gql(ME, {}, { authorization: `Bearer ${token}` });
+        const expiry = payload.exp;
+        // Seconds of slack either side of the edges for the time the request takes.
+        if (typeof expiry === 'number' && Math.abs(expiry - at) > 5 && Math.abs(expiry - (at + DAY + TOLERANCE)) > 5) {
+          const valid = expiry > at - TOLERANCE && expiry <= at + DAY + TOLERANCE;
+          if (valid) expect(result.data?.me?.id).toBe(user.id);
+          else expect(codes(result)).toEqual(['UNAUTHENTICATED']);
+          if (valid) outcomes.accepted += 1;
+          else outcomes.refused += 1;
+        } else if (typeof expiry !== 'number' || !Number.isFinite(expiry)) {
+          expect(result.status).toBe(401);
+          expect(codes(result)).toEqual(['UNAUTHENTICATED']);
+          outcomes.refused += 1;
+        }
+      }),
+      { numRuns: 200, examples: [[{}], [{ exp: { offset: 30 * DAY } }]] },
+    );
+    expect(outcomes.accepted).toBeGreaterThan(10);
+    expect(outcomes.refused).toBeGreaterThan(10);
+  }, 120_000);
+
+  it('hub token refuses a --ttl beyond HUB_MAX_TOKEN_TTL, and prints one within it', async () => {
+    const user = await f.user();
+    const ttl = fc.oneof(fc.integer({ min: 1, max: 48 }).map((h) => [`${h}h`, h * 3600] as const), fc.integer({ min: 1, max: 4 }).map((d) => [`${d}d`, d * DAY] as const));
+    await fc.assert(
+      fc.asyncProperty(ttl, fc.constantFrom(['12h', 12 * 3600] as const, [undefined, DAY] as const), async ([text, seconds], [max, maxSeconds]) => {
+        const env: Record<string, string> = { DATABASE_URL: testDatabaseUrl(), HUB_JWT_SECRET: TEST_SECRET };
+        if (max) env.HUB_MAX_TOKEN_TTL = max;
+        const run = await runHub(env, 'token', '--email', user.email, '--ttl', text);
+        if (seconds <= maxSeconds) {
+          expect(run.code).toBe(0);
+          expect(verifyToken(TEST_SECRET, run.out.trim(), maxSeconds)).toBe(user.id);
+        } else {
+          expect(run.code).not.toBe(0);
+          expect(run.err).toMatch(/HUB_MAX_TOKEN_TTL/);
+        }
+      }),
+      { numRuns: 25 },
+    );
+  }, 120_000);
 });

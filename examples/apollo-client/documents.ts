@@ -71,3 +71,17 @@ export const POST_MESSAGE: TypedDocumentNode<PostMessageData, { sessionId: strin
     }
   }
 `;
+
+/** A session's detail view: other fields of objects the Dashboard also holds (its sync rows, its messages' page). */
+export const SESSION_DETAIL: TypedDocumentNode<
+  { session: { __typename: 'Session'; id: string; nodeSync: { __typename: 'NodeSync'; nodeId: string; updatedAt: string }[]; messages: { __typename: 'MessageConnection'; totalCount: number; pageInfo: { __typename: 'PageInfo'; hasPreviousPage: boolean } } } | null },
+  { id: string }
+> = gql`
+  query SessionDetail($id: ID!) {
+    session(id: $id) {
+      id
+      nodeSync { nodeId updatedAt }
+      messages(first: 3, orderBy: CREATED_AT_DESC) { totalCount pageInfo { hasPreviousPage } }
+    }
+  }
+`;

@@ -5,15 +5,27 @@
  * updated from the mutation's answer, without a refetch.
  */
 import { ApolloClient, HttpLink, InMemoryCache } from '@apollo/client';
+import type { FieldMergeFunction, StoreObject } from '@apollo/client/cache';
 import { relayStylePagination } from '@apollo/client/utilities';
-import { DASHBOARD, POST_MESSAGE } from './documents';
+import { DASHBOARD, POST_MESSAGE, SESSION_DETAIL } from './documents';
+
+/**
+ * A session's sync rows have no id; within their session a row is named by its `nodeId`. Merged
+ * by it, a view that reads other fields of the rows adds to what another view holds instead of
+ * replacing it (replaced, the Dashboard's `status` would be lost and its query left incomplete).
+ */
+const mergeNodeSync: FieldMergeFunction<readonly StoreObject[]> = (existing = [], incoming, { readField, mergeObjects }) =>
+  incoming.map((row) => {
+    const before = existing.find((old) => readField('nodeId', old) === readField('nodeId', row));
+    return before ? mergeObjects(before, row) : row;
+  });
 
 /**
  * Connections page with `relayStylePagination` (edges merged across `fetchMore` pages, keyed by
  * the arguments that change the list). Connection, edge and PageInfo objects have no id: `merge:
  * true` tells the cache they are parts of their parent to merge, not values to replace, so no
- * "Cache data may be lost" warning appears. NodeSync has no id either: it is stored inside its
- * session (`keyFields: false`), and the session's list is replaced whole.
+ * "Cache data may be lost" warning appears and no view's fields are dropped by another's. NodeSync
+ * has no id either: it is stored inside its session (`keyFields: false`), merged by `nodeId`.
  */
 export function createCache(): InMemoryCache {
   return new InMemoryCache({
@@ -22,7 +34,7 @@ export function createCache(): InMemoryCache {
       Query: { fields: { sessions: relayStylePagination(['filter', 'orderBy']) } },
       User: { fields: { sessions: relayStylePagination(['filter']) } },
       Skill: { fields: { sessions: relayStylePagination() } },
-      Session: { fields: { messages: relayStylePagination(['orderBy']), nodeSync: { merge: false } } },
+      Session: { fields: { messages: relayStylePagination(['orderBy']), nodeSync: { merge: mergeNodeSync } } },
       SessionConnection: { merge: true },
       MessageConnection: { merge: true },
       UserConnection: { merge: true },
@@ -69,6 +81,9 @@ export async function runApolloExample(url: string, token: string, pageSize = 2)
   lines.push(`after fetchMore: ${merged.sessions.edges.length} sessions in the cached list`);
 
   const target = merged.sessions.edges[merged.sessions.edges.length - 1].node;
+  // A detail view writes other fields of the same objects (the sync rows, the messages' page):
+  // the cache merges them into what the Dashboard holds.
+  await client.query({ query: SESSION_DETAIL, variables: { id: target.id } });
   await client.mutate({ mutation: POST_MESSAGE, variables: { sessionId: target.id, content: 'Posted from Apollo Client' } });
   const updated = client.readQuery({ query: DASHBOARD, variables: { first: pageSize } })!;
   const session = updated.sessions.edges.find((e) => e.node.id === target.id)!.node;

@@ -43,8 +43,8 @@ describe('client examples against the live server', () => {
     expect(value.afterFetchMore).toBe(4);
     expect(value.messageCountAfter).toBe(value.messageCountBefore + 1);
     expect(value.lastMessageAfter).toBe('Posted from Apollo Client');
-    // Dashboard, its second page, the mutation: the updated session came from the mutation's answer.
-    expect(value.requests).toEqual(['Dashboard', 'Dashboard', 'PostMessage']);
+    // Dashboard, its second page, a detail view, the mutation: the updated session came from the mutation's answer.
+    expect(value.requests).toEqual(['Dashboard', 'Dashboard', 'SessionDetail', 'PostMessage']);
   });
 
   it('urql 6 with Graphcache: the same, its queries sent by GET; no warnings', async () => {

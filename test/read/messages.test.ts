@@ -56,7 +56,7 @@ describe('Session.messages', () => {
 
   it('lists, for a soft-deleted session, only the messages deleted with it', async () => {
     const owner = await f.user();
-    const session = await f.session(owner);
+    const session = await f.session(owner, { createdAt: at(0) });
     const stamp = at(100);
     const before = await f.message(session, { createdAt: at(1), deletedAt: at(50) });
     const withIt = [await f.message(session, { createdAt: at(2), deletedAt: stamp }), await f.message(session, { createdAt: at(3), deletedAt: stamp })];

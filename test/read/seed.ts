@@ -1,5 +1,14 @@
 import { DataSource } from 'typeorm';
 
+/** Bulk inserts run without the server pool's statement timeout: on a loaded machine a seed of
+ * thousands of rows may take longer than a request ever should, and it is setup, not a request. */
+function untimed<T>(ds: DataSource, sql: string, params: unknown[]): Promise<T> {
+  return ds.transaction(async (manager) => {
+    await manager.query('SET LOCAL statement_timeout = 0');
+    return manager.query(sql, params);
+  });
+}
+
 /**
  * Set-based inserts for read tests that need many rows with controlled timestamps
  * (`INSERT … SELECT generate_series`), instead of one ORM save per row.
@@ -11,7 +20,8 @@ export async function insertSessions(
   options: { base?: Date; stepMs?: number; deletedAt?: Date | null; title?: string } = {},
 ): Promise<{ id: string; created_at: Date }[]> {
   const base = options.base ?? new Date(Date.UTC(2026, 0, 1));
-  return ds.query(
+  return untimed(
+    ds,
     `INSERT INTO sessions (user_id, title, created_at, updated_at, deleted_at)
      SELECT $1, $2 || ' ' || i, t, t, $5::timestamptz
      FROM generate_series(1, $3::int) AS i, LATERAL (SELECT $4::timestamptz + i * ($6::int * interval '1 millisecond') AS t) ts
@@ -28,7 +38,8 @@ export async function insertMessages(
   options: { base?: Date; deletedAt?: Date | null; stepSeconds?: number } = {},
 ): Promise<void> {
   const base = options.base ?? new Date(Date.UTC(2026, 0, 1));
-  await ds.query(
+  await untimed(
+    ds,
     `INSERT INTO messages (session_id, role, content, created_at, deleted_at)
      SELECT s.id, (ARRAY['USER','ASSISTANT']::message_role[])[1 + i % 2], 'Message ' || i, $3::timestamptz + i * $5::int * interval '1 second', $4::timestamptz
      FROM unnest($1::uuid[]) AS s(id), generate_series(1, $2::int) AS i`,

@@ -17,7 +17,8 @@ export interface ListenerOptions {
 /**
  * One dedicated PostgreSQL connection per process running `LISTEN hub_live`. Never a pooled
  * connection: a pool recycles idle clients, and LISTEN dies silently with them. After a loss it
- * reconnects with exponential backoff and reports the gap.
+ * reconnects with exponential backoff and reports the gap. Its application_name,
+ * `hub-live-listener:<pid>`, tells operators (and the recovery test) whose connection it is.
  */
 export class LiveListener {
   private client?: Client;
@@ -48,7 +49,7 @@ export class LiveListener {
   private connect(): Promise<void> {
     this.retryTimer = undefined;
     const attempt = (async () => {
-      const client = new Client({ connectionString: this.options.connectionString, keepAlive: true, application_name: 'hub-live-listener' });
+      const client = new Client({ connectionString: this.options.connectionString, keepAlive: true, application_name: `hub-live-listener:${process.pid}` });
       client.on('notification', (message) => {
         if (message.channel !== LIVE_CHANNEL) return;
         const events = parseNotification(message.payload);

@@ -50,6 +50,12 @@ const config: CodegenConfig = {
       plugins: ['typescript-operations', 'typed-document-node'],
       config: { scalars: { DateTime: 'string' }, enumsAsTypes: true },
     },
+    // The live dashboard runs in a browser without graphql's printer: documents as typed strings.
+    'examples/live-dashboard/generated.ts': {
+      documents: 'examples/live-dashboard/*.graphql',
+      plugins: ['typescript-operations', 'typed-document-node'],
+      config: { scalars: { DateTime: 'string' }, enumsAsTypes: true, documentMode: 'string' },
+    },
   },
 };
 

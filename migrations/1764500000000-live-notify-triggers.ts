@@ -13,6 +13,8 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
  *                                                            R(estored) P(urged); the two flags
  *                                                            (0/1) only matter for P
  *   ["M", messageId, sessionId, ownerId]                     a message was posted
+ *   ["B", sessionId, ownerId]                                more than 200 messages were
+ *                                                            inserted by one statement: replay
  *   ["X", userId]                                            a user was deleted
  * The owner id lets each process drop a member's events about other members' sessions without a
  * query, and deliver a purge (no row left to read) only to those who could see the session.
@@ -72,9 +74,17 @@ export class LiveNotifyTriggers1764500000000 implements MigrationInterface {
     await q.query(`CREATE FUNCTION hub_live_messages() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN
         IF TG_OP = 'INSERT' THEN
-          PERFORM hub_live_emit(ARRAY(
-            SELECT json_build_array('M', n.id, n.session_id, s.user_id)::text
-            FROM new_rows n JOIN sessions s ON s.id = n.session_id ORDER BY n.created_at, n.id));
+          IF (SELECT count(*) FROM new_rows) <= 200 THEN
+            PERFORM hub_live_emit(ARRAY(
+              SELECT json_build_array('M', n.id, n.session_id, s.user_id)::text
+              FROM new_rows n JOIN sessions s ON s.id = n.session_id ORDER BY n.created_at, n.id));
+          ELSE
+            -- A bulk insert (a seed, an import) announces its sessions, not each message: their
+            -- messageAdded subscribers replay from where they are, as after a lost connection.
+            PERFORM hub_live_emit(ARRAY(
+              SELECT json_build_array('B', s.id, s.user_id)::text
+              FROM sessions s WHERE s.id IN (SELECT n.session_id FROM new_rows n) ORDER BY s.id));
+          END IF;
           PERFORM hub_live_touch(ARRAY(SELECT DISTINCT n.session_id FROM new_rows n));
         ELSIF TG_OP = 'UPDATE' THEN
           PERFORM hub_live_touch(ARRAY(SELECT DISTINCT n.session_id FROM new_rows n));

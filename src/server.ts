@@ -37,6 +37,7 @@ import { jitGateway } from './http/jit-executor';
 import { uploadRouter } from './audio-uploads/receive-upload';
 import { audioHandler } from './storage/audio-handler';
 import { attachLive } from './subscriptions';
+import { LIVE_DASHBOARD_PATH, liveDashboardAssets } from './live/dashboard-assets';
 import { createAudioStorage } from './storage/storage';
 
 export interface ServerDeps {
@@ -226,6 +227,8 @@ export async function createServer(deps: ServerDeps): Promise<HubServer> {
   const metricsServer = metricsApp && !deps.clusterWorker ? http.createServer(metricsApp) : undefined;
   if (!metricsApp && (!config.production || config.scale.metricsToken)) app.get('/metrics', serveMetrics);
   if (!config.production) app.use(PLAYGROUND_ASSETS_PATH, playgroundAssets());
+  // The live operators' dashboard (examples/live-dashboard), development only.
+  if (!config.production) app.use(LIVE_DASHBOARD_PATH, liveDashboardAssets());
 
   // PUT: the local driver's uploads (upload rows, so a feature route); GET: its signed downloads.
   app.use('/audio', uploadRouter({ dataSource, config, storage, logger }), audioHandler(storage));

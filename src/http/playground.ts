@@ -48,7 +48,12 @@ const PAGE = `<!doctype html>
     const query = params.get('query');
     const saved = localStorage.getItem('hub:token');
     const headers = saved ? JSON.stringify({ Authorization: 'Bearer ' + saved }, null, 2) : '';
-    const fetcher = GraphiQL.createFetcher({ url: location.pathname });
+    // Subscriptions run over graphql-ws on the same path; GraphiQL passes the Headers pane as the
+    // connection params, so the Authorization header authenticates the socket too.
+    const fetcher = GraphiQL.createFetcher({
+      url: location.pathname,
+      subscriptionUrl: (location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + location.pathname,
+    });
     ReactDOM.createRoot(document.getElementById('graphiql')).render(
       React.createElement(GraphiQL, {
         fetcher,

@@ -68,6 +68,8 @@ export interface LiveFeed<S = any> {
   replay?(subscriber: LiveSubscriber<S>, scope: LiveScope, from: 'start' | 'gap'): AsyncIterable<Delivery[]> | 'resync';
   /** Whether an event ends a subscriber normally (its session was purged). */
   ends?(event: LiveEvent, subscriber: LiveSubscriber<S>): boolean;
+  /** Whether an event asks a subscriber to replay from its position (a bulk insert). */
+  replaysOn?(event: LiveEvent, subscriber: LiveSubscriber<S>): boolean;
 }
 
 export interface LiveHubOptions {
@@ -242,6 +244,7 @@ export class LiveHub {
     for (const subscriber of this.subscribers.values()) {
       const feed = this.feeds.get(subscriber.feed)!;
       if (feed.ends && events.some((event) => feed.ends!(event, subscriber))) subscriber.channel.end();
+      else if (feed.replaysOn && events.some((event) => feed.replaysOn!(event, subscriber))) void this.replay(subscriber, 'gap');
     }
   }
 

@@ -29,13 +29,21 @@ export interface MessageEvent {
   at: Date;
 }
 
+/** One statement inserted many messages into this session (a bulk load): followers replay. */
+export interface MessagesBulkEvent {
+  type: 'messagesBulk';
+  sessionId: string;
+  ownerId: string;
+  at: Date;
+}
+
 export interface UserDeletedEvent {
   type: 'userDeleted';
   userId: string;
   at: Date;
 }
 
-export type LiveEvent = SessionEvent | MessageEvent | UserDeletedEvent;
+export type LiveEvent = SessionEvent | MessageEvent | MessagesBulkEvent | UserDeletedEvent;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const isId = (value: unknown): value is string => typeof value === 'string' && UUID.test(value);
@@ -58,6 +66,8 @@ export function parseNotification(payload: string | undefined): LiveEvent[] {
       events.push({ type: 'session', kind: KINDS[a], sessionId: b, ownerId: c, wasDeleted: d === 1, wasSyncing: e === 1, at });
     } else if (tag === 'M' && isId(a) && isId(b) && isId(c)) {
       events.push({ type: 'message', messageId: a, sessionId: b, ownerId: c, at });
+    } else if (tag === 'B' && isId(a) && isId(b)) {
+      events.push({ type: 'messagesBulk', sessionId: a, ownerId: b, at });
     } else if (tag === 'X' && isId(a)) {
       events.push({ type: 'userDeleted', userId: a, at });
     }

@@ -208,7 +208,8 @@ export function attachLiveTransports(deps: LiveTransportDeps) {
       onConnect: async (ctx) => {
         const extra = ctx.extra as unknown as WsExtra;
         extra.active = 0;
-        const authorization = ctx.connectionParams?.authorization;
+        // `authorization` as the contract names it; GraphiQL sends its Headers pane (`Authorization`).
+        const authorization = ctx.connectionParams?.authorization ?? ctx.connectionParams?.Authorization;
         try {
           extra.auth = await deps.authenticate(typeof authorization === 'string' ? authorization : undefined);
           extra.authorization = authorization as string;

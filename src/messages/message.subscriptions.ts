@@ -102,6 +102,10 @@ export const messageAddedFeed: LiveFeed<MessageAddedState> = {
     }
   },
 
+  // The replay reads through the viewer's scope, so an event about a session the subscriber may
+  // not see replays nothing.
+  replaysOn: (event, subscriber) => event.type === 'messagesBulk' && event.sessionId === subscriber.state.sessionId,
+
   ends: (event, subscriber) => event.type === 'session' && event.kind === 'PURGED' && event.sessionId === subscriber.state.sessionId,
 };
 

@@ -96,6 +96,33 @@ describe('which writes announce which change', () => {
   });
 });
 
+describe('bulk inserts', () => {
+  it('announces a statement of more than 200 messages per session; messageAdded subscribers replay them, in order, each once', async () => {
+    const owner = await f.user();
+    const session = await f.session(owner);
+    await withSockets(async (open) => {
+      const before = t.server.live.hub.subscriberCount;
+      const received = open(t.tokenFor(owner)).subscribe(
+        'subscription ($id: ID!) { messageAdded(sessionId: $id) { node { id } } }',
+        { id: session.id },
+      );
+      await subscribed(t.server.live.hub, before + 1);
+      await sleep(100);
+      await f.message(session, { content: 'single' });
+      await t.dataSource.query(
+        `INSERT INTO messages (session_id, role, content, created_at)
+         SELECT $1, 'USER', 'bulk ' || i, now() + i * interval '1 millisecond' FROM generate_series(1, 250) i`,
+        [session.id],
+      );
+      await f.message(session, { content: 'after' });
+      await received.waitFor(252);
+      await sleep(200);
+      const stored: { id: string }[] = await t.dataSource.query('SELECT id FROM messages WHERE session_id = $1 ORDER BY created_at, id', [session.id]);
+      expect(received.results.map((r) => r.data.messageAdded.node.id)).toEqual(stored.map((r) => r.id));
+    });
+  });
+});
+
 describe('who receives a change', () => {
   it('applies the filter to the session after the change: deleted, isSyncing, skillId', async () => {
     const owner = await f.user();

@@ -157,11 +157,14 @@ describe('live limits', () => {
       // The client stops reading; 600 messages of 30 kB each (18 MB) outgrow the socket buffers.
       (socket as any)._socket.pause();
       const total = 600;
-      await t.dataSource.query(
-        `INSERT INTO messages (session_id, role, content, created_at)
-         SELECT $1, 'USER', repeat('x', 30000) || i, now() + i * interval '1 millisecond' FROM generate_series(1, ${total}) i`,
-        [session.id],
-      );
+      // Four statements of 150 (a statement of more than 200 would be announced as a bulk load, replayed at the client's pace).
+      for (let part = 0; part < 4; part += 1) {
+        await t.dataSource.query(
+          `INSERT INTO messages (session_id, role, content, created_at)
+           SELECT $1, 'USER', repeat('x', 30000) || i, now() + i * interval '1 millisecond' FROM generate_series($2::int, $2::int + 149) i`,
+          [session.id, part * 150 + 1],
+        );
+      }
       const deadline = Date.now() + 20_000;
       while (t.server.live.hub.subscriberCount > 0 && Date.now() < deadline) await sleep(20);
       expect(t.server.live.hub.subscriberCount).toBe(0);

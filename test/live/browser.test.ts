@@ -1,0 +1,104 @@
+import { existsSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { Browser, chromium, Page } from 'playwright-core';
+import { useTestServer } from '../harness';
+
+/**
+ * Issue 14, items 5 and 6 in headless Chromium: the live operators' dashboard
+ * (examples/live-dashboard, served by the development server) changes within a second of a
+ * message posted or a sync reported through the API, and the playground runs a subscription.
+ * Neither page loads anything from outside the server.
+ */
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const ARTIFACTS = path.join(__dirname, '..', '..', 'test-artifacts');
+const describeWithBrowser = existsSync(CHROMIUM) ? describe : describe.skip;
+if (!existsSync(CHROMIUM)) console.warn(`live browser tests skipped: no Chromium at ${CHROMIUM}`);
+
+const { t, f } = useTestServer();
+
+describeWithBrowser('live pages (headless Chromium)', () => {
+  let browser: Browser;
+  beforeAll(async () => {
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+  });
+  afterAll(() => browser?.close());
+
+  async function openPage(url: string): Promise<{ page: Page; external: string[] }> {
+    const page = await browser.newPage();
+    const external: string[] = [];
+    const origin = new URL(t.url).origin;
+    page.on('request', (request) => {
+      if (!request.url().startsWith(origin)) external.push(request.url());
+    });
+    await page.goto(url);
+    return { page, external };
+  }
+
+  it('the live dashboard shows the newest sessions and changes within a second of a posted message or a sync report', async () => {
+    const [owner, admin] = await Promise.all([f.user({ displayName: 'Dana Owner' }), f.admin()]);
+    const skill = await f.skill({ name: `live-skill-${Date.now()}` });
+    const session = await f.session(owner, { title: 'Live dashboard session' });
+    await f.link(session, skill);
+    const { page, external } = await openPage(`${t.url.replace(/\/graphql$/, '/live-dashboard/')}?token=${t.tokenFor(admin)}`);
+    try {
+      await page.locator('#status[data-state="live"]').waitFor({ timeout: 15_000 });
+      const row = page.locator(`tr[data-session-id="${session.id}"]`);
+      await row.waitFor({ timeout: 5000 });
+      expect(await row.innerText()).toContain('Dana Owner');
+      expect(await row.innerText()).toContain(skill.name);
+      expect(await row.locator('[data-field="messageCount"]').innerText()).toBe('0');
+
+      const posted = await t.gql(
+        'mutation ($input: PostMessageInput!) { postMessage(input: $input) { id } }',
+        { input: { sessionId: session.id, role: 'ASSISTANT', content: 'Shown live' } },
+        { as: owner },
+      );
+      expect(posted.errors).toBeUndefined();
+      await row.locator('[data-field="messageCount"]', { hasText: /^1$/ }).waitFor({ timeout: 1000 });
+      await row.locator('[data-field="lastMessage"]', { hasText: 'Shown live' }).waitFor({ timeout: 1000 });
+
+      const reported = await t.gql(
+        'mutation ($input: ReportNodeSyncInput!) { reportNodeSync(input: $input) { isSyncing } }',
+        { input: { sessionId: session.id, nodeId: 'node-a', status: 'SYNCING' } },
+        { as: owner },
+      );
+      expect(reported.data).toEqual({ reportNodeSync: { isSyncing: true } });
+      await row.locator('[data-field="sync"]', { hasText: 'syncing' }).waitFor({ timeout: 1000 });
+
+      const created = await t.gql('mutation { createSession(input: { title: "Brand new" }) { id } }', {}, { as: owner });
+      await page.locator(`tr[data-session-id="${created.data.createSession.id}"]`).waitFor({ timeout: 1000 });
+      mkdirSync(ARTIFACTS, { recursive: true });
+      await page.screenshot({ path: path.join(ARTIFACTS, 'live-dashboard.png'), fullPage: true });
+      await t.gql('mutation ($id: ID!) { deleteSession(id: $id) { id } }', { id: session.id }, { as: owner });
+      await row.waitFor({ state: 'detached', timeout: 1000 });
+
+      expect(external).toEqual([]);
+    } finally {
+      await page.close();
+    }
+  });
+
+  it('the playground runs a subscription over graphql-ws', async () => {
+    const owner = await f.user();
+    const session = await f.session(owner);
+    const query = encodeURIComponent('subscription { sessionChanged { kind sessionId } }');
+    const { page, external } = await openPage(`${t.url}?token=${t.tokenFor(owner)}&query=${query}`);
+    try {
+      const before = t.server.live.hub.subscriberCount;
+      await page.locator('.graphiql-execute-button').click();
+      const deadline = Date.now() + 15_000;
+      while (t.server.live.hub.subscriberCount <= before && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      await f.message(session);
+      const result = page.locator('.result-window');
+      await result.getByText(session.id).waitFor({ timeout: 10_000 });
+      expect(await result.innerText()).toContain('"kind": "UPDATED"');
+      expect(external).toEqual([]);
+    } finally {
+      await page.close();
+    }
+  });
+});

@@ -74,8 +74,14 @@ export class LiveListener {
       }
       this.client = client;
       this.backoffMs = 100;
+      let pinging = false;
       this.pingTimer = setInterval(() => {
-        client.query('SELECT 1').catch((error) => this.lost(client, error));
+        if (pinging) return;
+        pinging = true;
+        client
+          .query('SELECT 1')
+          .catch((error) => this.lost(client, error))
+          .finally(() => (pinging = false));
       }, this.options.pingIntervalMs ?? 15_000);
       this.pingTimer.unref();
     })();

@@ -317,6 +317,11 @@ export function attachLiveTransports(deps: LiveTransportDeps) {
     get connections() {
       return connections;
     },
+    /** Closes every live connection with `code` (as a restart would: 1012); subscriptions end. */
+    dropConnections(code = 1012, reason = 'Service restart') {
+      for (const socket of sockets) socket.close(code, reason);
+      for (const res of sseResponses) res.destroy();
+    },
     /** Ends every subscription (clients see `complete`), then closes the sockets. */
     async close() {
       deps.httpServer.off('upgrade', onUpgrade);

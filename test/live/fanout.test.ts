@@ -111,7 +111,7 @@ describe('bulk inserts', () => {
       await f.message(session, { content: 'single' });
       await t.dataSource.query(
         `INSERT INTO messages (session_id, role, content, created_at)
-         SELECT $1, 'USER', 'bulk ' || i, now() + i * interval '1 millisecond' FROM generate_series(1, 250) i`,
+         SELECT $1, 'USER', 'bulk ' || i, now() FROM generate_series(1, 250) i`,
         [session.id],
       );
       await f.message(session, { content: 'after' });

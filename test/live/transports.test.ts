@@ -1,4 +1,4 @@
-import { codes, useTestServer } from '../harness';
+import { useTestServer } from '../harness';
 import { liveSse, liveWs, subscribed } from './support/clients';
 
 const { t, f } = useTestServer();
@@ -69,6 +69,64 @@ describe('live transports', () => {
     await refused.done();
     expect(JSON.stringify(refused.error)).toMatch(/UNAUTHENTICATED|401/);
     sse.dispose();
-    void codes;
+  });
+  it('refuses bad operations with the codes POST /graphql uses, on both transports (validation, depth, cost, ids, cursors)', async () => {
+    const owner = await f.user();
+    const session = await f.session(owner);
+    const nest = (depth: number): string => (depth === 0 ? 'id' : `owner { sessions { nodes { ${nest(depth - 1)} } } }`);
+    const cases: [string, Record<string, unknown>, RegExp][] = [
+      ['{ me { id } }', {}, /only subscriptions are served here/],
+      ['subscription { sessionChanged { nope } }', {}, /Cannot query field "nope"/],
+      ['subscription { sessionChanged { kind ', {}, /Syntax Error/],
+      [`subscription { sessionChanged { session { ${nest(6)} } } }`, {}, /depth/i],
+      [
+        'subscription { sessionChanged { session { messages(first: 100) { nodes { session { messages(first: 100) { nodes { session { messages(first: 100) { nodes { id } } } } } } } } } } }',
+        {},
+        /Query cost \d+ exceeds the limit of 50000/,
+      ],
+      [MESSAGE_ADDED, { sessionId: 'not-a-uuid' }, /sessionId: must be a UUID/],
+      [MESSAGE_ADDED, { sessionId: session.id, after: 'bm90LWEtY3Vyc29y' }, /after: is not a cursor of this list/],
+    ];
+    const ws = liveWs(t.url, t.tokenFor(owner));
+    try {
+      for (const [query, variables, message] of cases) {
+        const received = ws.subscribe(query, variables);
+        await received.done();
+        expect({ query, errors: received.error }).toEqual({
+          query,
+          errors: [expect.objectContaining({ message: expect.stringMatching(message), extensions: expect.objectContaining({ code: 'BAD_USER_INPUT', validation: expect.any(Array) }) })],
+        });
+        const response = await fetch(`${t.url}/stream`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', accept: 'text/event-stream', authorization: `Bearer ${t.tokenFor(owner)}` },
+          body: JSON.stringify({ query, variables }),
+        });
+        expect({ query, status: response.status }).toEqual({ query, status: 400 });
+        const body = (await response.json()) as { errors: { message: string; extensions: { code: string } }[] };
+        expect(body.errors[0].extensions.code).toBe('BAD_USER_INPUT');
+        expect(body.errors[0].message).toMatch(message);
+      }
+    } finally {
+      await ws.dispose();
+    }
+    // Counted like requests: the error codes and the live gauges are in /metrics.
+    const metrics = await (await fetch(t.url.replace(/graphql$/, 'metrics'))).text();
+    expect(metrics).toMatch(/hub_graphql_errors_total\{code="BAD_USER_INPUT"\} \d+/);
+    expect(metrics).toMatch(/hub_live_connections\{transport="ws"\} \d+/);
+  });
+
+  it('answers NOT_FOUND for messageAdded on a session the viewer may not see, like a mutation would', async () => {
+    const [owner, other] = await Promise.all([f.user(), f.user()]);
+    const session = await f.session(owner);
+    const ws = liveWs(t.url, t.tokenFor(other));
+    try {
+      const received = ws.subscribe(MESSAGE_ADDED, { sessionId: session.id });
+      await received.done();
+      expect(received.error).toEqual([
+        expect.objectContaining({ message: `Session ${session.id} not found`, path: ['messageAdded'], extensions: { code: 'NOT_FOUND' } }),
+      ]);
+    } finally {
+      await ws.dispose();
+    }
   });
 });

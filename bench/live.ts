@@ -135,7 +135,9 @@ async function main(): Promise<void> {
     const received = new Map<string, { id: string; createdAt: string; at: number }[]>();
     const subscriptions: { sessionId: string; key: string }[] = [];
     let errors = 0;
-    sessions.forEach((session, s) => {
+    // Connections open at 200/s, as clients ramp up, not all in one instant.
+    for (const [s, session] of sessions.entries()) {
+      await sleep(50);
       for (let j = 0; j < PER_SESSION; j += 1) {
         const viewer = j < PER_SESSION / 2 ? session.user_id : admins[(s * PER_SESSION + j) % ADMINS].id;
         const index = subscriptions.length;
@@ -143,7 +145,7 @@ async function main(): Promise<void> {
         const client = createClient({
           url: `${server.base.replace(/^http/, 'ws')}/graphql`,
           webSocketImpl: WebSocket,
-          lazy: false,
+          lazy: true,
           retryAttempts: 0,
           connectionParams: { authorization: `Bearer ${token(viewer)}` },
         });
@@ -161,7 +163,7 @@ async function main(): Promise<void> {
           complete: () => undefined,
         });
       }
-    });
+    }
     const total = subscriptions.length;
     for (let i = 0; i < 600; i += 1) {
       const counts = await Promise.all(processes.map((p) => metric(p.base, 'hub_live_subscriptions')));

@@ -58,8 +58,7 @@ export const CLOSE = {
   UNAUTHENTICATED: 4401,
   /** The client did not read fast enough: its outbound buffer passed HUB_LIVE_MAX_BUFFER_BYTES. */
   SLOW_CONSUMER: 4413,
-  /** The process holds HUB_LIVE_MAX_CONNECTIONS already (the upgrade is refused with 503 instead
-   * when that is known in time). */
+  /** Authentication could not be looked up (database unavailable): retry later. */
   TRY_AGAIN_LATER: 1013,
 } as const;
 
@@ -215,9 +214,15 @@ export function attachLiveTransports(deps: LiveTransportDeps) {
           extra.authorization = authorization as string;
           return true;
         } catch (error) {
-          const message = error instanceof GraphQLError && error.extensions?.code === 'UNAUTHENTICATED' ? error.message : 'The server could not authenticate the connection';
-          deps.onClosed({ transport: 'ws', reason: 'unauthenticated', code: CLOSE.UNAUTHENTICATED });
-          extra.socket.close(CLOSE.UNAUTHENTICATED, `UNAUTHENTICATED: ${message}`.slice(0, 120));
+          if (error instanceof GraphQLError && error.extensions?.code === 'UNAUTHENTICATED') {
+            deps.onClosed({ transport: 'ws', reason: 'unauthenticated', code: CLOSE.UNAUTHENTICATED });
+            extra.socket.close(CLOSE.UNAUTHENTICATED, `UNAUTHENTICATED: ${error.message}`.slice(0, 120));
+          } else {
+            // The lookup itself failed (the database is unreachable or saturated): not the
+            // client's fault, and worth a retry.
+            deps.onClosed({ transport: 'ws', reason: 'authentication unavailable', code: CLOSE.TRY_AGAIN_LATER });
+            extra.socket.close(CLOSE.TRY_AGAIN_LATER, 'The database is unavailable; try again shortly');
+          }
           return false;
         }
       },

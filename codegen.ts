@@ -46,7 +46,9 @@ const config: CodegenConfig = {
       config: { scalars: { DateTime: 'string' }, enumsAsTypes: true },
     },
     'examples/dashboard-client/generated.ts': {
-      documents: 'examples/dashboard-client/*.graphql',
+      // live/: the MessageAdded subscription (follow.ts); kept out of the trusted-documents manifest,
+      // which POST /graphql serves (subscriptions run on the live transports).
+      documents: ['examples/dashboard-client/*.graphql', 'examples/dashboard-client/live/*.graphql'],
       plugins: ['typescript-operations', 'typed-document-node'],
       config: { scalars: { DateTime: 'string' }, enumsAsTypes: true },
     },

@@ -44,8 +44,8 @@ export async function createAudioUpload(ctx: Context, raw: Record<string, unknow
   const upload = await writeTransaction(ctx, async (manager) => {
     // Locked like every write into a session, so no upload lands in a session being purged.
     const { session } = await lockSession(manager, ctx.viewer, input.sessionId, 'live');
-    return manager.save(
-      manager.create(AudioUpload, {
+    // An insert, not a save: the key is new by construction, so no lookup of it first.
+    const row = manager.create(AudioUpload, {
         key: newKey(session.id, input.contentType),
         userId: ctx.viewer.id,
         sessionId: session.id,
@@ -55,8 +55,9 @@ export async function createAudioUpload(ctx: Context, raw: Record<string, unknow
         expiresAt: new Date((Math.floor(Date.now() / 1000) + AUDIO_UPLOAD_TTL_SECONDS) * 1000),
         completedAt: null,
         messageId: null,
-      }),
-    );
+      });
+    await manager.insert(AudioUpload, row);
+    return row;
   });
   const target = await ctx.storage.uploadTarget(upload);
   return { key: upload.key, uploadUrl: target.url, method: target.method, headers: target.headers, expiresAt: upload.expiresAt };

@@ -127,6 +127,27 @@ describe.each(DRIVERS)('audio on the %s driver', (driver) => {
     expect(await storage.head(pending.key)).not.toBeNull();
   });
 
+  it('creates an upload and attaches it in a fixed number of statements', async () => {
+    const { t, f } = suite();
+    const member = await f.user();
+    const session = await f.session(member);
+    const created = await t.gql(
+      'mutation($input: CreateAudioUploadInput!) { createAudioUpload(input: $input) { key } }',
+      { input: { sessionId: session.id, contentType: 'audio/ogg', byteSize: 3 } },
+      { as: member },
+    );
+    // Authentication, BEGIN, lock the session, insert the upload, COMMIT.
+    expect({ sql: created.sql, log: created.statements }).toEqual({ sql: 5, log: expect.any(Array) });
+    const made = await upload(t, member, session.id, bytesOf(3));
+    const plain = await t.gql(POST_AUDIO, { input: { sessionId: session.id, role: 'USER', content: 'x' } }, { as: member });
+    const audio = { key: made.key, contentType: 'audio/ogg', byteSize: 3 };
+    const voiced = await t.gql(POST_AUDIO, { input: { sessionId: session.id, role: 'USER', content: 'x', audio } }, { as: member });
+    expect(voiced.errors).toBeUndefined();
+    // The audio adds three: lock the upload row, TypeORM's reload before its update, the update
+    // attaching it (the HEAD goes to the store, not the database).
+    expect(voiced.sql - plain.sql).toBe(3);
+  });
+
   it('answers HEAD of a missing object with null and removes missing objects without an error', async () => {
     const { storage } = suite();
     expect(await storage.head('audio/none/missing.ogg')).toBeNull();

@@ -1,5 +1,6 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import fc from 'fast-check';
 import { UrlSigner } from '../../src/storage/url-signing';
 import { codes, TEST_SECRET } from '../harness';
 import { bytesOf, CREATE_UPLOAD, headersOf, reachable, send, Upload, upload, useAudioServer } from './support';
@@ -138,4 +139,45 @@ describe('PUT /audio/<key> on the local driver', () => {
     // And the URL still works for the real bytes afterwards.
     expect((await send('PUT', url, headersOf(made), bytesOf(3000))).status).toBe(200);
   });
+
+  it('answers every random request with a coded JSON 4xx (or 200 for exactly the signed one) and leaves nothing behind', async () => {
+    const CODES = ['SIGNATURE_INVALID', 'UPLOAD_EXPIRED', 'UPLOAD_NOT_FOUND', 'UPLOAD_COMPLETED', 'LENGTH_REQUIRED', 'TOO_LARGE', 'INCOMPLETE_BODY'];
+    const printable = fc.string({ unit: fc.constantFrom(...'abcdefghijklmnopqrstuvwxyz0123456789/;=._-+ %'.split('')), maxLength: 40 });
+    const request = fc.record({
+      path: fc.oneof(fc.constant('signed'), printable.map((p) => `/audio/${encodeURI(p)}`)),
+      expires: fc.oneof(fc.constant('signed'), fc.constant(undefined), fc.stringMatching(/^-?[0-9]{0,13}$/)),
+      signature: fc.oneof(fc.constant('signed'), fc.constant(undefined), fc.stringMatching(/^[A-Za-z0-9_-]{0,50}$/)),
+      contentType: fc.oneof(fc.constant('signed'), fc.constant(undefined), printable),
+      size: fc.oneof(fc.constant(64), fc.integer({ min: 0, max: 200 })),
+    });
+    await fc.assert(
+      fc.asyncProperty(request, async (r) => {
+        const { made, url } = await pending(64);
+        const signed = new URL(url);
+        const target = new URL(r.path === 'signed' ? url : `${signed.origin}${r.path}`);
+        target.search = '';
+        const param = (name: string, value: string | undefined) => {
+          const v = value === 'signed' ? signed.searchParams.get(name)! : value;
+          if (v !== undefined) target.searchParams.set(name, v);
+        };
+        param('expires', r.expires);
+        param('signature', r.signature);
+        const headers: Record<string, string> = { 'Content-Length': String(r.size) };
+        const type = r.contentType === 'signed' ? 'audio/ogg' : r.contentType;
+        if (type !== undefined) headers['Content-Type'] = type;
+        const answer = await send('PUT', target.toString(), headers, bytesOf(r.size));
+        if (answer.status === 200) {
+          expect(r).toMatchObject({ path: 'signed', expires: 'signed', signature: 'signed', contentType: 'signed', size: 64 });
+          expect(await fs.readFile(path.join(suite().audioDir!, made.key))).toEqual(bytesOf(64));
+        } else {
+          expect(answer.status).toBeGreaterThanOrEqual(400);
+          expect(answer.status).toBeLessThan(500);
+          expect(CODES).toContain(answer.json().error.code);
+          await expectNothingBehind(made.key);
+        }
+      }),
+      { numRuns: 80 },
+    );
+    expect(await fs.readdir(path.join(suite().audioDir!, '.staging')).catch(() => [])).toEqual([]);
+  }, 120_000);
 });

@@ -235,6 +235,20 @@ const MUTATIONS: { name: string; doc: string; vars: () => fc.Arbitrary<Record<st
         ),
       }),
   },
+  {
+    name: 'createAudioUpload',
+    doc: `mutation($input: CreateAudioUploadInput!) { createAudioUpload(input: $input) { key uploadUrl headers { name value } expiresAt } }`,
+    vars: () =>
+      fc.record({
+        input: typed(
+          fc.record({
+            sessionId: typed(anyId()),
+            contentType: typed(fc.oneof(str, fc.constantFrom('audio/ogg', 'audio/ogg; codecs=opus', 'video/mp4', 'audio/', 'AUDIO/MPEG'))),
+            byteSize: intish,
+          }),
+        ),
+      }),
+  },
   { name: 'deleteMessage', doc: `mutation($id: ID!) { deleteMessage(id: $id) { id } }`, vars: () => fc.record({ id: anyId() }) },
   { name: 'createSkill', doc: `mutation($input: CreateSkillInput!) { createSkill(input: $input) { id } }`, vars: () => fc.record({ input: typed(fc.record({ name: str, description: fc.oneof(str, fc.constant(null)) })) }) },
   { name: 'deleteSkill', doc: `mutation($id: ID!) { deleteSkill(id: $id) }`, vars: () => fc.record({ id: fc.oneof(uuid, str) }) },

@@ -33,6 +33,10 @@ describe.each(DRIVERS)('audio on the %s driver', (driver) => {
       { name: 'Content-Length', value: '4099' },
     ]);
     expect(new Date(made.expiresAt).getTime()).toBeGreaterThan(Date.now());
+    // The signature covers the content type and length, whichever the driver.
+    const query = new URL(made.uploadUrl).searchParams;
+    if (driver === 's3') expect(query.get('X-Amz-SignedHeaders')).toBe('content-length;content-type;host');
+    else expect([...query.keys()]).toEqual(['expires', 'signature']);
     expect(await storage.head(made.key)).toEqual({ byteSize: 4099, contentType: 'audio/ogg; codecs=opus' });
 
     const audio = { key: made.key, contentType: 'audio/ogg; codecs=opus', byteSize: 4099 };

@@ -46,16 +46,16 @@ export async function createAudioUpload(ctx: Context, raw: Record<string, unknow
     const { session } = await lockSession(manager, ctx.viewer, input.sessionId, 'live');
     // An insert, not a save: the key is new by construction, so no lookup of it first.
     const row = manager.create(AudioUpload, {
-        key: newKey(session.id, input.contentType),
-        userId: ctx.viewer.id,
-        sessionId: session.id,
-        contentType: input.contentType,
-        byteSize: input.byteSize,
-        // Whole seconds: the expiry signed into the URL is exactly the stored one.
-        expiresAt: new Date((Math.floor(Date.now() / 1000) + AUDIO_UPLOAD_TTL_SECONDS) * 1000),
-        completedAt: null,
-        messageId: null,
-      });
+      key: newKey(session.id, input.contentType),
+      userId: ctx.viewer.id,
+      sessionId: session.id,
+      contentType: input.contentType,
+      byteSize: input.byteSize,
+      // Whole seconds: the expiry signed into the URL is exactly the stored one.
+      expiresAt: new Date((Math.floor(Date.now() / 1000) + AUDIO_UPLOAD_TTL_SECONDS) * 1000),
+      completedAt: null,
+      messageId: null,
+    });
     await manager.insert(AudioUpload, row);
     return row;
   });

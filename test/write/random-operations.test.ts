@@ -257,5 +257,5 @@ describe('a random sequence of mixed operations through the API', () => {
       { numRuns: 3, endOnFailure: true },
     );
     expect(total).toBeGreaterThanOrEqual(300);
-  }, 60_000);
+  }, 180_000); // 300 operations over HTTP, each checked: minutes, not seconds, on the shared 2-core machine under load
 });

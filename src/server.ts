@@ -303,6 +303,7 @@ export async function createServer(deps: ServerDeps): Promise<HubServer> {
         ]);
         clearTimeout(timer);
       }
+      metrics.stop();
     },
   };
   return hub;

@@ -1,8 +1,9 @@
 import cluster from 'node:cluster';
 import { timingSafeEqual } from 'node:crypto';
 import express from 'express';
-import { AggregatorRegistry, collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { AggregatorRegistry, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { DataSource } from 'typeorm';
+import { collectProcessMetrics } from './process-metrics';
 
 /** A connection pool to report: the primary's and each read replica's. */
 export interface NamedPool {
@@ -48,14 +49,16 @@ export function truncateOperationName(name: string): string {
   return out;
 }
 
-/** The server's Prometheus metrics, in a registry of its own (one per server instance). */
+/** The server's Prometheus metrics, in a registry of its own (one per server instance);
+ * `stop()` (the server's close) ends the process metrics' GC observer. */
 export function createMetrics(primary: DataSource, replicaPools: () => NamedPool[] = () => []) {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: 'hub_' });
+  const processMetrics = collectProcessMetrics(registry, 'hub_');
   const registers = [registry];
   return {
     registry,
     operationLabel: operationLabels(),
+    stop: processMetrics.stop,
     requestDuration: new Histogram({
       name: 'hub_graphql_request_duration_seconds',
       help: 'GraphQL request duration by operation name (executed operations; bounded, see README)',

@@ -1,7 +1,9 @@
 /**
- * `npm run bench`: seeds the standard data set into the bench's own database (once), starts the
- * built server in production mode and the floor server beside it, drives both over HTTP with
- * autocannon at 10 connections, and writes bench/RESULTS.md. Every process it starts, it stops.
+ * `npm run bench [-- --scale 10]`: seeds the bench databases (once), starts the built server in
+ * production mode, PostGraphile 5 and the floor beside it, each in its own process with its own
+ * pool of the same size, checks that all three answer the canonical dashboard alike, drives them
+ * over HTTP with autocannon at 10 connections, taking turns, and writes bench/RESULTS.md. Every
+ * process it starts, it stops.
  */
 import 'reflect-metadata';
 import { ChildProcess, spawn } from 'node:child_process';
@@ -14,16 +16,45 @@ import { Client } from 'pg';
 import { DashboardDocument } from '../examples/dashboard-client/generated';
 import { createDataSource } from '../ormconfig';
 import { signToken } from '../src/auth/tokens';
-import { EmbeddedPostgres, startEmbeddedPostgres } from '../src/db/embedded';
 import { seed } from '../src/seed/seed';
+import { assertSameDashboards, normalizeOurs, normalizePostGraphile } from './check';
+import { DATA_SETS, openBenchCluster } from './databases';
+import { POSTGRAPHILE_DASHBOARD } from './postgraphile';
 
 const ROOT = path.join(__dirname, '..', '..');
 const SECRET = 'bench-secret-bench-secret-bench-secret-0123456789';
-const DURATION = Number(process.env.BENCH_DURATION ?? 10);
-const CONNECTIONS = 10;
-/** BENCH_QUICK=1: only the 100-session Dashboard and the floor, nothing written: for profiling loops. */
+/** BENCH_QUICK=1: only the 100-session canonical dashboard of the three servers, nothing written. */
 const QUICK = process.env.BENCH_QUICK === '1';
-const STANDARD = { users: 1000, sessions: 20_000, messages: 400_000, skills: 50, seed: 'bench' };
+const DURATION = Number(process.env.BENCH_DURATION ?? (QUICK ? 5 : 10));
+/** Each (size, server) row is measured this many times, the servers taking turns in each round. */
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? (QUICK ? 2 : 2));
+const CONNECTIONS = 10;
+/** Pool size of every server measured (the server's default; PostGraphile and the floor get the same). */
+const POOL = 10;
+const SIZES = QUICK ? [100] : [10, 100, 500];
+
+function scalesFromArgs(argv: string[]): number[] {
+  const i = argv.indexOf('--scale');
+  if (i < 0) return [1];
+  const scale = Number(argv[i + 1]);
+  if (!DATA_SETS[scale]) throw new Error(`--scale takes one of ${Object.keys(DATA_SETS).join(', ')}`);
+  return scale === 1 ? [1] : [1, scale];
+}
+
+/** The canonical dashboard of issue #17 (the bench's main rows). */
+export const CANONICAL = `query Canonical($first: Int!) {
+  sessions(first: $first) {
+    nodes {
+      id title isSyncing createdAt
+      owner { id displayName }
+      skills { id name }
+      messageCount
+      messages(first: 3, orderBy: CREATED_AT_DESC) { nodes { id role content createdAt } }
+    }
+  }
+}`;
+/** The client team's full Dashboard document (examples/dashboard-client), as the tests measure it. */
+const DASHBOARD = print(DashboardDocument);
 
 interface Row {
   name: string;
@@ -33,11 +64,7 @@ interface Row {
   sql: number | string;
   rssMb: number;
   errors: number;
-  note?: string;
 }
-
-/** The client team's Dashboard document (examples/dashboard-client), as the tests measure it. */
-const DASHBOARD = print(DashboardDocument);
 
 function freePort(): Promise<number> {
   return new Promise((resolve) => {
@@ -59,11 +86,11 @@ function rssMb(pid: number): number {
   }
 }
 
-async function waitForReady(url: string, child: ChildProcess): Promise<void> {
-  for (let i = 0; i < 300; i += 1) {
-    if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}`);
+async function waitForReady(url: string, child: ChildProcess, init?: RequestInit): Promise<void> {
+  for (let i = 0; i < 600; i += 1) {
+    if (child.exitCode !== null) throw new Error(`${url}: server exited with ${child.exitCode}`);
     try {
-      if ((await fetch(url)).ok) return;
+      if ((await fetch(url, init)).ok) return;
     } catch {
       // not listening yet
     }
@@ -72,28 +99,18 @@ async function waitForReady(url: string, child: ChildProcess): Promise<void> {
   throw new Error(`${url} never became ready`);
 }
 
-async function gql(url: string, token: string, query: string, variables: object = {}) {
-  const response = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-    body: JSON.stringify({ query, variables }),
-  });
-  const body = (await response.json()) as { data?: any; errors?: unknown[] };
-  if (body.errors) throw new Error(`bench query failed: ${JSON.stringify(body.errors).slice(0, 500)}`);
-  return { data: body.data, sql: Number(response.headers.get('x-sql-statements')) };
+async function postJson(url: string, body: object, headers: Record<string, string> = {}) {
+  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+  const json = (await response.json()) as { data?: any; errors?: unknown[] };
+  if (json.errors) throw new Error(`${url}: query failed: ${JSON.stringify(json.errors).slice(0, 500)}`);
+  return { body: json, sql: Number(response.headers.get('x-sql-statements')) };
 }
 
-/** Runs autocannon against `url` while sampling the server's RSS. */
-async function load(
-  name: string,
-  pid: number,
-  options: autocannon.Options,
-  sql: number | string,
-  note?: string,
-): Promise<Row> {
+/** Runs autocannon against one server while sampling its RSS. */
+async function load(name: string, pid: number, options: autocannon.Options, sql: number | string): Promise<Row> {
   let peak = rssMb(pid);
   const sampler = setInterval(() => (peak = Math.max(peak, rssMb(pid))), 100);
-  const result = await autocannon({ connections: CONNECTIONS, duration: DURATION, ...options });
+  const result = await autocannon({ connections: CONNECTIONS, duration: warming ? Math.min(3, DURATION) : DURATION, ...options });
   clearInterval(sampler);
   const row: Row = {
     name,
@@ -103,29 +120,23 @@ async function load(
     sql,
     rssMb: Math.round(peak),
     errors: result.errors + result.non2xx,
-    note,
   };
+  if (warming) return row;
   console.log(`${name}: ${row.rps.toFixed(0)} req/s, p50 ${row.p50} ms, p99 ${row.p99} ms, ${sql} SQL, ${row.rssMb} MB, ${row.errors} errors`);
   return row;
 }
 
-async function openBenchDatabase(): Promise<{ url: string; embedded?: EmbeddedPostgres }> {
-  if (process.env.DATABASE_URL) {
-    const base = new URL(process.env.DATABASE_URL);
-    base.pathname = '/postgres';
-    const admin = new Client({ connectionString: base.toString() });
-    await admin.connect();
-    const exists = await admin.query(`SELECT 1 FROM pg_database WHERE datname = 'hub_bench'`);
-    if (!exists.rowCount) await admin.query('CREATE DATABASE hub_bench');
-    await admin.end();
-    base.pathname = '/hub_bench';
-    return { url: base.toString() };
+let warming = false;
+async function warmUp(run: () => Promise<Row>): Promise<void> {
+  warming = true;
+  try {
+    await run();
+  } finally {
+    warming = false;
   }
-  const embedded = await startEmbeddedPostgres(path.join(ROOT, '.bench'));
-  return { url: embedded.url, embedded };
 }
 
-/** Times `hub seed` of the standard data set into a scratch database, then drops it. */
+/** Times `hub seed` of the standard data set into a scratch database next to `url`, then drops it. */
 async function timeSeed(url: string): Promise<number> {
   const scratch = new URL(url);
   const adminUrl = new URL(url);
@@ -140,7 +151,7 @@ async function timeSeed(url: string): Promise<number> {
     await ds.initialize();
     await ds.runMigrations();
     const started = Date.now();
-    await seed(ds, STANDARD);
+    await seed(ds, DATA_SETS[1]);
     const seconds = (Date.now() - started) / 1000;
     await ds.destroy();
     return seconds;
@@ -150,143 +161,259 @@ async function timeSeed(url: string): Promise<number> {
   }
 }
 
-function markdown(rows: Row[], seedSeconds: number, floorRps: number, floorP99: number): string {
-  const dash100 = rows.find((r) => r.name === 'Dashboard, 100 sessions')!;
-  const deep = rows.find((r) => r.name.startsWith('Deep page'))!;
-  const first = rows.find((r) => r.name.startsWith('First page'))!;
-  const sqlCounts = rows.filter((r) => r.name.startsWith('Dashboard')).map((r) => r.sql);
+/** The three servers over one bench database, each in its own process. */
+async function startServers(url: string, children: ChildProcess[]) {
+  const spawnChild = (args: string[], env: Record<string, string>) => {
+    const child = spawn(process.execPath, args, { env: { ...process.env, DATABASE_URL: url, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
+    children.push(child);
+    return child;
+  };
+  const port = await freePort();
+  // BENCH_CPU_PROFILE=<dir>: the server writes a V8 CPU profile there when it stops.
+  const flags = process.env.BENCH_CPU_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROFILE}`] : [];
+  // The flags `npm start` and bin/hub.js run with (see bin/hub.js), unless BENCH_NODE_FLAGS says otherwise.
+  flags.push(...(process.env.BENCH_NODE_FLAGS ?? '--max-semi-space-size=64').split(' ').filter(Boolean));
+  const serverEnv = (p: number) => ({
+    NODE_ENV: 'production',
+    HUB_JWT_SECRET: SECRET,
+    PORT: String(p),
+    HUB_MAX_PAGE_SIZE: '500',
+    HUB_MAX_QUERY_COST: '10000000',
+    HUB_LOG_LEVEL: 'warn',
+  });
+  const ours = spawnChild([...flags, path.join(ROOT, 'bin', 'hub.js'), 'serve', '--no-migrate'], serverEnv(port));
+  const beforePort = await freePort();
+  const before = COMPARE
+    ? spawnChild(['--max-semi-space-size=64', path.join(path.resolve(COMPARE), 'bin', 'hub.js'), 'serve', '--no-migrate'], serverEnv(beforePort))
+    : undefined;
+  const pgPort = await freePort();
+  // The same young-generation flag for PostGraphile: each engine at its best on this machine.
+  const pgl = spawnChild(['--max-semi-space-size=64', path.join(__dirname, 'postgraphile.js')], {
+    NODE_ENV: 'production',
+    PORT: String(pgPort),
+    POOL_SIZE: String(POOL),
+  });
+  const floorPort = await freePort();
+  const floor = spawnChild([path.join(__dirname, 'floor.js')], { PORT: String(floorPort), POOL_SIZE: String(POOL) });
+  const base = `http://127.0.0.1:${port}`;
+  const pgUrl = `http://127.0.0.1:${pgPort}/graphql`;
+  const floorUrl = `http://127.0.0.1:${floorPort}`;
+  await waitForReady(`${base}/readyz`, ours);
+  if (before) await waitForReady(`http://127.0.0.1:${beforePort}/readyz`, before);
+  await waitForReady(pgUrl, pgl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ __typename }' }) });
+  await waitForReady(`${floorUrl}/?first=1`, floor);
+  return { ours, before, pgl, floor, url: `${base}/graphql`, beforeUrl: `http://127.0.0.1:${beforePort}/graphql`, pgUrl, floorUrl };
+}
+
+/** `before`: the build of BENCH_COMPARE=<dir> (another checkout, built), measured beside ours. */
+type Server = 'ours' | 'before' | 'postgraphile' | 'floor';
+const COMPARE = process.env.BENCH_COMPARE;
+
+interface Measured {
+  scale: number;
+  first: number;
+  server: Server;
+  rounds: Row[];
+}
+
+const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
+
+function markdown(measured: Measured[], extra: Row[], seedSeconds: number, notes: string[]): string {
+  const agg = (m: Measured) => ({
+    rps: mean(m.rounds.map((r) => r.rps)),
+    p50: mean(m.rounds.map((r) => r.p50)),
+    p99: mean(m.rounds.map((r) => r.p99)),
+    sql: m.rounds[0].sql,
+    rss: Math.max(...m.rounds.map((r) => r.rssMb)),
+    errors: m.rounds.reduce((a, r) => a + r.errors, 0),
+  });
+  const find = (scale: number, first: number, server: Measured['server']) =>
+    measured.find((m) => m.scale === scale && m.first === first && m.server === server)!;
   const check = (ok: boolean) => (ok ? 'met' : '**missed**');
   const lines = [
     '# Benchmark results',
     '',
     `Measured ${new Date().toISOString()} on ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'CPU'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version};`,
-    `autocannon, ${CONNECTIONS} connections, ${DURATION} s per row; server built and run with NODE_ENV=production.`,
-    `Data: ${STANDARD.users} users, ${STANDARD.sessions} sessions, ${STANDARD.messages} messages, ${STANDARD.skills} skills (seed "${STANDARD.seed}").`,
+    `autocannon, ${CONNECTIONS} connections, ${DURATION} s per row and round, ${ROUNDS} rounds with the servers taking turns (figures are`,
+    `the means over rounds; the ratio range is the lowest and highest ratio of one round). Each server runs in its own process with a pool`,
+    `of ${POOL} connections; ours built and run with NODE_ENV=production. Data sets (\`hub seed\`, then VACUUM ANALYZE):`,
+    ...Object.entries(DATA_SETS).map(([s, d]) => `scale ${s}: ${d.users} users, ${d.sessions} sessions, ${d.messages} messages, ${d.skills} skills.`),
     '',
-    '| row | requests/s | p50 ms | p99 ms | SQL / request | peak RSS MB | errors |',
-    '|---|---:|---:|---:|---:|---:|---:|',
-    ...rows.map((r) => `| ${r.name}${r.note ? ` (${r.note})` : ''} | ${r.rps.toFixed(0)} | ${r.p50} | ${r.p99} | ${r.sql} | ${r.rssMb} | ${r.errors} |`),
-    `| \`hub seed\` of the standard data set | | | | | | ${seedSeconds.toFixed(1)} s |`,
+    'The canonical dashboard: `sessions(first: N) { nodes { id title isSyncing createdAt owner { id displayName } skills { id name }',
+    'messageCount messages(first: 3, orderBy: CREATED_AT_DESC) { nodes { id role content createdAt } } } }` as an admin; PostGraphile',
+    '(Amber preset) answers its natural equivalent (bench/postgraphile.ts); the floor is one hand-written SQL statement building the same',
+    'JSON (bench/floor.ts). All three answers are compared, normalized, before any row is measured; the bench fails if they differ.',
     '',
-    '## Targets',
-    '',
-    `- Dashboard at 100 sessions vs the floor: ${(dash100.rps / floorRps).toFixed(2)}× the floor's requests/s (target ≥ 0.75×): ${check(dash100.rps / floorRps >= 0.75)}`,
-    `- p99 at 100 sessions: ${dash100.p99} ms vs the floor's ${floorP99} ms = ${(dash100.p99 / floorP99).toFixed(2)}× (target < 2.5×): ${check(dash100.p99 / floorP99 < 2.5)}`,
-    `- Deep page (after row 10,000) vs first page latency (p50): ${deep.p50} ms vs ${first.p50} ms (target within 1.5×): ${check(deep.p50 <= first.p50 * 1.5 + 1)}`,
-    `- SQL statements per Dashboard request at 10 / 100 / 500 sessions: ${sqlCounts.join(' / ')}: ${check(new Set(sqlCounts).size === 1)}`,
-    '',
+    '| scale | sessions | server | requests/s | p50 ms | p99 ms | SQL / request | peak RSS MB | errors | ours / PostGraphile (rounds) | ours / floor |',
+    '|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
+  const targets: string[] = [];
+  for (const scale of [...new Set(measured.map((m) => m.scale))]) {
+    for (const first of [...new Set(measured.filter((m) => m.scale === scale).map((m) => m.first))]) {
+      const [o, p, f] = (['ours', 'postgraphile', 'floor'] as const).map((s) => find(scale, first, s));
+      const b = measured.find((m) => m.scale === scale && m.first === first && m.server === 'before');
+      const [ao, ap, af] = [o, p, f].map(agg);
+      const vsPg = (m: Measured) => {
+        const perRound = m.rounds.map((r, i) => r.rps / p.rounds[i].rps);
+        return `**${(agg(m).rps / ap.rps).toFixed(2)}×** (${Math.min(...perRound).toFixed(2)}–${Math.max(...perRound).toFixed(2)})`;
+      };
+      const ratio = ao.rps / ap.rps;
+      const table: [string, ReturnType<typeof agg>, string, string][] = [
+        ['this server', ao, vsPg(o), `${(ao.rps / af.rps).toFixed(2)}×`],
+        ...(b ? [['before (BENCH_COMPARE build)', agg(b), vsPg(b), `${(agg(b).rps / af.rps).toFixed(2)}×`] as [string, ReturnType<typeof agg>, string, string]] : []),
+        ['PostGraphile 5.1.5', ap, '', ''],
+        ['floor: one SQL statement', af, '', ''],
+      ];
+      for (const [label, a, c1, c2] of table) {
+        lines.push(`| ${scale} | ${first} | ${label} | ${a.rps.toFixed(0)} | ${a.p50.toFixed(0)} | ${a.p99.toFixed(0)} | ${a.sql} | ${a.rss} | ${a.errors} | ${c1} | ${c2} |`);
+      }
+      targets.push(
+        `- scale ${scale}, ${first} sessions: ${ratio.toFixed(2)}× PostGraphile's requests/s (target ≥ 1.25×): ${check(ratio >= 1.25)}; ` +
+          `p99 ${ao.p99.toFixed(0)} ms vs ${ap.p99.toFixed(0)} ms: ${check(ao.p99 <= ap.p99)}`,
+      );
+    }
+    const sqlCounts = measured.filter((m) => m.scale === scale && m.server === 'ours').map((m) => m.rounds[0].sql);
+    targets.push(`- scale ${scale}: SQL statements per canonical request at ${SIZES.join(' / ')} sessions: ${sqlCounts.join(' / ')}: ${check(new Set(sqlCounts).size === 1)}`);
+  }
+  if (extra.length) {
+    lines.push('', '| other rows (scale 1) | requests/s | p50 ms | p99 ms | SQL / request | peak RSS MB | errors |', '|---|---:|---:|---:|---:|---:|---:|');
+    lines.push(...extra.map((r) => `| ${r.name} | ${r.rps.toFixed(0)} | ${r.p50} | ${r.p99} | ${r.sql} | ${r.rssMb} | ${r.errors} |`));
+    if (Number.isFinite(seedSeconds)) lines.push(`| \`hub seed\` of the standard data set | | | | | | ${seedSeconds.toFixed(1)} s |`);
+  }
+  lines.push('', '## Targets', '', ...targets, ...notes, '');
   return lines.join('\n');
 }
 
 async function main(): Promise<void> {
+  const scales = scalesFromArgs(process.argv.slice(2));
   const children: ChildProcess[] = [];
-  const db = await openBenchDatabase();
-  const stopAll = async () => {
+  const cluster = await openBenchCluster();
+  const stopChildren = async () => {
     for (const child of children) if (child.exitCode === null) child.kill('SIGTERM');
     await Promise.all(children.map((c) => (c.exitCode === null ? new Promise((r) => c.once('exit', r)) : undefined)));
-    await db.embedded?.stop();
+    children.length = 0;
   };
-  process.once('SIGINT', () => void stopAll().then(() => process.exit(130)));
+  process.once('SIGINT', () => void stopChildren().then(() => cluster.stop()).then(() => process.exit(130)));
+  const measured: Measured[] = [];
+  const extra: Row[] = [];
+  const notes: string[] = [];
+  let seedSeconds = NaN;
   try {
-    const ds = createDataSource({ url: db.url, poolSize: 2 });
-    await ds.initialize();
-    await ds.runMigrations();
-    const [{ n }] = await ds.query('SELECT count(*)::int AS n FROM users');
-    if (n < STANDARD.users) {
-      console.log('seeding the standard data set into the bench database…');
-      await seed(ds, STANDARD);
+    for (const scale of scales) {
+      const dbUrl = await cluster.database(scale);
+      const ds = createDataSource({ url: dbUrl, poolSize: 2 });
+      await ds.initialize();
+      const [admin] = await ds.query(`SELECT id FROM users WHERE role = 'ADMIN' ORDER BY created_at LIMIT 1`);
+      let heavyIds: string[] = [];
+      let postIds: string[] = [];
+      if (scale === 1 && !QUICK) {
+        // Sessions with ~50 messages for the delete/restore row, made once.
+        const [{ heavy }] = await ds.query(`SELECT count(*)::int AS heavy FROM sessions WHERE title LIKE 'bench-heavy %'`);
+        if (heavy < 200) {
+          await ds.query(`
+            WITH s AS (
+              INSERT INTO sessions (user_id, title) SELECT $1, 'bench-heavy ' || i FROM generate_series(1, 200) i RETURNING id)
+            INSERT INTO messages (session_id, role, content, created_at)
+            SELECT s.id, 'USER', 'heavy message ' || j, now() - (j || ' seconds')::interval FROM s, generate_series(1, 50) j`, [admin.id]);
+          await ds.query('ANALYZE');
+        }
+        heavyIds = (await ds.query(`SELECT id FROM sessions WHERE title LIKE 'bench-heavy %' AND deleted_at IS NULL`)).map((r: { id: string }) => r.id);
+        postIds = (await ds.query(`SELECT id FROM sessions WHERE deleted_at IS NULL AND title NOT LIKE 'bench-heavy %' ORDER BY created_at DESC LIMIT 1000`)).map((r: { id: string }) => r.id);
+      }
+      await ds.destroy();
+
+      const s = await startServers(dbUrl, children);
+      const token = signToken(SECRET, admin.id, 3600);
+      const headers = { 'content-type': 'application/json', authorization: `Bearer ${token}` };
+      const post = (url: string, query: string, variables: object, h: Record<string, string> = headers) =>
+        ({ url, method: 'POST' as const, headers: h, body: JSON.stringify({ query, variables }) });
+
+      // Same sessions, skills, counts and messages from all three, or no figures at all.
+      const sql: Record<number, number> = {};
+      const beforeSql: Record<number, number> = {};
+      for (const first of SIZES) {
+        const ours = await postJson(s.url, { query: CANONICAL, variables: { first } }, { authorization: `Bearer ${token}` });
+        const pgl = await postJson(s.pgUrl, { query: POSTGRAPHILE_DASHBOARD, variables: { first } });
+        const floor = (await (await fetch(`${s.floorUrl}/?first=${first}`)).json()) as object;
+        const answers: Record<string, ReturnType<typeof normalizeOurs>> = {
+          ours: normalizeOurs(ours.body),
+          postgraphile: normalizePostGraphile(pgl.body),
+          floor: normalizeOurs(floor),
+        };
+        if (s.before) {
+          const before = await postJson(s.beforeUrl, { query: CANONICAL, variables: { first } }, { authorization: `Bearer ${token}` });
+          answers.before = normalizeOurs(before.body);
+          beforeSql[first] = before.sql;
+        }
+        assertSameDashboards(first, answers);
+        sql[first] = ours.sql;
+        console.log(`scale ${scale}, ${first} sessions: the three answers match (${ours.sql} SQL statements for ours)`);
+      }
+
+      for (const first of SIZES) {
+        const servers: Server[] = s.before ? ['ours', 'before', 'postgraphile', 'floor'] : ['ours', 'postgraphile', 'floor'];
+        const rows = Object.fromEntries(servers.map((server) => [server, { scale, first, server, rounds: [] as Row[] }])) as Record<Server, Measured>;
+        measured.push(...Object.values(rows));
+        const runs: Record<Server, () => Promise<Row>> = {
+          ours: () => load(`x${scale} ours ${first}`, s.ours.pid!, post(s.url, CANONICAL, { first }), sql[first]),
+          before: () => load(`x${scale} before ${first}`, s.before!.pid!, post(s.beforeUrl, CANONICAL, { first }), beforeSql[first]),
+          postgraphile: () =>
+            load(`x${scale} PostGraphile ${first}`, s.pgl.pid!, post(s.pgUrl, POSTGRAPHILE_DASHBOARD, { first }, { 'content-type': 'application/json' }), 1),
+          floor: () => load(`x${scale} floor ${first}`, s.floor.pid!, { url: `${s.floorUrl}/?first=${first}` }, 1),
+        };
+        // A short unrecorded warm-up each (JIT, pools, caches), then the rounds.
+        for (const server of servers) await warmUp(runs[server]);
+        for (let round = 0; round < ROUNDS; round += 1) {
+          // Taking turns, in a different order each round, so drift on the shared machine hits all alike.
+          const order = round % 2 === 0 ? servers : [...servers].reverse();
+          for (const server of order) rows[server].rounds.push(await runs[server]());
+        }
+      }
+
+      if (scale === 1 && !QUICK) {
+        for (const first of [10, 100, 500]) {
+          const { sql: n } = await postJson(s.url, { query: DASHBOARD, variables: { first } }, { authorization: `Bearer ${token}` });
+          extra.push(await load(`Full Dashboard (examples/), ${first} sessions`, s.ours.pid!, post(s.url, DASHBOARD, { first }), n));
+        }
+        extra.push(await load('Floor of the full Dashboard, 100 sessions', s.floor.pid!, { url: `${s.floorUrl}/full?first=100` }, 1));
+
+        // The cursor of row 10,000, reached by paging.
+        const PAGE = `query Page($first: Int!, $after: String) { sessions(first: $first, after: $after) { pageInfo { endCursor } nodes { id title createdAt } } }`;
+        let after: string | null = null;
+        const auth = { authorization: `Bearer ${token}` };
+        for (let i = 0; i < 20; i += 1) after = (await postJson(s.url, { query: PAGE, variables: { first: 500, after } }, auth)).body.data.sessions.pageInfo.endCursor;
+        const pageSql = (await postJson(s.url, { query: PAGE, variables: { first: 50, after } }, auth)).sql;
+        extra.push(await load('First page: sessions(first: 50)', s.ours.pid!, post(s.url, PAGE, { first: 50, after: null }), pageSql));
+        extra.push(await load('Deep page: sessions(first: 50, after: row 10,000)', s.ours.pid!, post(s.url, PAGE, { first: 50, after }), pageSql));
+
+        // Each request of a write row takes the next variables in turn (a new session each time).
+        const each = (query: string, variables: (i: number) => object): autocannon.Options => {
+          let i = 0;
+          return { url: s.url, method: 'POST', headers, requests: [{ setupRequest: (req) => ({ ...req, body: JSON.stringify({ query, variables: variables(i++) }) }) }] };
+        };
+        const POST = `mutation Post($input: PostMessageInput!) { postMessage(input: $input) { id } }`;
+        const postVariables = (i: number) => ({ input: { sessionId: postIds[i % postIds.length], role: 'USER', content: `bench message ${i}` } });
+        extra.push(await load('Write: postMessage (messages/s)', s.ours.pid!, each(POST, postVariables), 'n/a'));
+        const CYCLE = `mutation Cycle($id: ID!) { deleteSession(id: $id) { id } restoreSession(id: $id) { id } }`;
+        const cycleVariables = (i: number) => ({ id: heavyIds[i % heavyIds.length] });
+        extra.push(await load('Write: deleteSession + restoreSession, 50 messages each (pairs/s)', s.ours.pid!, each(CYCLE, cycleVariables), 'n/a'));
+      }
+      await stopChildren();
+      if (scale === 1 && !QUICK) {
+        seedSeconds = await timeSeed(dbUrl);
+        console.log(`hub seed (standard data set): ${seedSeconds.toFixed(1)} s`);
+      }
     }
-    // What autovacuum would have done by now on a live server: statistics and the visibility map.
-    await ds.query('VACUUM ANALYZE');
-    const [admin] = await ds.query(`SELECT id FROM users WHERE role = 'ADMIN' ORDER BY created_at LIMIT 1`);
-    // Sessions with ~50 messages for the delete/restore row, made once.
-    const [{ heavy }] = await ds.query(`SELECT count(*)::int AS heavy FROM sessions WHERE title LIKE 'bench-heavy %'`);
-    if (heavy < 200) {
-      await ds.query(`
-        WITH s AS (
-          INSERT INTO sessions (user_id, title) SELECT $1, 'bench-heavy ' || i FROM generate_series(1, 200) i RETURNING id)
-        INSERT INTO messages (session_id, role, content, created_at)
-        SELECT s.id, 'USER', 'heavy message ' || j, now() - (j || ' seconds')::interval FROM s, generate_series(1, 50) j`, [admin.id]);
+
+    const report = markdown(measured, extra, seedSeconds, notes);
+    if (QUICK) console.log(`\n${report}`);
+    else {
+      writeFileSync(path.join(ROOT, 'bench', 'RESULTS.md'), report);
+      console.log(`\n${report}`);
     }
-    const heavyIds: string[] = (await ds.query(`SELECT id FROM sessions WHERE title LIKE 'bench-heavy %' AND deleted_at IS NULL`)).map((r: { id: string }) => r.id);
-    const postIds: string[] = (await ds.query(`SELECT id FROM sessions WHERE deleted_at IS NULL AND title NOT LIKE 'bench-heavy %' ORDER BY created_at DESC LIMIT 1000`)).map((r: { id: string }) => r.id);
-    await ds.destroy();
-
-    const seedSeconds = QUICK ? NaN : await timeSeed(db.url);
-    if (!QUICK) console.log(`hub seed (standard data set): ${seedSeconds.toFixed(1)} s`);
-
-    const port = await freePort();
-    // BENCH_CPU_PROFILE=<dir>: the server writes a V8 CPU profile there when it stops.
-    const profile = process.env.BENCH_CPU_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROFILE}`] : [];
-    // The flags `npm start` and bin/hub.js run with (see bin/hub.js), unless BENCH_NODE_FLAGS says otherwise.
-    profile.push(...(process.env.BENCH_NODE_FLAGS ?? '--max-semi-space-size=64').split(' ').filter(Boolean));
-    const server = spawn(process.execPath, [...profile, path.join(ROOT, 'bin', 'hub.js'), 'serve', '--no-migrate'], {
-      env: {
-        ...process.env,
-        DATABASE_URL: db.url,
-        NODE_ENV: 'production',
-        HUB_JWT_SECRET: SECRET,
-        PORT: String(port),
-        HUB_MAX_PAGE_SIZE: '500',
-        HUB_MAX_QUERY_COST: '10000000',
-        HUB_LOG_LEVEL: 'warn',
-      },
-      stdio: ['ignore', 'inherit', 'inherit'],
-    });
-    children.push(server);
-    const base = `http://127.0.0.1:${port}`;
-    await waitForReady(`${base}/readyz`, server);
-    const url = `${base}/graphql`;
-    const token = signToken(SECRET, admin.id, 3600);
-    const headers = { 'content-type': 'application/json', authorization: `Bearer ${token}` };
-    const post = (query: string, variables: object) => ({ url, method: 'POST' as const, headers, body: JSON.stringify({ query, variables }) });
-
-    const floorPort = await freePort();
-    const floor = spawn(process.execPath, [path.join(__dirname, 'floor.js')], {
-      env: { ...process.env, DATABASE_URL: db.url, PORT: String(floorPort) },
-      stdio: ['ignore', 'ignore', 'inherit'],
-    });
-    children.push(floor);
-    await waitForReady(`http://127.0.0.1:${floorPort}/?first=1`, floor);
-
-    const rows: Row[] = [];
-    for (const first of QUICK ? [100] : [10, 100, 500]) {
-      const { sql } = await gql(url, token, DASHBOARD, { first });
-      rows.push(await load(`Dashboard, ${first} sessions`, server.pid!, post(DASHBOARD, { first }), sql));
-    }
-    const floorRow = await load('Floor: one hand-written SQL statement, 100 sessions', floor.pid!, { url: `http://127.0.0.1:${floorPort}/?first=100` }, 1);
-    rows.push(floorRow);
-    if (QUICK) {
-      console.log(`Dashboard/floor: ${(rows[0].rps / floorRow.rps).toFixed(2)}×`);
-      return;
-    }
-
-    // The cursor of row 10,000, reached by paging.
-    const PAGE = `query Page($first: Int!, $after: String) { sessions(first: $first, after: $after) { pageInfo { endCursor } nodes { id title createdAt } } }`;
-    let after: string | null = null;
-    for (let i = 0; i < 20; i += 1) after = (await gql(url, token, PAGE, { first: 500, after })).data.sessions.pageInfo.endCursor;
-    const pageSql = (await gql(url, token, PAGE, { first: 50, after })).sql;
-    rows.push(await load('First page: sessions(first: 50)', server.pid!, post(PAGE, { first: 50, after: null }), pageSql));
-    rows.push(await load('Deep page: sessions(first: 50, after: row 10,000)', server.pid!, post(PAGE, { first: 50, after }), pageSql));
-
-    // Each request of a write row takes the next variables in turn (a new session each time).
-    const each = (query: string, variables: (i: number) => object): autocannon.Options => {
-      let i = 0;
-      return { url, method: 'POST', headers, requests: [{ setupRequest: (req) => ({ ...req, body: JSON.stringify({ query, variables: variables(i++) }) }) }] };
-    };
-    const POST = `mutation Post($input: PostMessageInput!) { postMessage(input: $input) { id } }`;
-    const postVariables = (i: number) => ({ input: { sessionId: postIds[i % postIds.length], role: 'USER', content: `bench message ${i}` } });
-    rows.push(await load('Write: postMessage', server.pid!, each(POST, postVariables), 'n/a', 'messages/s'));
-    const CYCLE = `mutation Cycle($id: ID!) { deleteSession(id: $id) { id } restoreSession(id: $id) { id } }`;
-    const cycleVariables = (i: number) => ({ id: heavyIds[i % heavyIds.length] });
-    rows.push(await load('Write: deleteSession + restoreSession, 50 messages each', server.pid!, each(CYCLE, cycleVariables), 'n/a', 'pairs/s'));
-
-    const report = markdown(rows, seedSeconds, floorRow.rps, floorRow.p99);
-    writeFileSync(path.join(ROOT, 'bench', 'RESULTS.md'), report);
-    console.log(`\n${report}`);
   } finally {
-    await stopAll();
+    await stopChildren();
+    await cluster.stop();
   }
 }
 

@@ -3,7 +3,7 @@ import { Viewer } from './auth/viewer';
 import { viewerOf } from './users/authenticate';
 import { Config } from './config';
 import { ReadRoute, readSide } from './db/replicas';
-import { User } from './users/user.entity';
+import { UserModel } from './users/user.rows';
 import { createLoaders, Loaders } from './loaders';
 import { AudioStorage } from './storage/storage';
 import { LiveRegistrar } from './live/transports';
@@ -23,7 +23,7 @@ export interface Context {
 }
 
 /** The viewer's own row is already loaded by authentication: it primes `userById`. */
-export function createContext(dataSource: DataSource, config: Config, storage: AudioStorage, user: User, reads?: ReadRoute): Context {
+export function createContext(dataSource: DataSource, config: Config, storage: AudioStorage, user: UserModel, reads?: ReadRoute): Context {
   const viewer = viewerOf(user);
   // The loaders read through the route's facade, so no feature loader knows about replicas.
   const readSource = reads ? readSide(dataSource, reads) : dataSource;

@@ -1,10 +1,11 @@
 import { DataSource } from 'typeorm';
 import { Viewer } from './auth/viewer';
 import { Config } from './config';
-import { createMessageLoaders } from './messages/message.loaders';
-import { createNodeSyncLoaders } from './node-sync/node-sync.loaders';
+import { createMessageLoaders, messagePrefetch } from './messages/message.loaders';
+import { createNodeSyncLoaders, nodeSyncPrefetch } from './node-sync/node-sync.loaders';
 import { createSessionLoaders } from './sessions/session.loaders';
-import { createSkillLoaders } from './skills/skill.loaders';
+import { SessionFieldPrefetch, sessionRelations } from './sessions/session.relations';
+import { createSkillLoaders, skillPrefetch } from './skills/skill.loaders';
 import { createUserLoaders } from './users/user.loaders';
 
 /**
@@ -13,14 +14,26 @@ import { createUserLoaders } from './users/user.loaders';
  * (`userById`, `sessionById`, `messageById`, `skillById`) are primed by every list that
  * loads their rows; writes clear or prime them.
  */
-export function createLoaders(dataSource: DataSource, viewer: Viewer, _config: Config) {
+export function createLoaders(dataSource: DataSource, viewer: Viewer, config: Config) {
   const sessions = createSessionLoaders(dataSource, viewer);
+  // Per-session relations selected together (skills, messages, counts, node sync) share a statement.
+  const relations = sessionRelations(dataSource, viewer);
+  const messages = createMessageLoaders(dataSource, viewer, relations, sessions.sessionById);
+  const skills = createSkillLoaders(dataSource, viewer, relations);
+  const nodeSync = createNodeSyncLoaders(dataSource, viewer, relations);
   return {
     ...createUserLoaders(dataSource, viewer),
     ...sessions,
-    ...createMessageLoaders(dataSource, viewer, sessions.sessionById),
-    ...createSkillLoaders(dataSource, viewer),
-    ...createNodeSyncLoaders(dataSource, viewer),
+    ...messages,
+    ...skills,
+    ...nodeSync,
+    /** Not a loader: how `Query.sessions` fetches the relations its nodes select with its page and
+     * primes the loaders above with them (see session.list.ts). */
+    sessionFieldPrefetch: {
+      ...messagePrefetch(messages, config.maxPageSize),
+      ...skillPrefetch(skills),
+      ...nodeSyncPrefetch(nodeSync),
+    } as SessionFieldPrefetch,
   };
 }
 

@@ -1,11 +1,14 @@
-import { Message } from './messages/message.entity';
+import { MessageModel } from './messages/message.rows';
 import { Connection } from './pagination/connection';
-import { Session } from './sessions/session.entity';
-import { Skill } from './skills/skill.entity';
-import { User } from './users/user.entity';
+import { SessionModel } from './sessions/session.rows';
+import { SkillModel } from './skills/skill.rows';
+import { UserModel } from './users/user.rows';
 
-/** What resolvers return for the schema's connection types (codegen's mappers point here). */
-export type UserConnectionModel = Connection<User>;
-export type SessionConnectionModel = Connection<Session>;
-export type MessageConnectionModel = Connection<Message>;
-export type SkillConnectionModel = Connection<Skill>;
+export type { MessageModel, SessionModel, SkillModel, UserModel };
+export type { NodeSyncModel } from './node-sync/node-sync.rows';
+
+/** What resolvers return for the schema's object and connection types (codegen's mappers point here). */
+export type UserConnectionModel = Connection<UserModel>;
+export type SessionConnectionModel = Connection<SessionModel>;
+export type MessageConnectionModel = Connection<MessageModel>;
+export type SkillConnectionModel = Connection<SkillModel>;

@@ -13,8 +13,13 @@ function parse(value: unknown): Date {
 
 /** ISO-8601 in UTC with milliseconds. A plain resolver object, not a GraphQLScalarType: the
  * schema's own scalar (and its description from schema.graphql) stays, only behaviour is added. */
+// What `Date#toISOString()` writes (and the read path's SQL formats): already the wire form.
+const CANONICAL = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+
 export const DateTimeScalar = {
   serialize(value: unknown): string {
+    // The read path keeps PostgreSQL's ISO text: no Date round trip for every timestamp served.
+    if (typeof value === 'string' && CANONICAL.test(value)) return value;
     const date = value instanceof Date ? value : new Date(value as string);
     if (Number.isNaN(date.getTime())) throw new TypeError('DateTime cannot represent an invalid date');
     return date.toISOString();

@@ -16,7 +16,8 @@ describe('operations endpoints', () => {
     await t.gql('query Broken { me { nope } }', {}, { as: user });
     const f = factories(t.dataSource);
     await Promise.all([f.session(user), f.session(user)]);
-    await t.gql('query Mine { sessions { nodes { id skills { id } } } }', {}, { as: user });
+    // Through `User.sessions`: a page `Query.sessions` would fetch the skills with, leaving no batch.
+    await t.gql('query Mine { me { sessions { nodes { id skills { id } } } } }', {}, { as: user });
     const response = await fetch(`${base()}/metrics`);
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toContain('text/plain');

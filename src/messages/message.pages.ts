@@ -1,26 +1,38 @@
 import { Context } from '../context';
-import { Connection, toConnection } from '../pagination/connection';
+import { Connection, Page, toConnection } from '../pagination/connection';
 import { encodeCursor, listId } from '../pagination/cursor';
 import { cursorKeyOf } from '../pagination/keyset';
 import { PageArgs, pageKey, pageRequest } from '../pagination/page-args';
-import { Session } from '../sessions/session.entity';
-import { Message } from './message.entity';
+import { SessionModel } from '../sessions/session.rows';
+import { MessageModel } from './message.rows';
 import { MESSAGE_ORDERS, MessageOrderName, MessagesPageArgs } from './message.sql';
 
 export interface MessagesArgs extends PageArgs {
   orderBy?: MessageOrderName | null;
 }
 
-/** `Session.messages`: batched across sessions; the total is the session's `messageCount`. */
-export async function messagesOfSession(ctx: Context, session: Session, raw: MessagesArgs): Promise<Connection<Message>> {
+/** The arguments of `Session.messages` checked, and the key its loader batches and caches them under. */
+export function messagesPageArgs(raw: MessagesArgs, maxPageSize: number) {
   const order = MESSAGE_ORDERS[raw.orderBy ?? 'CREATED_AT_ASC'];
   const list = listId('session.messages', order.name);
-  const args: MessagesPageArgs = { order, ...pageRequest(raw, list, order.kind, ctx.config.maxPageSize) };
-  const argsKey = JSON.stringify([order.name, pageKey(args)]);
-  const page = await ctx.loaders.messagesPageBySessionId.load({ id: session.id, args, argsKey });
-  return toConnection(
-    page,
-    (m) => encodeCursor(list, cursorKeyOf(order, m)),
-    async () => (await ctx.loaders.messageStatsBySessionId.load(session.id)).count,
-  );
+  const args: MessagesPageArgs = { order, ...pageRequest(raw, list, order.kind, maxPageSize) };
+  return { list, args, argsKey: JSON.stringify([order.name, pageKey(args)]) };
+}
+
+/** `Session.messages`: batched across sessions; the total is the session's `messageCount`. */
+export function messagesOfSession(
+  ctx: Context,
+  session: SessionModel,
+  raw: MessagesArgs,
+): Connection<MessageModel> | Promise<Connection<MessageModel>> {
+  const { list, args, argsKey } = messagesPageArgs(raw, ctx.config.maxPageSize);
+  const connection = (page: Page<MessageModel>) =>
+    toConnection(
+      page,
+      (m) => encodeCursor(list, cursorKeyOf(args.order, m)),
+      () => ctx.loaders.messageCountBySessionId.get(session.id),
+    );
+  // A page the list primed is answered without a promise (see db/loader.ts).
+  const page = ctx.loaders.messagesPageBySessionId.get({ id: session.id, args, argsKey });
+  return page instanceof Promise ? page.then(connection) : connection(page);
 }

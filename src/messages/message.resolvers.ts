@@ -2,8 +2,8 @@ import { Resolvers } from '../generated/resolvers-types';
 import { Context } from '../context';
 import { required } from '../errors';
 import { parseId } from '../ids';
-import { Session } from '../sessions/session.entity';
-import { Message } from './message.entity';
+import { SessionModel } from '../sessions/session.rows';
+import { MessageModel } from './message.rows';
 import { messagesOfSession, MessagesArgs } from './message.pages';
 
 /** What `message(id)` and `node(id)` show of a loaded message: null if deleted or in a deleted session
@@ -23,9 +23,9 @@ export const messageResolvers: Resolvers = {
   },
   Message: {
     // Visible messages belong to visible sessions (same scope), so the session is always there.
-    session: (message: Message, _: unknown, ctx: Context) =>
+    session: (message: MessageModel, _: unknown, ctx: Context) =>
       required(ctx.loaders.sessionById.load(message.sessionId), `session of message ${message.id}`),
-    audio: async (message: Message, _: unknown, ctx: Context) =>
+    audio: async (message: MessageModel, _: unknown, ctx: Context) =>
       message.audioKey == null
         ? null
         : {
@@ -37,10 +37,8 @@ export const messageResolvers: Resolvers = {
           },
   },
   Session: {
-    messages: (session: Session, args: MessagesArgs, ctx: Context) => messagesOfSession(ctx, session, args),
-    messageCount: async (session: Session, _: unknown, ctx: Context) =>
-      (await ctx.loaders.messageStatsBySessionId.load(session.id)).count,
-    lastMessage: async (session: Session, _: unknown, ctx: Context) =>
-      (await ctx.loaders.messageStatsBySessionId.load(session.id)).last,
+    messages: (session: SessionModel, args: MessagesArgs, ctx: Context) => messagesOfSession(ctx, session, args),
+    messageCount: (session: SessionModel, _: unknown, ctx: Context) => ctx.loaders.messageCountBySessionId.get(session.id),
+    lastMessage: (session: SessionModel, _: unknown, ctx: Context) => ctx.loaders.lastMessageBySessionId.get(session.id),
   },
 };

@@ -1,20 +1,18 @@
-import { Viewer } from '../auth/viewer';
 import { anyRowSql, edgeFlagsSql, KeysetOrder, orderSql, windowSql } from '../pagination/keyset';
 import { PageRequest } from '../pagination/page-args';
-import { SqlParams } from '../pagination/sql-params';
-import { sessionScope } from '../sessions/session.scope';
-import { Message } from './message.entity';
-import { messageColumns } from './message.rows';
+import { edgeFlagsOf, Page, toPage } from '../pagination/connection';
+import { RelationColumn } from '../sessions/session.relations';
+import { MessageModel, messageRows } from './message.rows';
 
 export type MessageOrderName = 'CREATED_AT_ASC' | 'CREATED_AT_DESC';
 
-export const MESSAGE_ORDERS: Record<MessageOrderName, KeysetOrder<Message>> = {
+export const MESSAGE_ORDERS: Record<MessageOrderName, KeysetOrder<MessageModel>> = {
   CREATED_AT_ASC: { name: 'CREATED_AT_ASC', column: 'created_at', desc: false, kind: 'time', valueOf: (m) => m.createdAt },
   CREATED_AT_DESC: { name: 'CREATED_AT_DESC', column: 'created_at', desc: true, kind: 'time', valueOf: (m) => m.createdAt },
 };
 
 export interface MessagesPageArgs extends PageRequest {
-  order: KeysetOrder<Message>;
+  order: KeysetOrder<MessageModel>;
 }
 
 /**
@@ -33,43 +31,40 @@ export function listedMessages(select: string, conditions: string[], tail: strin
 }
 
 /**
- * The same page of messages for many sessions in one statement: each session (in the viewer's
- * scope) takes its page with `CROSS JOIN LATERAL … LIMIT`, walking the
- * `(session_id, created_at, id)` index from the cursor, all inside an uncorrelated sub-select.
- * With cursors, each session also says whether its list goes on beyond them, and the page is
- * left-joined so a session with an empty page still carries that.
+ * `Session.messages` for one set of arguments, as a column of the sessions' relations statement:
+ * each session's page (one row more than asked, for the paging direction's flag) as a JSON list,
+ * walking the `(session_id, created_at, id)` index from the cursor; with cursors, also whether the
+ * session's list goes on beyond them.
  */
-export function messagesPagesStatement(viewer: Viewer, sessionIds: string[], args: MessagesPageArgs) {
-  const params = new SqlParams();
-  const ids = params.add(sessionIds);
-  const scope = params.named(sessionScope(viewer, 's'));
-  const where = windowSql(args.order, 'm', args, params);
-  const tail = `ORDER BY ${orderSql(args.order, 'm', args.backward)} LIMIT ${params.add(args.size + 1)}`;
-  const flags = edgeFlagsSql(args.order, 'm', args, params, (c, o) =>
-    anyRowSql(`(${listedMessages('1', [c], `ORDER BY ${o} LIMIT 1`)}) nearest`, 'TRUE'),
-  );
-  const page = listedMessages(messageColumns('m'), where, tail);
-  const join = flags ? `LEFT JOIN LATERAL (${page}) x ON TRUE` : `CROSS JOIN LATERAL (${page}) x`;
-  const sql = `SELECT p.* FROM (
-      SELECT k.id AS parent_id, k.ord, ${flags ? `${flags}, ` : ''}x.* FROM unnest(${ids}::uuid[]) WITH ORDINALITY AS k(id, ord)
-      JOIN sessions s ON s.id = k.id AND ${scope}
-      ${join}
-    ) p ORDER BY p.ord, ${orderSql(args.order, 'p', args.backward)}`;
-  return { sql, params: params.values };
+export function messagesPageColumn(args: MessagesPageArgs): RelationColumn<Page<MessageModel>> {
+  return {
+    sql(params) {
+      const where = windowSql(args.order, 'm', args, params);
+      const tail = `ORDER BY ${orderSql(args.order, 'm', args.backward)} LIMIT ${params.add(args.size + 1)}`;
+      const rows = `(SELECT coalesce(json_agg(${messageRows.json('lm')} ORDER BY ${orderSql(args.order, 'lm', args.backward)}), '[]')
+        FROM (${listedMessages('m.*', where, tail)}) lm)`;
+      const flags = edgeFlagsSql(args.order, 'm', args, params, (c, o) =>
+        anyRowSql(`(${listedMessages('1', [c], `ORDER BY ${o} LIMIT 1`)}) nearest`, 'TRUE'),
+      );
+      return flags ? `json_build_object('rows', ${rows}, 'flags', (SELECT row_to_json(f) FROM (SELECT ${flags}) f))` : rows;
+    },
+    decode(value) {
+      if (value === null || Array.isArray(value)) return toPage((value ?? []) as MessageModel[], args);
+      const { rows, flags } = value as { rows: MessageModel[]; flags: Record<string, unknown> };
+      return toPage(rows, args, edgeFlagsOf(flags));
+    },
+  };
 }
 
-/**
- * Per session, what `messageCount` and `lastMessage` need, in one statement, so a list
- * asking for both pays one statement for all its sessions.
- */
-export function messageStatsStatement(viewer: Viewer, sessionIds: string[]) {
-  const params = new SqlParams();
-  const ids = params.add(sessionIds);
-  const scope = params.named(sessionScope(viewer, 's'));
-  const sql = `SELECT s.id AS stats_session_id, c.n AS message_count, ${messageColumns('lm', 'last_')}
-    FROM sessions s
-    CROSS JOIN LATERAL (SELECT count(*)::int AS n FROM (${listedMessages('1', [], '')}) listed) c
-    LEFT JOIN LATERAL (${listedMessages('m.*', [], 'ORDER BY m.created_at DESC, m.id DESC LIMIT 1')}) lm ON TRUE
-    WHERE s.id = ANY(${ids}::uuid[]) AND ${scope}`;
-  return { sql, params: params.values };
-}
+/** `Session.messageCount`: the messages the session lists (counted on the live-messages index). */
+export const MESSAGE_COUNT_COLUMN: RelationColumn<number> = {
+  sql: () => `(SELECT count(*)::int FROM (${listedMessages('1', [], '')}) c)`,
+  decode: (value) => (value ?? 0) as number,
+};
+
+/** `Session.lastMessage`: the newest message the session lists, or null. */
+export const LAST_MESSAGE_COLUMN: RelationColumn<MessageModel | null> = {
+  // The two branches of `listedMessages` exclude each other: at most one row.
+  sql: () => `(SELECT ${messageRows.json('lm')} FROM (${listedMessages('m.*', [], 'ORDER BY m.created_at DESC, m.id DESC LIMIT 1')}) lm)`,
+  decode: (value) => (value ?? null) as MessageModel | null,
+};

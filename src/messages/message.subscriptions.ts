@@ -6,8 +6,7 @@ import { CursorKey, decodeCursor, encodeCursor, listId } from '../pagination/cur
 import { parseId } from '../ids';
 import { SqlParams } from '../pagination/sql-params';
 import { sessionScope } from '../sessions/session.scope';
-import { Message } from './message.entity';
-import { messageColumns, toMessage } from './message.rows';
+import { MessageModel, messageRows } from './message.rows';
 
 /** `messageAdded` cursors are `Session.messages` (oldest first) cursors: either resumes the other. */
 const MESSAGES_LIST = listId('session.messages', 'CREATED_AT_ASC');
@@ -25,8 +24,11 @@ export interface MessageAddedState {
   replayFromAfter: boolean;
 }
 
-function edgeOf(message: Message): Delivery {
-  const key: CursorKey = [message.createdAt.toISOString(), message.id];
+/** A read model's time is already the ISO text; a written entity's is a Date. */
+const isoOf = (time: Date | string) => (typeof time === 'string' ? time : time.toISOString());
+
+function edgeOf(message: MessageModel): Delivery {
+  const key: CursorKey = [isoOf(message.createdAt), message.id];
   return {
     key: `m:${message.id}`,
     payload: { cursor: encodeCursor(MESSAGES_LIST, key), node: message },
@@ -36,7 +38,7 @@ function edgeOf(message: Message): Delivery {
 }
 
 /** Listed messages of a live session in the viewer's scope, after `floor`, oldest first, one page. */
-async function messagesAfter(ctx: Context, sessionId: string, floor: CursorKey, notBefore: Date | undefined): Promise<Message[]> {
+async function messagesAfter(ctx: Context, sessionId: string, floor: CursorKey, notBefore: Date | undefined): Promise<MessageModel[]> {
   const params = new SqlParams();
   const conditions = [
     `m.session_id = ${params.add(sessionId)}::uuid`,
@@ -46,12 +48,12 @@ async function messagesAfter(ctx: Context, sessionId: string, floor: CursorKey, 
     `(m.created_at, m.id) > (${params.add(floor[0])}::timestamptz, ${params.add(floor[1])}::uuid)`,
   ];
   if (notBefore) conditions.push(`m.created_at >= ${params.add(notBefore.toISOString())}::timestamptz`);
-  const rows: Record<string, unknown>[] = await ctx.dataSource.query(
-    `SELECT ${messageColumns('m')} FROM messages m JOIN sessions s ON s.id = m.session_id
+  const rows: MessageModel[] = await ctx.dataSource.query(
+    `SELECT ${messageRows.select('m')} FROM messages m JOIN sessions s ON s.id = m.session_id
      WHERE ${conditions.join(' AND ')} ORDER BY m.created_at, m.id LIMIT ${params.add(REPLAY_PAGE)}`,
     params.values,
   );
-  return rows.map((row) => toMessage(row));
+  return rows;
 }
 
 /**
@@ -72,7 +74,7 @@ export const messageAddedFeed: LiveFeed<MessageAddedState> = {
     if (mine.length === 0) return subscribers.map(() => []);
     const messages = await Promise.all(mine.map((e) => ctx.loaders.messageById.load(e.messageId)));
     const sessions = await Promise.all(messages.map((m) => (m ? ctx.loaders.sessionById.load(m.sessionId) : null)));
-    const deliverable = messages.filter((m, i): m is Message => Boolean(m && !m.deletedAt && sessions[i] && !sessions[i]!.deletedAt));
+    const deliverable = messages.filter((m, i): m is MessageModel => Boolean(m && !m.deletedAt && sessions[i] && !sessions[i]!.deletedAt));
     return subscribers.map(({ state }) => deliverable.filter((m) => m.sessionId === state.sessionId).map(edgeOf));
   },
 
@@ -98,7 +100,7 @@ export const messageAddedFeed: LiveFeed<MessageAddedState> = {
       yield page.filter((m) => !subscriber.seen.has(m.id)).map(edgeOf);
       if (page.length < REPLAY_PAGE) return;
       const last = page[page.length - 1];
-      cursor = [last.createdAt.toISOString(), last.id];
+      cursor = [isoOf(last.createdAt), last.id];
     }
   },
 

@@ -1,32 +1,29 @@
-import { loader } from '../db/loader';
-import { DataSource } from 'typeorm';
 import { Viewer } from '../auth/viewer';
-import { groupByKeys } from '../db/by-keys';
-import { SqlParams } from '../pagination/sql-params';
-import { sessionScope } from '../sessions/session.scope';
-import { NodeSync } from './node-sync.entity';
+import { loader } from '../db/loader';
+import { Queryable } from '../db/query-rows';
+import { LoadRelation, RelationColumn, SessionFieldPrefetch } from '../sessions/session.relations';
+import { NodeSyncModel, nodeSyncRows } from './node-sync.rows';
 
-export function createNodeSyncLoaders(dataSource: DataSource, viewer: Viewer) {
+/** A session's node sync rows by node id, as a column of the sessions' relations statement. */
+const NODE_SYNC_COLUMN: RelationColumn<NodeSyncModel[]> = {
+  sql: () => `(SELECT coalesce(json_agg(${nodeSyncRows.json('ns')} ORDER BY ns.node_id), '[]')
+    FROM session_node_sync ns WHERE ns.session_id = s.id)`,
+  decode: (value) => (value ?? []) as NodeSyncModel[],
+};
+
+export function createNodeSyncLoaders(_db: Queryable, _viewer: Viewer, relations: LoadRelation) {
   return {
-    /** `Session.nodeSync`: every reporting node's row per visible session, by node id, in one statement. */
-    nodeSyncBySessionId: loader<string, NodeSync[]>('nodeSyncBySessionId', async (ids) => {
-      const params = new SqlParams();
-      const sql = `SELECT ns.session_id, ns.node_id, ns.status, ns.error, ns.updated_at
-        FROM session_node_sync ns
-        JOIN sessions s ON s.id = ns.session_id AND ${params.named(sessionScope(viewer, 's'))}
-        WHERE ns.session_id = ANY(${params.add(ids)}::uuid[])
-        ORDER BY ns.session_id, ns.node_id`;
-      const rows: Record<string, any>[] = await dataSource.query(sql, params.values);
-      const syncs = rows.map((row) =>
-        Object.assign(new NodeSync(), {
-          sessionId: row.session_id,
-          nodeId: row.node_id,
-          status: row.status,
-          error: row.error,
-          updatedAt: row.updated_at,
-        }),
-      );
-      return groupByKeys(ids, syncs, (n) => n.sessionId);
+    /** `Session.nodeSync`: every reporting node's row per visible session, by node id. */
+    nodeSyncBySessionId: loader<string, NodeSyncModel[]>('nodeSyncBySessionId', (ids) => relations(ids, NODE_SYNC_COLUMN)),
+  };
+}
+
+/** `Session.nodeSync` fetched with a list's page statement. */
+export function nodeSyncPrefetch(loaders: ReturnType<typeof createNodeSyncLoaders>): SessionFieldPrefetch {
+  return {
+    nodeSync: () => ({
+      column: NODE_SYNC_COLUMN,
+      prime: (id, value) => loaders.nodeSyncBySessionId.prime(id, value as NodeSyncModel[]),
     }),
   };
 }

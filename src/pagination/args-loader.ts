@@ -1,5 +1,4 @@
-import DataLoader from 'dataloader';
-import { loader } from '../db/loader';
+import { Loader, loader } from '../db/loader';
 
 /** A load of a parameterised relation: the parent's id plus the arguments (page size, cursor,
  * order, filter) already validated and reduced to `argsKey`. */
@@ -18,7 +17,7 @@ export interface ArgsKey<A> {
 export function argsLoader<A, V>(
   name: string,
   load: (ids: string[], args: A) => Promise<V[]>,
-): DataLoader<ArgsKey<A>, V, string> {
+): Loader<ArgsKey<A>, V, string> {
   return loader<ArgsKey<A>, V, string>(
     name,
     async (keys) => {

@@ -48,8 +48,9 @@ export function toPage<T>(fetched: T[], request: PageRequest, edges: EdgeFlags =
 export interface PageInfo {
   hasNextPage: boolean;
   hasPreviousPage: boolean;
-  startCursor: string | null;
-  endCursor: string | null;
+  // Functions, like edge cursors: a dashboard's nested connections rarely select them.
+  startCursor: () => string | null;
+  endCursor: () => string | null;
 }
 
 /**
@@ -76,8 +77,8 @@ export function toConnection<T>(
     pageInfo: {
       hasNextPage: page.hasNextPage,
       hasPreviousPage: page.hasPreviousPage,
-      startCursor: rows.length ? cursorOf(rows[0]) : null,
-      endCursor: rows.length ? cursorOf(rows[rows.length - 1]) : null,
+      startCursor: () => (rows.length ? cursorOf(rows[0]) : null),
+      endCursor: () => (rows.length ? cursorOf(rows[rows.length - 1]) : null),
     },
     totalCount,
   };
@@ -96,9 +97,10 @@ function lazyField(name: string) {
  * compiled executor (graphql-jit) reads a field without a resolver as a plain property and
  * would return the function itself.
  */
-export const connectionResolvers: Record<string, object> = Object.fromEntries(
-  ['User', 'Session', 'Message', 'Skill'].flatMap((type) => [
+export const connectionResolvers: Record<string, object> = Object.fromEntries([
+  ...['User', 'Session', 'Message', 'Skill'].flatMap((type) => [
     [`${type}Connection`, { totalCount: lazyField('totalCount') }],
     [`${type}Edge`, { cursor: lazyField('cursor') }],
   ]),
-);
+  ['PageInfo', { startCursor: lazyField('startCursor'), endCursor: lazyField('endCursor') }],
+]);

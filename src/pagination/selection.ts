@@ -21,23 +21,24 @@ export interface ConnectionSelection {
   totalCount: boolean;
   /** Field names selected on the node, via `edges { node }` or `nodes`. */
   nodeFields: Set<string>;
+  /** The node's field selections themselves (aliases and arguments included). */
+  nodeFieldNodes: FieldNode[];
 }
 
 export function connectionSelection(info: GraphQLResolveInfo): ConnectionSelection {
   const { fragments } = info;
   const top = info.fieldNodes.flatMap((node) => fieldsOf(node.selectionSet, fragments));
-  const nodeFields = new Set<string>();
+  const nodeFieldNodes: FieldNode[] = [];
   let totalCount = false;
   for (const field of top) {
     const name = field.name.value;
     if (name === 'totalCount') totalCount = true;
-    else if (name === 'nodes') for (const f of fieldsOf(field.selectionSet, fragments)) nodeFields.add(f.name.value);
+    else if (name === 'nodes') fieldsOf(field.selectionSet, fragments, nodeFieldNodes);
     else if (name === 'edges') {
       for (const edge of fieldsOf(field.selectionSet, fragments)) {
-        if (edge.name.value !== 'node') continue;
-        for (const f of fieldsOf(edge.selectionSet, fragments)) nodeFields.add(f.name.value);
+        if (edge.name.value === 'node') fieldsOf(edge.selectionSet, fragments, nodeFieldNodes);
       }
     }
   }
-  return { totalCount, nodeFields };
+  return { totalCount, nodeFields: new Set(nodeFieldNodes.map((f) => f.name.value)), nodeFieldNodes };
 }

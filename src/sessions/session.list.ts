@@ -1,4 +1,4 @@
-import { GraphQLResolveInfo } from 'graphql';
+import { FieldNode, getArgumentValues, GraphQLObjectType, GraphQLResolveInfo } from 'graphql';
 import { Context } from '../context';
 import { Connection } from '../pagination/connection';
 import { rowsToConnection } from '../pagination/page-sql';
@@ -6,12 +6,12 @@ import { encodeCursor, listId } from '../pagination/cursor';
 import { cursorKeyOf } from '../pagination/keyset';
 import { PageArgs, pageRequest } from '../pagination/page-args';
 import { connectionSelection } from '../pagination/selection';
-import { toUser } from '../users/user.rows';
-import { Session } from './session.entity';
+import { userRows } from '../users/user.rows';
 import { parseSessionFilter, SessionFilterInput } from './session.filter';
 import { SessionOrderName, sessionOrder } from './session.order';
+import { Prefetch } from './session.relations';
+import { SessionModel, sessionRows } from './session.rows';
 import { sessionsCountStatement, sessionsPageStatement } from './session.sql';
-import { toSession } from './session.rows';
 
 export interface SessionsArgs extends PageArgs {
   filter?: SessionFilterInput | null;
@@ -19,11 +19,32 @@ export interface SessionsArgs extends PageArgs {
 }
 
 /**
- * `Query.sessions`: the viewer's visible sessions, filtered, in keyset pages. The page, its
- * total count and the owners come from one statement when the query selects them; the rows
- * prime `sessionById` and `userById` so nested fields reuse them.
+ * The relations the page's nodes select that a loader can be primed with, one per field selection
+ * (aliases with other arguments are others). A selection whose arguments are bad is left to its
+ * resolver, which reports the error at its own path.
  */
-export async function listSessions(ctx: Context, args: SessionsArgs, info: GraphQLResolveInfo): Promise<Connection<Session>> {
+function prefetchesOf(ctx: Context, fields: FieldNode[], info: GraphQLResolveInfo): Prefetch[] {
+  const type = info.schema.getType('Session') as GraphQLObjectType;
+  const prefetches: Prefetch[] = [];
+  for (const field of fields) {
+    const prefetch = ctx.loaders.sessionFieldPrefetch[field.name.value];
+    const definition = type.getFields()[field.name.value];
+    if (!prefetch || !definition) continue;
+    try {
+      prefetches.push(prefetch(getArgumentValues(definition, field, info.variableValues)));
+    } catch {
+      // reported by the field's resolver
+    }
+  }
+  return prefetches;
+}
+
+/**
+ * `Query.sessions`: the viewer's visible sessions, filtered, in keyset pages. The page, its
+ * total count, the owners and the nodes' relations come from one statement when the query selects
+ * them; the rows prime `sessionById`, `userById` and the relation loaders so nested fields reuse them.
+ */
+export async function listSessions(ctx: Context, args: SessionsArgs, info: GraphQLResolveInfo): Promise<Connection<SessionModel>> {
   const filter = parseSessionFilter(args.filter);
   const order = sessionOrder(args.orderBy);
   const list = listId('sessions', order.name, filter.key);
@@ -33,18 +54,22 @@ export async function listSessions(ctx: Context, args: SessionsArgs, info: Graph
   // A member's sessions are all their own, and their own row is already primed.
   const withOwner = ctx.viewer.isAdmin && selection.nodeFields.has('owner');
 
+  const prefetch = prefetchesOf(ctx, selection.nodeFieldNodes, info);
+
   const pageArgs = { filter, order, ...request };
-  const { sql, params } = sessionsPageStatement(ctx.viewer, pageArgs, { withCount, withOwner });
-  const rows: Record<string, any>[] = await ctx.dataSource.query(sql, params);
+  const relations = prefetch.map((p) => p.column);
+  const { sql, params } = sessionsPageStatement(ctx.viewer, pageArgs, { withCount, withOwner, relations });
+  const rows: Record<string, unknown>[] = await ctx.dataSource.query(sql, params);
 
   const { sessionById, userById } = ctx.loaders;
   return rowsToConnection(rows, {
     request,
     withCount,
     toNode: (row) => {
-      const session = toSession(row);
+      const session = sessionRows.fromRow(row);
       sessionById.prime(session.id, session);
-      if (withOwner) userById.prime(session.userId, toUser(row, 'owner_'));
+      if (withOwner) userById.prime(session.userId, userRows.fromRow(row, 'owner_'));
+      prefetch.forEach((p, i) => p.prime(session.id, p.column.decode(row[`r${i}`])));
       return session;
     },
     cursorOf: (s) => encodeCursor(list, cursorKeyOf(order, s)),

@@ -1,14 +1,13 @@
-import { loader } from '../db/loader';
-import { DataSource } from 'typeorm';
 import { Viewer } from '../auth/viewer';
 import { byKeys } from '../db/by-keys';
+import { loader } from '../db/loader';
+import { Queryable } from '../db/query-rows';
 import { argsLoader } from '../pagination/args-loader';
 import { Page } from '../pagination/connection';
 import { pagesOfParents } from '../pagination/page-sql';
 import { SqlParams } from '../pagination/sql-params';
-import { Session } from './session.entity';
 import { LIVE_SESSIONS, SessionFilter } from './session.filter';
-import { sessionColumns, toSession } from './session.rows';
+import { SessionModel, sessionRows } from './session.rows';
 import { sessionScope } from './session.scope';
 import {
   SessionParent,
@@ -17,25 +16,24 @@ import {
   sessionsPagesByParentStatement,
 } from './session.sql';
 
-export function createSessionLoaders(dataSource: DataSource, viewer: Viewer) {
+export function createSessionLoaders(db: Queryable, viewer: Viewer) {
   /**
    * Sessions the viewer may see, soft-deleted ones included: a message reached through
    * `filter.deleted` must still resolve its session. `Query.session` hides deleted ones.
    */
-  const sessionById = loader<string, Session | null>('sessionById', async (ids) => {
+  const sessionById = loader<string, SessionModel | null>('sessionById', async (ids) => {
     const params = new SqlParams();
-    const sql = `SELECT ${sessionColumns('s')} FROM sessions s
+    const sql = `SELECT ${sessionRows.select('s')} FROM sessions s
       WHERE s.id = ANY(${params.add(ids)}::uuid[]) AND ${params.named(sessionScope(viewer, 's'))}`;
-    const rows: Record<string, unknown>[] = await dataSource.query(sql, params.values);
-    return byKeys(ids, rows.map((row) => toSession(row)), (s) => s.id);
+    return byKeys(ids, await db.query<SessionModel>(sql, params.values), (s) => s.id);
   });
 
   const pagesByParent = (parent: SessionParent) =>
-    argsLoader<SessionsPageArgs, Page<Session>>(`sessionsPageBy${parent === 'user' ? 'User' : 'Skill'}Id`, async (ids, args) => {
+    argsLoader<SessionsPageArgs, Page<SessionModel>>(`sessionsPageBy${parent === 'user' ? 'User' : 'Skill'}Id`, async (ids, args) => {
       const { sql, params } = sessionsPagesByParentStatement(viewer, parent, ids, args);
-      const rows: Record<string, any>[] = await dataSource.query(sql, params);
+      const rows = await db.query<Record<string, unknown>>(sql, params);
       return pagesOfParents(ids, rows, args, (row) => {
-        const session = toSession(row);
+        const session = sessionRows.fromRow(row);
         sessionById.prime(session.id, session);
         return session;
       });
@@ -43,7 +41,7 @@ export function createSessionLoaders(dataSource: DataSource, viewer: Viewer) {
 
   const countsByParent = async (parent: SessionParent, ids: readonly string[], filter: SessionFilter) => {
     const { sql, params } = sessionCountsByParentStatement(viewer, parent, [...ids], filter);
-    const rows: { parent_id: string; n: number }[] = await dataSource.query(sql, params);
+    const rows = await db.query<{ parent_id: string; n: number }>(sql, params);
     return byKeys(ids, rows, (r) => r.parent_id).map((r) => r?.n ?? 0);
   };
 

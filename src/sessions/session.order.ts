@@ -1,15 +1,15 @@
 import { KeysetOrder } from '../pagination/keyset';
-import { Session } from './session.entity';
+import { SessionModel } from './session.rows';
 
 export type SessionOrderName = 'CREATED_AT_DESC' | 'CREATED_AT_ASC' | 'UPDATED_AT_DESC';
 
-export const SESSION_ORDERS: Record<SessionOrderName, KeysetOrder<Session>> = {
+export const SESSION_ORDERS: Record<SessionOrderName, KeysetOrder<SessionModel>> = {
   CREATED_AT_DESC: { name: 'CREATED_AT_DESC', column: 'created_at', desc: true, kind: 'time', valueOf: (s) => s.createdAt },
   CREATED_AT_ASC: { name: 'CREATED_AT_ASC', column: 'created_at', desc: false, kind: 'time', valueOf: (s) => s.createdAt },
   UPDATED_AT_DESC: { name: 'UPDATED_AT_DESC', column: 'updated_at', desc: true, kind: 'time', valueOf: (s) => s.updatedAt },
 };
 
 /** GraphQL has already checked the enum; a missing value is the schema default. */
-export function sessionOrder(name: SessionOrderName | null | undefined): KeysetOrder<Session> {
+export function sessionOrder(name: SessionOrderName | null | undefined): KeysetOrder<SessionModel> {
   return SESSION_ORDERS[name ?? 'CREATED_AT_DESC'];
 }

@@ -1,11 +1,11 @@
 import { Context } from '../context';
-import { Skill } from '../skills/skill.entity';
-import { User } from '../users/user.entity';
+import { SkillModel } from '../skills/skill.rows';
+import { UserModel } from '../users/user.rows';
 import { Connection, Page, toConnection } from '../pagination/connection';
 import { encodeCursor, listId } from '../pagination/cursor';
 import { cursorKeyOf } from '../pagination/keyset';
 import { PageArgs, pageKey, pageRequest } from '../pagination/page-args';
-import { Session } from './session.entity';
+import { SessionModel } from './session.rows';
 import { LIVE_SESSIONS, parseSessionFilter, SessionFilter, SessionFilterInput } from './session.filter';
 import { SESSION_ORDERS } from './session.order';
 import { SessionsPageArgs } from './session.sql';
@@ -21,9 +21,9 @@ async function sessionsOfParent(
   raw: PageRaw,
   list: string,
   filter: SessionFilter,
-  load: (args: SessionsPageArgs, argsKey: string) => Promise<Page<Session>>,
+  load: (args: SessionsPageArgs, argsKey: string) => Promise<Page<SessionModel>>,
   count: () => Promise<number>,
-): Promise<Connection<Session>> {
+): Promise<Connection<SessionModel>> {
   const args: SessionsPageArgs = { filter, order: NEWEST_FIRST, ...pageRequest(raw, list, NEWEST_FIRST.kind, ctx.config.maxPageSize) };
   const page = await load(args, JSON.stringify([pageKey(args), args.filter.key]));
   return toConnection(page, (s) => encodeCursor(list, cursorKeyOf(NEWEST_FIRST, s)), count);
@@ -32,9 +32,9 @@ async function sessionsOfParent(
 /** `User.sessions`: this user's visible sessions, newest first, batched across users. */
 export function sessionsOfUser(
   ctx: Context,
-  user: User,
+  user: UserModel,
   raw: PageRaw & { filter?: SessionFilterInput | null },
-): Promise<Connection<Session>> {
+): Promise<Connection<SessionModel>> {
   const filter = parseSessionFilter(raw.filter);
   return sessionsOfParent(
     ctx,
@@ -47,7 +47,7 @@ export function sessionsOfUser(
 }
 
 /** `Skill.sessions`: live visible sessions with this skill, newest first, batched across skills. */
-export function sessionsOfSkill(ctx: Context, skill: Skill, raw: PageRaw): Promise<Connection<Session>> {
+export function sessionsOfSkill(ctx: Context, skill: SkillModel, raw: PageRaw): Promise<Connection<SessionModel>> {
   return sessionsOfParent(
     ctx,
     raw,

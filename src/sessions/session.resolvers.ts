@@ -4,13 +4,12 @@ import { Context } from '../context';
 import { required } from '../errors';
 import { parseId } from '../ids';
 import { PageArgs } from '../pagination/page-args';
-import { Skill } from '../skills/skill.entity';
-import { User } from '../users/user.entity';
-import { Session } from './session.entity';
+import { SkillModel } from '../skills/skill.rows';
+import { UserModel } from '../users/user.rows';
+import { SessionModel } from './session.rows';
 import { LIVE_SESSIONS, SessionFilterInput } from './session.filter';
 import { listSessions, SessionsArgs } from './session.list';
 import { sessionsOfSkill, sessionsOfUser } from './session.pages';
-
 
 /** Queries and type fields of this feature (read API). */
 export const sessionResolvers: Resolvers = {
@@ -24,17 +23,19 @@ export const sessionResolvers: Resolvers = {
   },
   Session: {
     // A member only sees their own sessions, an admin sees every user: the owner is visible.
-    owner: (session: Session, _: unknown, ctx: Context) =>
-      required(ctx.loaders.userById.load(session.userId), `owner of session ${session.id}`),
+    owner: (session: SessionModel, _: unknown, ctx: Context) => {
+      const owner = ctx.loaders.userById.get(session.userId);
+      return owner instanceof Promise || !owner ? required(Promise.resolve(owner), `owner of session ${session.id}`) : owner;
+    },
   },
   User: {
-    sessions: (user: User, args: PageArgs & { filter?: SessionFilterInput | null }, ctx: Context) =>
+    sessions: (user: UserModel, args: PageArgs & { filter?: SessionFilterInput | null }, ctx: Context) =>
       sessionsOfUser(ctx, user, args),
-    sessionCount: (user: User, _: unknown, ctx: Context) =>
+    sessionCount: (user: UserModel, _: unknown, ctx: Context) =>
       ctx.loaders.sessionCountByUserId.load({ id: user.id, args: LIVE_SESSIONS, argsKey: LIVE_SESSIONS.key }),
   },
   Skill: {
-    sessions: (skill: Skill, args: PageArgs, ctx: Context) => sessionsOfSkill(ctx, skill, args),
-    sessionCount: (skill: Skill, _: unknown, ctx: Context) => ctx.loaders.sessionCountBySkillId.load(skill.id),
+    sessions: (skill: SkillModel, args: PageArgs, ctx: Context) => sessionsOfSkill(ctx, skill, args),
+    sessionCount: (skill: SkillModel, _: unknown, ctx: Context) => ctx.loaders.sessionCountBySkillId.load(skill.id),
   },
 };

@@ -1,21 +1,8 @@
+import { entityRows, ReadModel } from '../db/entity-rows';
 import { Session } from './session.entity';
 
-export const SESSION_COLUMN_NAMES = ['id', 'user_id', 'title', 'is_syncing', 'version', 'created_at', 'updated_at', 'deleted_at'];
+/** Sessions on the read path: the select list and hydration derived from the entity's columns. */
+export const sessionRows = entityRows(Session);
 
-/** The sessions columns under `prefix`-ed names, so a session can ride along in another row. */
-export function sessionColumns(alias: string, prefix = ''): string {
-  return SESSION_COLUMN_NAMES.map((c) => `${alias}.${c} AS "${prefix}${c}"`).join(', ');
-}
-
-export function toSession(row: Record<string, any>, prefix = ''): Session {
-  return Object.assign(new Session(), {
-    id: row[`${prefix}id`],
-    userId: row[`${prefix}user_id`],
-    title: row[`${prefix}title`],
-    isSyncing: row[`${prefix}is_syncing`],
-    version: row[`${prefix}version`],
-    createdAt: row[`${prefix}created_at`],
-    updatedAt: row[`${prefix}updated_at`],
-    deletedAt: row[`${prefix}deleted_at`],
-  });
-}
+/** A session as the API reads it (timestamps as ISO text from the read path, `Date` from a write). */
+export type SessionModel = ReadModel<Session>;

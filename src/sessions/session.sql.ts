@@ -3,16 +3,16 @@ import { anyRowSql, edgeFlagsSql, KeysetOrder, orderSql, windowSql } from '../pa
 import { PageRequest } from '../pagination/page-args';
 import { pageWithExtras } from '../pagination/page-sql';
 import { SqlParams } from '../pagination/sql-params';
-import { userColumns } from '../users/user.rows';
-import { Session } from './session.entity';
+import { userRows } from '../users/user.rows';
 import { filterConditions, SessionFilter } from './session.filter';
-import { sessionColumns } from './session.rows';
+import { RelationColumn } from './session.relations';
+import { SessionModel, sessionRows } from './session.rows';
 import { sessionScope } from './session.scope';
 
 /** One page request over sessions: what to list, in which order, and the window and size. */
 export interface SessionsPageArgs extends PageRequest {
   filter: SessionFilter;
-  order: KeysetOrder<Session>;
+  order: KeysetOrder<SessionModel>;
 }
 
 export interface Statement {
@@ -27,21 +27,22 @@ function listConditions(viewer: Viewer, filter: SessionFilter, params: SqlParams
 
 /**
  * `Query.sessions` as one statement: the page (one row more than asked, for the paging
- * direction's flag), and when selected the total count and each session's owner, so a
- * dashboard pays for neither in statements of their own; with cursors, whether the list goes on
+ * direction's flag), and when selected the total count, each session's owner and its relations
+ * (skills, messages, counts, node sync), so a dashboard pays for none in statements of their own; with cursors, whether the list goes on
  * beyond them (exact `hasPreviousPage`/`hasNextPage`). With the count or flags, the statement
  * always returns at least one row (page columns null when the page is empty).
  */
 export function sessionsPageStatement(
   viewer: Viewer,
   args: SessionsPageArgs,
-  options: { withCount: boolean; withOwner: boolean },
+  options: { withCount: boolean; withOwner: boolean; relations?: RelationColumn<unknown>[] },
 ): Statement {
   const params = new SqlParams();
+  const relations = options.relations ?? [];
   const where = listConditions(viewer, args.filter, params);
   const listWhere = where.join(' AND ');
   where.push(...windowSql(args.order, 's', args, params));
-  const page = `SELECT ${sessionColumns('s')} FROM sessions s WHERE ${where.join(' AND ')}
+  const page = (select: string) => `SELECT ${select} FROM sessions s WHERE ${where.join(' AND ')}
     ORDER BY ${orderSql(args.order, 's', args.backward)} LIMIT ${params.add(args.size + 1)}`;
   const flags = edgeFlagsSql(args.order, 's', args, params, (c, o) =>
     anyRowSql('sessions s', `${listWhere} AND ${c}`, o),
@@ -50,14 +51,18 @@ export function sessionsPageStatement(
     ...(options.withCount ? [`(SELECT count(*)::int FROM sessions s WHERE ${listWhere}) AS total_count`] : []),
     ...(flags ? [flags] : []),
   ];
-  if (!extras.length && !options.withOwner) return { sql: page, params: params.values };
+  if (!extras.length && !options.withOwner && !relations.length) return { sql: page(sessionRows.select('s')), params: params.values };
 
-  const owner = options.withOwner ? `, ${userColumns('u', 'owner_')}` : '';
-  const rows = options.withOwner ? '(page LEFT JOIN users u ON u.id = page.user_id)' : 'page';
-  const outerOrder = orderSql(args.order, 'page', args.backward);
+  // The page keeps its raw columns (ordered on them); the read models, owners and relations (as
+  // the relations statement's columns `r<i>`) are computed outside, for the page's rows only.
+  const owner = options.withOwner ? `, ${userRows.select('u', 'owner_')}` : '';
+  const rows = options.withOwner ? '(page s LEFT JOIN users u ON u.id = s.user_id)' : 'page s';
+  const related = relations.map((column, i) => `, ${column.sql(params)} AS r${i}`).join('');
+  const select = `${sessionRows.select('s')}${owner}${related}`;
+  const outerOrder = orderSql(args.order, 's', args.backward);
   const sql = extras.length
-    ? pageWithExtras(page, extras, outerOrder, rows, `page.*${owner}`)
-    : `WITH page AS (${page}) SELECT page.*${owner} FROM ${rows} ORDER BY ${outerOrder}`;
+    ? pageWithExtras(page('s.*'), extras, outerOrder, rows, select)
+    : `WITH page AS (${page('s.*')}) SELECT ${select} FROM ${rows} ORDER BY ${outerOrder}`;
   return { sql, params: params.values };
 }
 
@@ -101,11 +106,11 @@ export function sessionsPagesByParentStatement(
   const where = [condition, ...listConditions(viewer, args.filter, params)];
   const listWhere = where.join(' AND ');
   where.push(...windowSql(args.order, 's', args, params));
-  const page = `SELECT ${sessionColumns('s')} FROM ${from} WHERE ${where.join(' AND ')}
+  const page = `SELECT s.* FROM ${from} WHERE ${where.join(' AND ')}
         ORDER BY ${orderSql(args.order, 's', args.backward)} LIMIT ${params.add(args.size + 1)}`;
   const flags = edgeFlagsSql(args.order, 's', args, params, (c, o) => anyRowSql(from, `${listWhere} AND ${c}`, o));
   const join = flags ? `LEFT JOIN LATERAL (${page}) x ON TRUE` : `CROSS JOIN LATERAL (${page}) x`;
-  const sql = `SELECT p.* FROM (
+  const sql = `SELECT p.parent_id${flags ? ', p.more_before, p.more_after' : ''}, ${sessionRows.select('p')} FROM (
       SELECT k.id AS parent_id, k.ord, ${flags ? `${flags}, ` : ''}x.* FROM unnest(${ids}::uuid[]) WITH ORDINALITY AS k(id, ord)
       ${join}
     ) p ORDER BY p.ord, ${orderSql(args.order, 'p', args.backward)}`;

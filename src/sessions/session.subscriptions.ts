@@ -2,7 +2,7 @@ import { Context } from '../context';
 import { Delivery, LiveFeed, LiveScope, LiveSubscriber } from '../live/hub';
 import { LiveEvent, SessionEvent } from '../live/notifications';
 import { SqlParams } from '../pagination/sql-params';
-import { Session } from './session.entity';
+import { SessionModel } from './session.rows';
 import { filterConditions, parseSessionFilter, SessionFilter, SessionFilterInput } from './session.filter';
 import { sessionScope } from './session.scope';
 
@@ -11,7 +11,7 @@ export interface SessionChangedState {
 }
 
 /** The parts of a filter decided from the session row itself, without a query. */
-function matchesRow(filter: SessionFilter, session: Session): boolean {
+function matchesRow(filter: SessionFilter, session: SessionModel): boolean {
   if (filter.deleted === 'ACTIVE' && session.deletedAt) return false;
   if (filter.deleted === 'DELETED' && !session.deletedAt) return false;
   if (filter.userId !== undefined && session.userId !== filter.userId) return false;

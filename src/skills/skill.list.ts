@@ -7,14 +7,13 @@ import { PageArgs, pageRequest } from '../pagination/page-args';
 import { pageWithExtras, rowsToConnection } from '../pagination/page-sql';
 import { connectionSelection } from '../pagination/selection';
 import { SqlParams } from '../pagination/sql-params';
-import { Skill } from './skill.entity';
-import { skillColumns, toSkill } from './skill.rows';
+import { SkillModel, skillRows } from './skill.rows';
 
 /** Names are unique among live skills; the id only makes the order total by construction. */
-export const SKILLS_BY_NAME: KeysetOrder<Skill> = { name: 'NAME_ASC', column: 'name', desc: false, kind: 'text', valueOf: (s) => s.name };
+export const SKILLS_BY_NAME: KeysetOrder<SkillModel> = { name: 'NAME_ASC', column: 'name', desc: false, kind: 'text', valueOf: (s) => s.name };
 
 /** `Query.skills`: the live catalogue by name; the total joins the page's statement when selected. */
-export async function listSkills(ctx: Context, args: PageArgs, info: GraphQLResolveInfo): Promise<Connection<Skill>> {
+export async function listSkills(ctx: Context, args: PageArgs, info: GraphQLResolveInfo): Promise<Connection<SkillModel>> {
   const order = SKILLS_BY_NAME;
   const list = listId('skills', order.name);
   const request = pageRequest(args, list, order.kind, ctx.config.maxPageSize);
@@ -24,18 +23,21 @@ export async function listSkills(ctx: Context, args: PageArgs, info: GraphQLReso
   const live = 'sk.deleted_at IS NULL';
   const countSql = `SELECT count(*)::int AS total_count FROM skills sk WHERE ${live}`;
   const where = [live, ...windowSql(order, 'sk', request, params)];
-  const pageSql = `SELECT ${skillColumns('sk')} FROM skills sk WHERE ${where.join(' AND ')}
+  const pageSql = (select: string) => `SELECT ${select} FROM skills sk WHERE ${where.join(' AND ')}
     ORDER BY ${orderSql(order, 'sk', request.backward)} LIMIT ${params.add(request.size + 1)}`;
   const flags = edgeFlagsSql(order, 'sk', request, params, (c, o) => anyRowSql('skills sk', `${live} AND ${c}`, o));
   const extras = [...(withCount ? [`(${countSql}) AS total_count`] : []), ...(flags ? [flags] : [])];
-  const sql = extras.length ? pageWithExtras(pageSql, extras, orderSql(order, 'page', request.backward)) : pageSql;
-  const rows: Record<string, any>[] = await ctx.dataSource.query(sql, params.values);
+  // With extras the page keeps its raw columns (ordered on them); the read models are formatted outside.
+  const sql = extras.length
+    ? pageWithExtras(pageSql('sk.*'), extras, orderSql(order, 'page', request.backward), 'page', skillRows.select('page'))
+    : pageSql(skillRows.select('sk'));
+  const rows: Record<string, unknown>[] = await ctx.dataSource.query(sql, params.values);
 
   return rowsToConnection(rows, {
     request,
     withCount,
     toNode: (row) => {
-      const skill = toSkill(row);
+      const skill = skillRows.fromRow(row);
       ctx.loaders.skillById.prime(skill.id, skill);
       return skill;
     },

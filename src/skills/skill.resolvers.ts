@@ -3,7 +3,7 @@ import { GraphQLResolveInfo } from 'graphql';
 import { Context } from '../context';
 import { parseId } from '../ids';
 import { PageArgs } from '../pagination/page-args';
-import { Session } from '../sessions/session.entity';
+import { SessionModel } from '../sessions/session.rows';
 import { listSkills } from './skill.list';
 
 /** Queries and type fields of this feature (read API). */
@@ -14,6 +14,6 @@ export const skillResolvers: Resolvers = {
       listSkills(ctx, args, info),
   },
   Session: {
-    skills: (session: Session, _: unknown, ctx: Context) => ctx.loaders.skillsBySessionId.load(session.id),
+    skills: (session: SessionModel, _: unknown, ctx: Context) => ctx.loaders.skillsBySessionId.get(session.id),
   },
 };

@@ -1,15 +1,8 @@
+import { entityRows, ReadModel } from '../db/entity-rows';
 import { Skill } from './skill.entity';
 
-export function skillColumns(alias: string, prefix = ''): string {
-  return ['id', 'name', 'description', 'created_at', 'deleted_at'].map((c) => `${alias}.${c} AS "${prefix}${c}"`).join(', ');
-}
+/** Skills on the read path: the select list and hydration derived from the entity's columns. */
+export const skillRows = entityRows(Skill);
 
-export function toSkill(row: Record<string, any>, prefix = ''): Skill {
-  return Object.assign(new Skill(), {
-    id: row[`${prefix}id`],
-    name: row[`${prefix}name`],
-    description: row[`${prefix}description`],
-    createdAt: row[`${prefix}created_at`],
-    deletedAt: row[`${prefix}deleted_at`],
-  });
-}
+/** A skill as the API reads it (timestamps as ISO text from the read path, `Date` from a write). */
+export type SkillModel = ReadModel<Skill>;

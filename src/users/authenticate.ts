@@ -3,8 +3,8 @@ import { Viewer } from '../auth/viewer';
 import { verifyToken } from '../auth/tokens';
 import { unauthenticated } from '../errors';
 import { isUuid } from '../ids';
-import { Role, User } from './user.entity';
-import { toUser, userColumns } from './user.rows';
+import { Role } from './user.entity';
+import { UserModel, userRows } from './user.rows';
 
 /**
  * Resolves the bearer token of a request to its user with one lookup. A missing, malformed,
@@ -16,7 +16,7 @@ export async function authenticate(
   secret: string,
   authorization: string | undefined,
   maxTokenTtlSeconds?: number,
-): Promise<User> {
+): Promise<UserModel> {
   const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '');
   if (!match) throw unauthenticated();
   const userId = verifyToken(secret, match[1], maxTokenTtlSeconds);
@@ -24,13 +24,13 @@ export async function authenticate(
   if (!isUuid(userId)) {
     throw unauthenticated('The bearer token is invalid or expired');
   }
-  // Raw SQL and the users row mapper: this runs on every request, where a repository
+  // Raw SQL and the users' read model: this runs on every request, where a repository
   // lookup's query building and hydration showed in the profile.
-  const [row] = await dataSource.query(`SELECT ${userColumns('u')} FROM users u WHERE u.id = $1`, [userId]);
+  const [row]: UserModel[] = await dataSource.query(`SELECT ${userRows.select('u')} FROM users u WHERE u.id = $1`, [userId]);
   if (!row) throw unauthenticated('The bearer token belongs to no user');
-  return toUser(row);
+  return row;
 }
 
-export function viewerOf(user: User): Viewer {
+export function viewerOf(user: Pick<UserModel, 'id' | 'role'>): Viewer {
   return { id: user.id, isAdmin: user.role === Role.ADMIN };
 }

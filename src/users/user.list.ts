@@ -8,10 +8,9 @@ import { PageArgs, pageRequest } from '../pagination/page-args';
 import { pageWithExtras, rowsToConnection } from '../pagination/page-sql';
 import { connectionSelection } from '../pagination/selection';
 import { SqlParams } from '../pagination/sql-params';
-import { User } from './user.entity';
-import { toUser, userColumns } from './user.rows';
+import { UserModel, userRows } from './user.rows';
 
-export const USERS_OLDEST_FIRST: KeysetOrder<User> = {
+export const USERS_OLDEST_FIRST: KeysetOrder<UserModel> = {
   name: 'CREATED_AT_ASC',
   column: 'created_at',
   desc: false,
@@ -22,7 +21,7 @@ export const USERS_OLDEST_FIRST: KeysetOrder<User> = {
 const COUNT_SQL = 'SELECT count(*)::int AS total_count FROM users u';
 
 /** `Query.users`: every user, oldest first, ADMIN only; the rows prime `userById`. */
-export async function listUsers(ctx: Context, args: PageArgs, info: GraphQLResolveInfo): Promise<Connection<User>> {
+export async function listUsers(ctx: Context, args: PageArgs, info: GraphQLResolveInfo): Promise<Connection<UserModel>> {
   if (!ctx.viewer.isAdmin) throw forbidden('Listing users needs the ADMIN role');
   const order = USERS_OLDEST_FIRST;
   const list = listId('users', order.name);
@@ -31,18 +30,21 @@ export async function listUsers(ctx: Context, args: PageArgs, info: GraphQLResol
 
   const params = new SqlParams();
   const window = windowSql(order, 'u', request, params);
-  const pageSql = `SELECT ${userColumns('u')} FROM users u ${window.length ? `WHERE ${window.join(' AND ')}` : ''}
+  const pageSql = (select: string) => `SELECT ${select} FROM users u ${window.length ? `WHERE ${window.join(' AND ')}` : ''}
     ORDER BY ${orderSql(order, 'u', request.backward)} LIMIT ${params.add(request.size + 1)}`;
   const flags = edgeFlagsSql(order, 'u', request, params, (c, o) => anyRowSql('users u', c, o));
   const extras = [...(withCount ? [`(${COUNT_SQL}) AS total_count`] : []), ...(flags ? [flags] : [])];
-  const sql = extras.length ? pageWithExtras(pageSql, extras, orderSql(order, 'page', request.backward)) : pageSql;
-  const rows: Record<string, any>[] = await ctx.dataSource.query(sql, params.values);
+  // With extras the page keeps its raw columns (ordered on them); the read models are formatted outside.
+  const sql = extras.length
+    ? pageWithExtras(pageSql('u.*'), extras, orderSql(order, 'page', request.backward), 'page', userRows.select('page'))
+    : pageSql(userRows.select('u'));
+  const rows: Record<string, unknown>[] = await ctx.dataSource.query(sql, params.values);
 
   return rowsToConnection(rows, {
     request,
     withCount,
     toNode: (row) => {
-      const user = toUser(row);
+      const user = userRows.fromRow(row);
       ctx.loaders.userById.prime(user.id, user);
       return user;
     },

@@ -41,18 +41,48 @@ describe('loaders', () => {
     expect(value.map((p) => [p.rows.length, p.hasNextPage])).toEqual([[1, false], [2, false], [2, true], [2, true]]);
   });
 
-  it('loads stats, skills and node sync of four sessions with one statement each', async () => {
+  it('loads counts, last messages, skills and node sync of four sessions with one statement each', async () => {
     const owner = await f.user();
     const sessions = await Promise.all([1, 2, 3, 4].map(() => f.session(owner)));
     const skill = await f.skill();
     await f.link(sessions[0], skill);
     await f.message(sessions[1]);
-    for (const loader of ['messageStatsBySessionId', 'skillsBySessionId', 'nodeSyncBySessionId', 'sessionCountBySkillId'] as const) {
+    for (const loader of ['messageCountBySessionId', 'lastMessageBySessionId', 'skillsBySessionId', 'nodeSyncBySessionId', 'sessionCountBySkillId'] as const) {
       const { statements } = await counted(owner, (l) => Promise.all(sessions.map((s) => (l[loader] as any).load(s.id))));
       expect(statements).toBe(1);
     }
-    const { value } = await counted(owner, (l) => Promise.all(sessions.map((s) => l.messageStatsBySessionId.load(s.id))));
-    expect(value.map((s) => s.count)).toEqual([0, 1, 0, 0]);
+    const { value } = await counted(owner, (l) => Promise.all(sessions.map((s) => l.messageCountBySessionId.load(s.id))));
+    expect(value).toEqual([0, 1, 0, 0]);
+  });
+
+  it('loads the skills, counts, newest messages, message pages and node sync of the same sessions in one statement', async () => {
+    const member = await f.user();
+    const sessions = await Promise.all([1, 2, 3].map(() => f.session(member)));
+    const foreign = await f.session(await f.user());
+    const skill = await f.skill();
+    await f.link(sessions[0], skill);
+    await f.link(foreign, skill);
+    const newest = await f.message(sessions[1]);
+    await f.message(foreign);
+    const ids = [...sessions, foreign].map((s) => s.id);
+    const args = { order: MESSAGE_ORDERS.CREATED_AT_DESC, size: 2, after: null, before: null, backward: false };
+    const { value, statements } = await counted(member, (l) =>
+      Promise.all([
+        Promise.all(ids.map((id) => l.skillsBySessionId.load(id))),
+        Promise.all(ids.map((id) => l.messageCountBySessionId.load(id))),
+        Promise.all(ids.map((id) => l.lastMessageBySessionId.load(id))),
+        Promise.all(ids.map((id) => l.messagesPageBySessionId.load({ id, args, argsKey: 'desc|2' }))),
+        Promise.all(ids.map((id) => l.nodeSyncBySessionId.load(id))),
+      ]),
+    );
+    expect(statements).toBe(1);
+    const [skills, counts, last, pages, syncs] = value;
+    // The other member's session is out of scope: no skills, no messages, as if it had none.
+    expect(skills.map((list) => list.map((k) => k.id))).toEqual([[skill.id], [], [], []]);
+    expect(counts).toEqual([0, 1, 0, 0]);
+    expect(last.map((m) => m?.id ?? null)).toEqual([null, newest.id, null, null]);
+    expect(pages.map((p) => p.rows.map((m) => m.id))).toEqual([[], [newest.id], [], []]);
+    expect(syncs).toEqual([[], [], [], []]);
   });
 
   it('loads users by id only within the viewer’s scope', async () => {

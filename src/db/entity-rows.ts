@@ -1,0 +1,81 @@
+import { getMetadataArgsStorage } from 'typeorm';
+
+/**
+ * An entity as the API reads it: its columns under their property names, each timestamp either a
+ * `Date` (an entity a write just saved) or the ISO-8601 text PostgreSQL formatted (the read path,
+ * which never round-trips a timestamp through `Date`). The `DateTime` scalar serializes both.
+ */
+export type ReadModel<T> = {
+  [K in keyof T]: T[K] extends Date ? Date | string : Exclude<T[K], null> extends Date ? Date | string | null : T[K];
+};
+
+/** A timestamp as `Date#toISOString()` would write it, formatted by PostgreSQL: fixed width, so the
+ * texts of two times compare (byte-wise, `COLLATE "C"`) as the times do. */
+export const isoText = (expression: string) => `to_char(${expression} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+
+interface ColumnOf {
+  property: string;
+  column: string;
+  timestamp: boolean;
+}
+
+/** The SQL and hydration of one entity's rows on the read path, derived from its TypeORM columns. */
+export interface EntityRows<T> {
+  /** Database column name of each property. */
+  readonly columnOf: Readonly<Record<string, string>>;
+  /**
+   * The select list of the entity's columns on `alias`, named as its properties (timestamps as ISO
+   * text), so a row of such a statement already is the read model: nothing is copied. Under a
+   * `prefix` the entity can ride along in another entity's row (`fromRow` takes it back out).
+   */
+  select(alias: string, prefix?: string): string;
+  /** A row of `select(alias, prefix)` as the read model (the row itself when there is no prefix). */
+  fromRow(row: Record<string, unknown>, prefix?: string): ReadModel<T>;
+  /** `ORDER BY` terms for a keyset order (`column`, then id) over rows of `select(alias)`: a
+   * timestamp compares as its ISO text, byte-wise. */
+  orderBy(alias: string, column: string, desc: boolean): string;
+  /** The same columns as one JSON object built by PostgreSQL, for leaf lists (`json_agg`): pg's
+   * JSON.parse then yields the read models directly. */
+  json(alias: string): string;
+}
+
+const TIMESTAMP_TYPES = new Set(['timestamptz', 'timestamp with time zone', 'timestamp', 'timestamp without time zone']);
+const TIMESTAMP_MODES = new Set(['createDate', 'updateDate', 'deleteDate']);
+
+/**
+ * Reads `entity`'s columns from TypeORM's decorator metadata (property name, column name, whether
+ * it is a timestamp) once, at module load: the entity class is the one place its columns are written.
+ */
+export function entityRows<T>(entity: new () => T): EntityRows<T> {
+  const columns: ColumnOf[] = getMetadataArgsStorage()
+    .filterColumns(entity)
+    .filter((c) => c.mode !== 'virtual' && c.mode !== 'virtual-property')
+    .map((c) => ({
+      property: c.propertyName,
+      column: c.options.name ?? c.propertyName,
+      timestamp: TIMESTAMP_MODES.has(c.mode) || (typeof c.options.type === 'string' && TIMESTAMP_TYPES.has(c.options.type)),
+    }));
+  if (!columns.length) throw new Error(`${entity.name} has no TypeORM columns`);
+  const value = (alias: string, c: ColumnOf) => (c.timestamp ? isoText(`${alias}.${c.column}`) : `${alias}.${c.column}`);
+  const prefixed = new Map<string, [property: string, key: string][]>();
+
+  return {
+    columnOf: Object.fromEntries(columns.map((c) => [c.property, c.column])),
+    select: (alias, prefix = '') => columns.map((c) => `${value(alias, c)} AS "${prefix}${c.property}"`).join(', '),
+    fromRow(row, prefix = '') {
+      if (!prefix) return row as ReadModel<T>;
+      let keys = prefixed.get(prefix);
+      if (!keys) prefixed.set(prefix, (keys = columns.map((c) => [c.property, `${prefix}${c.property}`])));
+      const model: Record<string, unknown> = {};
+      for (const [property, key] of keys) model[property] = row[key];
+      return model as ReadModel<T>;
+    },
+    orderBy(alias, column, desc) {
+      const c = columns.find((x) => x.column === column);
+      if (!c) throw new Error(`${entity.name} has no column ${column}`);
+      const dir = desc ? 'DESC' : 'ASC';
+      return `${alias}."${c.property}"${c.timestamp ? ' COLLATE "C"' : ''} ${dir}, ${alias}.id ${dir}`;
+    },
+    json: (alias) => `json_build_object(${columns.map((c) => `'${c.property}', ${value(alias, c)}`).join(', ')})`,
+  };
+}

@@ -8,7 +8,7 @@ import { messagesOfSession, MessagesArgs } from './message.pages';
 
 /** What `message(id)` and `node(id)` show of a loaded message: null if deleted or in a deleted session
  * (`messageById` primed the session, so this costs no statement). */
-export async function visibleMessage(ctx: Context, message: Message | null): Promise<Message | null> {
+export async function visibleMessage(ctx: Context, message: MessageModel | null): Promise<MessageModel | null> {
   if (!message || message.deletedAt) return null;
   const session = await ctx.loaders.sessionById.load(message.sessionId);
   return session && !session.deletedAt ? message : null;

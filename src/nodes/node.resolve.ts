@@ -1,14 +1,14 @@
 import { Context } from '../context';
 import { badField } from '../errors';
 import { parseId } from '../ids';
-import { Message } from '../messages/message.entity';
+import { MessageModel } from '../messages/message.rows';
 import { visibleMessage } from '../messages/message.resolvers';
-import { Session } from '../sessions/session.entity';
-import { Skill } from '../skills/skill.entity';
-import { User } from '../users/user.entity';
+import { SessionModel } from '../sessions/session.rows';
+import { SkillModel } from '../skills/skill.rows';
+import { UserModel } from '../users/user.rows';
 
 /** What `node` and `nodes` return: the types that implement `Node`. */
-export type NodeModel = User | Session | Message | Skill;
+export type NodeModel = UserModel | SessionModel | MessageModel | SkillModel;
 
 /**
  * Resolves ids of any `Node` type. Ids are raw UUIDs shared by four tables (today's ids stay
@@ -45,11 +45,12 @@ export function nodes(ctx: Context, ids: readonly unknown[]): Promise<(NodeModel
   return nodesById(ctx, ids.map((id, i) => parseId(id, `ids[${i}]`)));
 }
 
-/** `Node.__resolveType`: the loaders return entity instances. */
+/** `Node.__resolveType`: by a column only that type has (loaders return plain read models, writes
+ * entity instances: both carry their columns). */
 export function nodeTypeOf(value: NodeModel): 'User' | 'Session' | 'Message' | 'Skill' {
-  if (value instanceof User) return 'User';
-  if (value instanceof Session) return 'Session';
-  if (value instanceof Message) return 'Message';
-  if (value instanceof Skill) return 'Skill';
+  if ('email' in value) return 'User';
+  if ('isSyncing' in value) return 'Session';
+  if ('content' in value) return 'Message';
+  if ('description' in value) return 'Skill';
   throw new Error('invariant broken: a Node that is none of User, Session, Message, Skill');
 }

@@ -34,6 +34,11 @@ export interface EntityRows<T> {
   /** `ORDER BY` terms for a keyset order (`column`, then id) over rows of `select(alias)`: a
    * timestamp compares as its ISO text, byte-wise. */
   orderBy(alias: string, column: string, desc: boolean): string;
+  /** The write path's flavour of `select`: the columns as stored (pg parses timestamps into
+   * `Date`s), under the same `prefix`ed property names, for `toEntity`. */
+  entitySelect(alias: string, prefix?: string): string;
+  /** A row of `entitySelect` as an entity instance, as TypeORM would hydrate it (writes save it). */
+  toEntity(row: Record<string, unknown>, prefix?: string): T;
   /** The same columns as one JSON object built by PostgreSQL, for leaf lists (`json_agg`): pg's
    * JSON.parse then yields the read models directly. */
   json(alias: string): string;
@@ -69,6 +74,12 @@ export function entityRows<T>(entity: new () => T): EntityRows<T> {
       const model: Record<string, unknown> = {};
       for (const [property, key] of keys) model[property] = row[key];
       return model as ReadModel<T>;
+    },
+    entitySelect: (alias, prefix = '') => columns.map((c) => `${alias}.${c.column} AS "${prefix}${c.property}"`).join(', '),
+    toEntity(row, prefix = '') {
+      const instance = new entity() as Record<string, unknown>;
+      for (const c of columns) instance[c.property] = row[`${prefix}${c.property}`];
+      return instance as T;
     },
     orderBy(alias, column, desc) {
       const c = columns.find((x) => x.column === column);

@@ -14,6 +14,7 @@ import {
   ValidationRule,
 } from 'graphql';
 import { Config } from '../config';
+import { defaultPageSize } from '../pagination/page-size';
 import { checkDocumentSize, documentRefused } from './document-limits';
 import { DocumentCache, NewDocumentBudget } from './document-cache';
 import { checkCost } from './query-cost';
@@ -114,7 +115,7 @@ export function createOperationGuard(schema: GraphQLSchema, config: GuardConfig,
   const parseOptions: ParseOptions = { maxTokens: config.maxQueryTokens };
   const cache = new DocumentCache();
   const budget = new NewDocumentBudget(config.maxNewDocumentsPerMinute);
-  const costOptions = { maxCost: config.maxQueryCost, defaultPageSize: Math.min(20, config.maxPageSize) };
+  const costOptions = { maxCost: config.maxQueryCost, defaultPageSize: defaultPageSize(config.maxPageSize) };
 
   const chargeNewDocument = (viewerId: string) => {
     if (budget.charge(viewerId)) return;

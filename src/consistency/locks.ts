@@ -21,7 +21,7 @@ import { toUser, userColumns } from '../users/user.rows';
  *   1. users     deleteUsers: FOR UPDATE (`lockUsers`); createSession: its owner FOR SHARE (`lockOwner`)
  *   2. skills    FOR SHARE to link them (createSession, attachSkills), FOR UPDATE to delete one (`lockSkills`)
  *   3. sessions  FOR UPDATE (`lockSession`, `lockMessage`; the cascades' `lockSessions` for many)
- *   4. messages, skill links, node sync rows: written only under their session's lock
+ *   4. messages, skill links, node sync rows, audio upload rows: written only under their session's lock
  *
  * A writer may skip a level, never go back to an earlier one. One refinement: a single session
  * is locked together with its owner's key (FOR KEY SHARE, taken first, in the same statement).

@@ -233,6 +233,12 @@ export class LiveHub {
       if (group) group.push(subscriber);
       else groups.set(key, [subscriber]);
     }
+    // A replay an event asks for starts before this batch's live results are delivered: it holds
+    // them back (see replay), so a message posted after a bulk insert cannot overtake the insert.
+    for (const subscriber of this.subscribers.values()) {
+      const feed = this.feeds.get(subscriber.feed)!;
+      if (feed.replaysOn && events.some((event) => feed.replaysOn!(event, subscriber))) void this.replay(subscriber, 'gap');
+    }
     const stats: SqlStats = { statements: 0 };
     const started = process.hrtime.bigint();
     await sqlScope.run(stats, () => Promise.all([...groups.values()].map((group) => this.deliverToGroup(events, group))));
@@ -244,7 +250,6 @@ export class LiveHub {
     for (const subscriber of this.subscribers.values()) {
       const feed = this.feeds.get(subscriber.feed)!;
       if (feed.ends && events.some((event) => feed.ends!(event, subscriber))) subscriber.channel.end();
-      else if (feed.replaysOn && events.some((event) => feed.replaysOn!(event, subscriber))) void this.replay(subscriber, 'gap');
     }
   }
 

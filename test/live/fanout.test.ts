@@ -93,9 +93,12 @@ describe('which writes announce which change', () => {
 
   it('announces a set-based write of 300 sessions in chunks below the 8,000-byte NOTIFY limit, each exactly once', async () => {
     const [owner, admin] = await Promise.all([f.user(), f.admin()]);
+    // The previous test's subscribers leave asynchronously: wait for them, or a count of 1 could be theirs.
+    for (const deadline = Date.now() + 10_000; t.server.live.hub.subscriberCount > 0 && Date.now() < deadline; ) await sleep(10);
     await withSockets(async (open) => {
+      const before = t.server.live.hub.subscriberCount;
       const received = open(t.tokenFor(admin)).subscribe(CHANGES, { filter: { userId: owner.id } });
-      await subscribed(t.server.live.hub, 1);
+      await subscribed(t.server.live.hub, before + 1);
       const rows: { id: string }[] = await t.dataSource.query(
         `INSERT INTO sessions (user_id, title) SELECT $1, 'bulk ' || i FROM generate_series(1, 300) i RETURNING id`,
         [owner.id],

@@ -4,6 +4,7 @@ import { AudioUpload } from './src/audio-uploads/audio-upload.entity';
 import { AudioUploadSubscriber } from './src/audio-uploads/audio-upload.subscriber';
 import { installWriteGuards } from './src/db/guards';
 import { installHeldRows } from './src/db/held-rows';
+import { PreparingClient } from './src/db/prepared-statements';
 import { CountingLogger } from './src/db/sql-counter';
 import { Message } from './src/messages/message.entity';
 import { MessageSubscriber } from './src/messages/message.subscriber';
@@ -54,6 +55,8 @@ export interface DataSourceSettings {
   applicationName?: string;
   /** Cancels any statement running longer (the server sets it; bulk CLI work does not). */
   statementTimeoutMs?: number;
+  /** Named prepared statements (default on; off behind PgBouncer in transaction mode before 1.21). */
+  preparedStatements?: boolean;
 }
 
 /** The one DataSource configuration: entities, subscribers and migrations listed explicitly,
@@ -78,6 +81,8 @@ export function dataSourceOptions(settings: DataSourceSettings): DataSourceOptio
     extra: {
       // Never wait forever for a connection or a statement.
       connectionTimeoutMillis: 5000,
+      // Each distinct statement parsed and planned once per connection (src/db/prepared-statements.ts).
+      ...(settings.preparedStatements === false ? {} : { Client: PreparingClient }),
       options: `-c timezone=UTC${settings.statementTimeoutMs ? ` -c statement_timeout=${settings.statementTimeoutMs}` : ''}`,
     },
   };

@@ -30,6 +30,8 @@ export interface Config {
   maxQueryDepth: number;
   /** Server statements running longer are cancelled by PostgreSQL. */
   statementTimeoutMs: number;
+  /** Named prepared statements per connection (`HUB_PREPARED_STATEMENTS`, default true). */
+  preparedStatements: boolean;
   /** Browser origins allowed by CORS; empty: same-origin only. `*` allows any. */
   corsOrigins: string[];
   /** Introspection: on in development, off in production unless HUB_INTROSPECTION=true. */
@@ -189,6 +191,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   for (const origin of corsOrigins) {
     if (origin !== '*' && !/^https?:\/\/[^/]+$/.test(origin)) problems.push(`HUB_CORS_ORIGINS: "${origin}" is not an origin like https://dash.example.com`);
   }
+  const preparedRaw = env.HUB_PREPARED_STATEMENTS;
+  if (preparedRaw !== undefined && !['true', 'false'].includes(preparedRaw)) problems.push('HUB_PREPARED_STATEMENTS must be true or false');
+  const preparedStatements = preparedRaw !== 'false';
   const introspectionRaw = env.HUB_INTROSPECTION;
   if (introspectionRaw !== undefined && !['true', 'false'].includes(introspectionRaw)) {
     problems.push('HUB_INTROSPECTION must be true or false');
@@ -237,6 +242,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxQueryCost,
     maxQueryDepth,
     statementTimeoutMs,
+    preparedStatements,
     corsOrigins,
     introspection,
     live,

@@ -171,6 +171,57 @@ describe('token lifetime (HUB_MAX_TOKEN_TTL, default 24 h)', () => {
     expect(outcomes.refused).toBeGreaterThan(10);
   }, 120_000);
 
+  it('a token verified before is judged at every use as a fresh one: time checks rerun, a forgery never passes', () => {
+    // verifyToken remembers verified signatures (tokens.ts); this compares it, at a later moment,
+    // with jsonwebtoken verifying from scratch at that moment, over the edges of exp, nbf and the cap.
+    const userId = '00000000-0000-4000-8000-000000000001';
+    const edge = fc.oneof(fc.integer({ min: -120, max: 120 }), fc.integer({ min: DAY - 120, max: DAY + 120 }), fc.integer({ min: -DAY, max: 2 * DAY }));
+    const cases = fc.record({
+      exp: edge,
+      nbf: fc.option(edge, { nil: undefined }),
+      later: fc.oneof(fc.integer({ min: 0, max: 300 }), fc.integer({ min: 0, max: 2 * DAY })),
+      forge: fc.constantFrom('none', 'signature', 'payload'),
+    });
+    const outcomes = { accepted: 0, refused: 0 };
+    const realNow = Date.now;
+    try {
+      fc.assert(
+        fc.property(cases, ({ exp, nbf, later, forge }) => {
+          const start = Math.floor(realNow() / 1000) - 3 * DAY;
+          const payload: Record<string, unknown> = { sub: userId, exp: start + exp, ...(nbf !== undefined ? { nbf: start + nbf } : {}) };
+          const token = signRaw(payload);
+          Date.now = () => start * 1000;
+          verifyToken(TEST_SECRET, token); // remembered when valid now
+          const [head, body, signature] = token.split('.');
+          const used =
+            forge === 'signature'
+              ? `${head}.${body}.${signature.slice(0, -2)}${signature.endsWith('AA') ? 'AB' : 'AA'}`
+              : forge === 'payload'
+                ? `${head}.${Buffer.from(JSON.stringify({ ...payload, sub: '00000000-0000-4000-8000-000000000002' })).toString('base64url')}.${signature}`
+                : token;
+          const at = start + later;
+          Date.now = () => at * 1000;
+          let expected: string | undefined;
+          try {
+            const fresh = jwt.verify(used, TEST_SECRET, { algorithms: ['HS256'], clockTolerance: TOLERANCE, clockTimestamp: at }) as jwt.JwtPayload;
+            expected = (fresh.exp as number) <= at + DAY + TOLERANCE ? fresh.sub : undefined;
+          } catch {
+            expected = undefined;
+          }
+          const got = verifyToken(TEST_SECRET, used);
+          expect(got).toBe(expected);
+          if (got) outcomes.accepted += 1;
+          else outcomes.refused += 1;
+        }),
+        { numRuns: 400 },
+      );
+    } finally {
+      Date.now = realNow;
+    }
+    expect(outcomes.accepted).toBeGreaterThan(20);
+    expect(outcomes.refused).toBeGreaterThan(20);
+  });
+
   it('hub token refuses a --ttl beyond HUB_MAX_TOKEN_TTL, and prints one within it', async () => {
     const user = await f.user();
     const ttl = fc.oneof(fc.integer({ min: 1, max: 48 }).map((h) => [`${h}h`, h * 3600] as const), fc.integer({ min: 1, max: 4 }).map((d) => [`${d}d`, d * DAY] as const));

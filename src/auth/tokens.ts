@@ -37,14 +37,48 @@ export function signToken(secret: string, userId: string, ttlSeconds: number): s
  * even when whoever signed it asked for more.
  */
 export function verifyToken(secret: string, token: string, maxTtlSeconds = DEFAULT_MAX_TOKEN_TTL_SECONDS): string | undefined {
+  const now = Date.now() / 1000;
+  const claims = verifiedClaims(secret, token);
+  if (!claims) return undefined;
+  // The time checks jsonwebtoken makes, made again on every use of a remembered signature.
+  if (now >= claims.exp + CLOCK_TOLERANCE_SECONDS) return undefined;
+  if (claims.nbf !== undefined && claims.nbf > now + CLOCK_TOLERANCE_SECONDS) return undefined;
+  if (claims.exp > now + maxTtlSeconds + CLOCK_TOLERANCE_SECONDS) return undefined;
+  return claims.sub;
+}
+
+interface Claims {
+  sub: string;
+  exp: number;
+  nbf?: number;
+}
+
+/** Tokens whose signature was verified, by secret and text; a token is a client's for its lifetime. */
+const VERIFIED_TOKENS = 10_000;
+const verified = new Map<string, Claims>();
+
+/**
+ * The claims of a token whose signature and claims' shape are valid, verified once per process:
+ * a dashboard sends the same token with every request, and the HMAC and JSON decoding of it were a
+ * few per cent of a small request. Only the signature check is remembered; the time checks run on
+ * every use (`verifyToken`). A forged or malformed token is never remembered.
+ */
+function verifiedClaims(secret: string, token: string): Claims | undefined {
+  const key = `${secret.length}:${secret}:${token}`;
+  const known = verified.get(key);
+  if (known) return known;
+  let claims: Claims;
   try {
     const payload = jwt.verify(token, keyOf(secret), { algorithms: ['HS256'], clockTolerance: CLOCK_TOLERANCE_SECONDS });
     if (typeof payload !== 'object' || typeof payload.sub !== 'string') return undefined;
     // jsonwebtoken checks `exp` only when present, and only that it is a number.
     if (typeof payload.exp !== 'number' || !Number.isFinite(payload.exp)) return undefined;
-    if (payload.exp > Date.now() / 1000 + maxTtlSeconds + CLOCK_TOLERANCE_SECONDS) return undefined;
-    return payload.sub;
+    if (payload.nbf !== undefined && (typeof payload.nbf !== 'number' || !Number.isFinite(payload.nbf))) return undefined;
+    claims = { sub: payload.sub, exp: payload.exp, ...(payload.nbf !== undefined ? { nbf: payload.nbf } : {}) };
   } catch {
     return undefined;
   }
+  if (verified.size >= VERIFIED_TOKENS) verified.delete(verified.keys().next().value as string);
+  verified.set(key, claims);
+  return claims;
 }

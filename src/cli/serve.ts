@@ -40,6 +40,7 @@ export async function serve(config: Config, options: { migrate: boolean; workers
         waitMs: config.scale.replicaWaitMs,
         maxLagMs: config.scale.replicaMaxLagMs,
         statementTimeoutMs: config.statementTimeoutMs,
+        preparedStatements: config.preparedStatements,
         logger,
       });
       await replicas.start();

@@ -27,6 +27,7 @@ export async function openDatabase(
     url: config.databaseUrl ?? embedded!.url,
     poolSize: options.poolSize,
     statementTimeoutMs: options.statementTimeoutMs,
+    preparedStatements: config.preparedStatements,
     onProblem: (message) => logger.warn(message),
   });
   try {

@@ -68,6 +68,7 @@ export interface ReplicaOptions {
   logger: Logger;
   poolSize?: number;
   statementTimeoutMs?: number;
+  preparedStatements?: boolean;
   /** How often replicas are checked; default a quarter of the lag bound, 50 ms to 1 s. */
   checkIntervalMs?: number;
 }
@@ -116,6 +117,7 @@ export class ReadReplicas {
         url,
         poolSize: options.poolSize,
         statementTimeoutMs: options.statementTimeoutMs,
+        preparedStatements: options.preparedStatements,
         applicationName: 'hub-session-graph-replica',
         onProblem: (message) => options.logger.warn({ replica: `replica-${i}` }, message),
       }),

@@ -99,6 +99,33 @@ export function operationCost(
   return cost;
 }
 
+/** Variable sets remembered per document, and the longest variables text worth remembering. */
+const COSTS_PER_DOCUMENT = 64;
+const MAX_VARIABLES_KEY = 1024;
+const costs = new WeakMap<DocumentNode, Map<string, number | undefined>>();
+
+/**
+ * `operationCost`, remembered per cached document (the document cache hands out the same syntax
+ * tree for the same text) and variable values: a dashboard polling with the same variables is
+ * estimated once, not walked again on every request.
+ */
+function rememberedCost(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  operation: OperationDefinitionNode,
+  variables: Record<string, unknown> | undefined,
+  defaultPageSize: number,
+): number | undefined {
+  const key = `${operation.name?.value ?? ''}\n${JSON.stringify(variables ?? {})}`;
+  if (key.length > MAX_VARIABLES_KEY) return operationCost(schema, document, operation, variables, defaultPageSize);
+  let known = costs.get(document);
+  if (known?.has(key)) return known.get(key);
+  const cost = operationCost(schema, document, operation, variables, defaultPageSize);
+  if (!known || known.size >= COSTS_PER_DOCUMENT) costs.set(document, (known = new Map()));
+  known.set(key, cost);
+  return cost;
+}
+
 /** Refuses an operation whose cost, page sizes included, exceeds the maximum, before it runs; returns the cost. */
 export function checkCost(
   schema: GraphQLSchema,
@@ -107,7 +134,7 @@ export function checkCost(
   variables: Record<string, unknown> | undefined,
   { maxCost, defaultPageSize }: CostOptions,
 ): number | undefined {
-  const cost = operationCost(schema, document, operation, variables, defaultPageSize);
+  const cost = rememberedCost(schema, document, operation, variables, defaultPageSize);
   if (cost === undefined || cost <= maxCost) return cost;
   const shown = Number.isFinite(cost) ? cost : `over ${MAX_COST_NODES} selections`;
   const message = `Query cost ${shown} exceeds the limit of ${maxCost}: ask for smaller pages or fewer nested lists`;

@@ -40,7 +40,7 @@ export function messagesPageColumn(args: MessagesPageArgs): RelationColumn<Page<
   return {
     sql(params) {
       const where = windowSql(args.order, 'm', args, params);
-      const tail = `ORDER BY ${orderSql(args.order, 'm', args.backward)} LIMIT ${params.add(args.size + 1)}`;
+      const tail = `ORDER BY ${orderSql(args.order, 'm', args.backward)} LIMIT ${params.limit(args.size + 1)}`;
       const rows = `(SELECT coalesce(json_agg(${messageRows.json('lm')} ORDER BY ${orderSql(args.order, 'lm', args.backward)}), '[]')
         FROM (${listedMessages('m.*', where, tail)}) lm)`;
       const flags = edgeFlagsSql(args.order, 'm', args, params, (c, o) =>

@@ -50,7 +50,7 @@ async function messagesAfter(ctx: Context, sessionId: string, floor: CursorKey, 
   if (notBefore) conditions.push(`m.created_at >= ${params.add(notBefore.toISOString())}::timestamptz`);
   const rows: MessageModel[] = await ctx.dataSource.query(
     `SELECT ${messageRows.select('m')} FROM messages m JOIN sessions s ON s.id = m.session_id
-     WHERE ${conditions.join(' AND ')} ORDER BY m.created_at, m.id LIMIT ${params.add(REPLAY_PAGE)}`,
+     WHERE ${conditions.join(' AND ')} ORDER BY m.created_at, m.id LIMIT ${params.limit(REPLAY_PAGE)}`,
     params.values,
   );
   return rows;

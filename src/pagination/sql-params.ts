@@ -12,6 +12,17 @@ export class SqlParams {
   }
 
   /**
+   * A row limit, written into the text rather than bound: PostgreSQL keeps a generic plan for a
+   * prepared statement only when it costs no more than the custom ones, and a bound `LIMIT $n`
+   * is estimated as a tenth of the table (src/db/prepared-statements.ts). Page sizes are
+   * validated integers, so the text stays one of a few hundred shapes.
+   */
+  limit(rows: number): string {
+    if (!Number.isSafeInteger(rows) || rows < 0) throw new Error(`a row limit must be a non-negative integer, got ${rows}`);
+    return String(rows);
+  }
+
+  /**
    * Rewrites a TypeORM-style condition (`:name` placeholders, as `sessionScope` returns) into
    * positional placeholders bound here, so every raw statement can reuse the one scope rule.
    */

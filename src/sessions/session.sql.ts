@@ -43,7 +43,7 @@ export function sessionsPageStatement(
   const listWhere = where.join(' AND ');
   where.push(...windowSql(args.order, 's', args, params));
   const page = (select: string) => `SELECT ${select} FROM sessions s WHERE ${where.join(' AND ')}
-    ORDER BY ${orderSql(args.order, 's', args.backward)} LIMIT ${params.add(args.size + 1)}`;
+    ORDER BY ${orderSql(args.order, 's', args.backward)} LIMIT ${params.limit(args.size + 1)}`;
   const flags = edgeFlagsSql(args.order, 's', args, params, (c, o) =>
     anyRowSql('sessions s', `${listWhere} AND ${c}`, o),
   );
@@ -107,7 +107,7 @@ export function sessionsPagesByParentStatement(
   const listWhere = where.join(' AND ');
   where.push(...windowSql(args.order, 's', args, params));
   const page = `SELECT s.* FROM ${from} WHERE ${where.join(' AND ')}
-        ORDER BY ${orderSql(args.order, 's', args.backward)} LIMIT ${params.add(args.size + 1)}`;
+        ORDER BY ${orderSql(args.order, 's', args.backward)} LIMIT ${params.limit(args.size + 1)}`;
   const flags = edgeFlagsSql(args.order, 's', args, params, (c, o) => anyRowSql(from, `${listWhere} AND ${c}`, o));
   const join = flags ? `LEFT JOIN LATERAL (${page}) x ON TRUE` : `CROSS JOIN LATERAL (${page}) x`;
   const sql = `SELECT p.parent_id${flags ? ', p.more_before, p.more_after' : ''}, ${sessionRows.select('p')} FROM (

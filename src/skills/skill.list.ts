@@ -24,7 +24,7 @@ export async function listSkills(ctx: Context, args: PageArgs, info: GraphQLReso
   const countSql = `SELECT count(*)::int AS total_count FROM skills sk WHERE ${live}`;
   const where = [live, ...windowSql(order, 'sk', request, params)];
   const pageSql = (select: string) => `SELECT ${select} FROM skills sk WHERE ${where.join(' AND ')}
-    ORDER BY ${orderSql(order, 'sk', request.backward)} LIMIT ${params.add(request.size + 1)}`;
+    ORDER BY ${orderSql(order, 'sk', request.backward)} LIMIT ${params.limit(request.size + 1)}`;
   const flags = edgeFlagsSql(order, 'sk', request, params, (c, o) => anyRowSql('skills sk', `${live} AND ${c}`, o));
   const extras = [...(withCount ? [`(${countSql}) AS total_count`] : []), ...(flags ? [flags] : [])];
   // With extras the page keeps its raw columns (ordered on them); the read models are formatted outside.

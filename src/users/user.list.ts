@@ -31,7 +31,7 @@ export async function listUsers(ctx: Context, args: PageArgs, info: GraphQLResol
   const params = new SqlParams();
   const window = windowSql(order, 'u', request, params);
   const pageSql = (select: string) => `SELECT ${select} FROM users u ${window.length ? `WHERE ${window.join(' AND ')}` : ''}
-    ORDER BY ${orderSql(order, 'u', request.backward)} LIMIT ${params.add(request.size + 1)}`;
+    ORDER BY ${orderSql(order, 'u', request.backward)} LIMIT ${params.limit(request.size + 1)}`;
   const flags = edgeFlagsSql(order, 'u', request, params, (c, o) => anyRowSql('users u', c, o));
   const extras = [...(withCount ? [`(${COUNT_SQL}) AS total_count`] : []), ...(flags ? [flags] : [])];
   // With extras the page keeps its raw columns (ordered on them); the read models are formatted outside.

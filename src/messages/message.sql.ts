@@ -41,8 +41,9 @@ export function messagesPageColumn(args: MessagesPageArgs): RelationColumn<Page<
     sql(params) {
       const where = windowSql(args.order, 'm', args, params);
       const tail = `ORDER BY ${orderSql(args.order, 'm', args.backward)} LIMIT ${params.limit(args.size + 1)}`;
-      const rows = `(SELECT coalesce(json_agg(${messageRows.json('lm')} ORDER BY ${orderSql(args.order, 'lm', args.backward)}), '[]')
-        FROM (${listedMessages('m.*', where, tail)}) lm)`;
+      // The two branches of `listedMessages` exclude each other (a session is live or not), so
+      // the rows are those of one branch, in its order.
+      const rows = messageRows.jsonList(listedMessages(messageRows.select('m'), where, tail));
       const flags = edgeFlagsSql(args.order, 'm', args, params, (c, o) =>
         anyRowSql(`(${listedMessages('1', [c], `ORDER BY ${o} LIMIT 1`)}) nearest`, 'TRUE'),
       );
@@ -65,6 +66,6 @@ export const MESSAGE_COUNT_COLUMN: RelationColumn<number> = {
 /** `Session.lastMessage`: the newest message the session lists, or null. */
 export const LAST_MESSAGE_COLUMN: RelationColumn<MessageModel | null> = {
   // The two branches of `listedMessages` exclude each other: at most one row.
-  sql: () => `(SELECT ${messageRows.json('lm')} FROM (${listedMessages('m.*', [], 'ORDER BY m.created_at DESC, m.id DESC LIMIT 1')}) lm)`,
+  sql: () => messageRows.jsonRow(listedMessages(messageRows.select('m'), [], 'ORDER BY m.created_at DESC, m.id DESC LIMIT 1')),
   decode: (value) => (value ?? null) as MessageModel | null,
 };

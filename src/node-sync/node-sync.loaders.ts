@@ -6,8 +6,7 @@ import { NodeSyncModel, nodeSyncRows } from './node-sync.rows';
 
 /** A session's node sync rows by node id, as a column of the sessions' relations statement. */
 const NODE_SYNC_COLUMN: RelationColumn<NodeSyncModel[]> = {
-  sql: () => `(SELECT coalesce(json_agg(${nodeSyncRows.json('ns')} ORDER BY ns.node_id), '[]')
-    FROM session_node_sync ns WHERE ns.session_id = s.id)`,
+  sql: () => nodeSyncRows.jsonList(`SELECT ${nodeSyncRows.select('ns')} FROM session_node_sync ns WHERE ns.session_id = s.id ORDER BY ns.node_id`),
   decode: (value) => (value ?? []) as NodeSyncModel[],
 };
 

@@ -7,9 +7,10 @@ import { SkillModel, skillRows } from './skill.rows';
 
 /** A session's live skills by name, as a column of the sessions' relations statement. */
 const SKILLS_COLUMN: RelationColumn<SkillModel[]> = {
-  sql: () => `(SELECT coalesce(json_agg(${skillRows.json('sk')} ORDER BY sk.name, sk.id), '[]')
-    FROM session_skills ss JOIN skills sk ON sk.id = ss.skill_id AND sk.deleted_at IS NULL
-    WHERE ss.session_id = s.id)`,
+  sql: () =>
+    skillRows.jsonList(`SELECT ${skillRows.select('sk')}
+      FROM session_skills ss JOIN skills sk ON sk.id = ss.skill_id AND sk.deleted_at IS NULL
+      WHERE ss.session_id = s.id ORDER BY sk.name, sk.id`),
   decode: (value) => (value ?? []) as SkillModel[],
 };
 

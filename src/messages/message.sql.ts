@@ -25,9 +25,23 @@ export interface MessagesPageArgs extends PageRequest {
  */
 export function listedMessages(select: string, conditions: string[], tail: string): string {
   const where = [`m.session_id = s.id`, ...conditions].join(' AND ');
-  return `(SELECT ${select} FROM messages m WHERE s.deleted_at IS NULL AND m.deleted_at IS NULL AND ${where} ${tail})
+  return `(SELECT ${select} FROM messages m WHERE s.deleted_at IS NULL AND ${LIVE_SESSION} AND ${where} ${tail})
     UNION ALL
-    (SELECT ${select} FROM messages m WHERE s.deleted_at IS NOT NULL AND m.deleted_at = s.deleted_at AND ${where} ${tail})`;
+    (SELECT ${select} FROM messages m WHERE s.deleted_at IS NOT NULL AND ${DELETED_SESSION} AND ${where} ${tail})`;
+}
+
+/** Which messages a live session lists, and which a soft-deleted one does (see listedMessages). */
+const LIVE_SESSION = 'm.deleted_at IS NULL';
+const DELETED_SESSION = 'm.deleted_at = s.deleted_at';
+
+/**
+ * A scalar of the messages session `s` lists, for the state it is in: `scalar(where)` is a
+ * sub-select over messages `m` under the state's condition. Where a value (a count, a JSON list)
+ * is wanted rather than rows, a CASE runs only the branch that applies, without the UNION's
+ * append and one-time filters on every row: a tenth of the page statement at 100 sessions.
+ */
+export function listedMessagesScalar(scalar: (where: string) => string): string {
+  return `CASE WHEN s.deleted_at IS NULL THEN ${scalar(`${LIVE_SESSION} AND m.session_id = s.id`)} ELSE ${scalar(`${DELETED_SESSION} AND m.session_id = s.id`)} END`;
 }
 
 /**
@@ -41,9 +55,7 @@ export function messagesPageColumn(args: MessagesPageArgs): RelationColumn<Page<
     sql(params) {
       const where = windowSql(args.order, 'm', args, params);
       const tail = `ORDER BY ${orderSql(args.order, 'm', args.backward)} LIMIT ${params.limit(args.size + 1)}`;
-      // The two branches of `listedMessages` exclude each other (a session is live or not), so
-      // the rows are those of one branch, in its order.
-      const rows = messageRows.jsonList(listedMessages(messageRows.select('m'), where, tail));
+      const rows = listedMessagesScalar((state) => messageRows.jsonList(`SELECT ${messageRows.select('m')} FROM messages m WHERE ${[state, ...where].join(' AND ')} ${tail}`));
       const flags = edgeFlagsSql(args.order, 'm', args, params, (c, o) =>
         anyRowSql(`(${listedMessages('1', [c], `ORDER BY ${o} LIMIT 1`)}) nearest`, 'TRUE'),
       );
@@ -59,13 +71,13 @@ export function messagesPageColumn(args: MessagesPageArgs): RelationColumn<Page<
 
 /** `Session.messageCount`: the messages the session lists (counted on the live-messages index). */
 export const MESSAGE_COUNT_COLUMN: RelationColumn<number> = {
-  sql: () => `(SELECT count(*)::int FROM (${listedMessages('1', [], '')}) c)`,
+  sql: () => listedMessagesScalar((state) => `(SELECT count(*)::int FROM messages m WHERE ${state})`),
   decode: (value) => (value ?? 0) as number,
 };
 
 /** `Session.lastMessage`: the newest message the session lists, or null. */
 export const LAST_MESSAGE_COLUMN: RelationColumn<MessageModel | null> = {
   // The two branches of `listedMessages` exclude each other: at most one row.
-  sql: () => messageRows.jsonRow(listedMessages(messageRows.select('m'), [], 'ORDER BY m.created_at DESC, m.id DESC LIMIT 1')),
+  sql: () => listedMessagesScalar((state) => messageRows.jsonRow(`SELECT ${messageRows.select('m')} FROM messages m WHERE ${state} ORDER BY m.created_at DESC, m.id DESC LIMIT 1`)),
   decode: (value) => (value ?? null) as MessageModel | null,
 };

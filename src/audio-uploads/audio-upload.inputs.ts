@@ -16,10 +16,9 @@ export function IsAudioContentType(): PropertyDecorator {
   });
 }
 
-export class CreateAudioUploadInput {
-  @IsId()
-  sessionId: string;
-
+/** What an upload declares and a message's audio repeats: one set of rules for both inputs
+ * (class-validator checks a subclass's own fields first, then these). */
+export abstract class AudioObjectInput {
   @IsAudioContentType()
   contentType: string;
 
@@ -27,4 +26,9 @@ export class CreateAudioUploadInput {
   @Min(1, { message: 'must be at least 1 byte' })
   @Max(AUDIO_BYTE_SIZE_LIMIT, { message: `must be at most ${AUDIO_BYTE_SIZE_LIMIT} bytes` })
   byteSize: number;
+}
+
+export class CreateAudioUploadInput extends AudioObjectInput {
+  @IsId()
+  sessionId: string;
 }

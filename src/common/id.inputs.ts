@@ -1,4 +1,4 @@
-import { ArrayMaxSize, IsArray, isEmail, ValidateBy, ValidationOptions } from 'class-validator';
+import { ArrayMaxSize, IsArray, isEmail, IsEnum, ValidateBy, ValidationOptions } from 'class-validator';
 import { isUuid, MAX_IDS_PER_CALL } from '../ids';
 import { isStorableText } from './text';
 
@@ -47,6 +47,13 @@ export function IsEmailAddress(options?: ValidationOptions): PropertyDecorator {
     },
     options,
   );
+}
+
+/** One value of an enum (an entity's copy of a schema enum); the message lists the values from the
+ * enum itself, so it names a value the schema adds without another edit. */
+export function IsOneOf(values: Readonly<Record<string, string>>): PropertyDecorator {
+  const names = Object.values(values);
+  return IsEnum(values, { message: `must be ${names.slice(0, -1).join(', ')} or ${names[names.length - 1]}` });
 }
 
 /** Not only whitespace. */

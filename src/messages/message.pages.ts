@@ -1,15 +1,15 @@
 import { Context } from '../context';
+import type { SessionMessagesArgs } from '../generated/resolvers-types';
 import { Connection, Page, toConnection } from '../pagination/connection';
 import { encodeCursor, listId } from '../pagination/cursor';
 import { cursorKeyOf } from '../pagination/keyset';
-import { PageArgs, pageKey, pageRequest } from '../pagination/page-args';
+import { pageKey, pageRequest } from '../pagination/page-args';
 import { SessionModel } from '../sessions/session.rows';
 import { MessageModel } from './message.rows';
-import { MESSAGE_ORDERS, MessageOrderName, MessagesPageArgs } from './message.sql';
+import { MESSAGE_ORDERS, MessagesPageArgs } from './message.sql';
 
-export interface MessagesArgs extends PageArgs {
-  orderBy?: MessageOrderName | null;
-}
+/** The arguments of `Session.messages`, as the schema states them. */
+export type MessagesArgs = SessionMessagesArgs;
 
 /** The arguments of `Session.messages` checked, and the key its loader batches and caches them under. */
 export function messagesPageArgs(raw: MessagesArgs, maxPageSize: number) {

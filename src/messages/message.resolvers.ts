@@ -2,9 +2,8 @@ import { Resolvers } from '../generated/resolvers-types';
 import { Context } from '../context';
 import { required } from '../errors';
 import { parseId } from '../ids';
-import { SessionModel } from '../sessions/session.rows';
 import { MessageModel } from './message.rows';
-import { messagesOfSession, MessagesArgs } from './message.pages';
+import { messagesOfSession } from './message.pages';
 
 /** What `message(id)` and `node(id)` show of a loaded message: null if deleted or in a deleted session
  * (`messageById` primed the session, so this costs no statement). */
@@ -18,14 +17,14 @@ export async function visibleMessage(ctx: Context, message: MessageModel | null)
 export const messageResolvers: Resolvers = {
   Query: {
     /** Null for a deleted message or one in a deleted session; `messageById` primed the session. */
-    message: async (_: unknown, args: { id: string }, ctx: Context) =>
+    message: async (_, args, ctx) =>
       visibleMessage(ctx, await ctx.loaders.messageById.load(parseId(args.id))),
   },
   Message: {
     // Visible messages belong to visible sessions (same scope), so the session is always there.
-    session: (message: MessageModel, _: unknown, ctx: Context) =>
+    session: (message, _, ctx) =>
       required(ctx.loaders.sessionById.load(message.sessionId), `session of message ${message.id}`),
-    audio: async (message: MessageModel, _: unknown, ctx: Context) =>
+    audio: async (message, _, ctx) =>
       message.audioKey == null
         ? null
         : {
@@ -37,8 +36,8 @@ export const messageResolvers: Resolvers = {
           },
   },
   Session: {
-    messages: (session: SessionModel, args: MessagesArgs, ctx: Context) => messagesOfSession(ctx, session, args),
-    messageCount: (session: SessionModel, _: unknown, ctx: Context) => ctx.loaders.messageCountBySessionId.get(session.id),
-    lastMessage: (session: SessionModel, _: unknown, ctx: Context) => ctx.loaders.lastMessageBySessionId.get(session.id),
+    messages: (session, args, ctx) => messagesOfSession(ctx, session, args),
+    messageCount: (session, _, ctx) => ctx.loaders.messageCountBySessionId.get(session.id),
+    lastMessage: (session, _, ctx) => ctx.loaders.lastMessageBySessionId.get(session.id),
   },
 };

@@ -1,11 +1,13 @@
+import type { MessageOrder } from '../generated/resolvers-types';
 import { anyRowSql, edgeFlagsSql, KeysetOrder, orderSql, windowSql } from '../pagination/keyset';
 import { PageRequest } from '../pagination/page-args';
 import { edgeFlagsOf, Page, toPage } from '../pagination/connection';
 import { RelationColumn } from '../sessions/session.relations';
 import { MessageModel, messageRows } from './message.rows';
 
-export type MessageOrderName = 'CREATED_AT_ASC' | 'CREATED_AT_DESC';
+export type MessageOrderName = MessageOrder;
 
+/** Every value of the schema's `MessageOrder`: a new one is a type error here until it has a keyset. */
 export const MESSAGE_ORDERS: Record<MessageOrderName, KeysetOrder<MessageModel>> = {
   CREATED_AT_ASC: { name: 'CREATED_AT_ASC', column: 'created_at', desc: false, kind: 'time', valueOf: (m) => m.createdAt },
   CREATED_AT_DESC: { name: 'CREATED_AT_DESC', column: 'created_at', desc: true, kind: 'time', valueOf: (m) => m.createdAt },

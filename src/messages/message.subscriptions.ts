@@ -1,3 +1,4 @@
+import { ResolversParentTypes, SubscriptionMessageAddedArgs } from '../generated/resolvers-types';
 import { Context } from '../context';
 import { notFound } from '../errors';
 import { Delivery, LiveFeed, LiveScope, LiveSubscriber } from '../live/hub';
@@ -7,6 +8,8 @@ import { parseId } from '../ids';
 import { SqlParams } from '../pagination/sql-params';
 import { sessionScope } from '../sessions/session.scope';
 import { MessageModel, messageRows } from './message.rows';
+
+type SubscriptionRoot = ResolversParentTypes['Subscription'];
 
 /** `messageAdded` cursors are `Session.messages` (oldest first) cursors: either resumes the other. */
 const MESSAGES_LIST = listId('session.messages', 'CREATED_AT_ASC');
@@ -111,11 +114,16 @@ export const messageAddedFeed: LiveFeed<MessageAddedState> = {
   ends: (event, subscriber) => event.type === 'session' && event.kind === 'PURGED' && event.sessionId === subscriber.state.sessionId,
 };
 
-/** `Subscription.messageAdded`: NOT_FOUND for a session the viewer may not see, or a deleted one. */
+/**
+ * `Subscription.messageAdded`: NOT_FOUND for a session the viewer may not see, or a deleted one.
+ * The live transports execute each delivery themselves (src/live), so `subscribe` returns executed
+ * results rather than the root payloads of codegen's SubscriptionResolver: parent and arguments are
+ * typed from the schema, the result by the live registrar.
+ */
 export const messageSubscriptions = {
   Subscription: {
     messageAdded: {
-      subscribe: async (_: unknown, args: { sessionId: string; after?: string | null }, ctx: Context) => {
+      subscribe: async (_: SubscriptionRoot, args: SubscriptionMessageAddedArgs, ctx: Context) => {
         const sessionId = parseId(args.sessionId, 'sessionId');
         const after = decodeCursor(MESSAGES_LIST, args.after, 'time');
         const session = await ctx.loaders.sessionById.load(sessionId);

@@ -1,5 +1,5 @@
-import { IsEnum, IsOptional } from 'class-validator';
-import { HasLength, IsId, IsNotBlank, IsStorableText } from '../common/id.inputs';
+import { IsOptional } from 'class-validator';
+import { HasLength, IsId, IsNotBlank, IsOneOf, IsStorableText } from '../common/id.inputs';
 import { SyncStatus } from './node-sync.entity';
 
 export const NODE_ID_MAX_LENGTH = 128;
@@ -13,7 +13,7 @@ export class ReportNodeSyncInput {
   @IsStorableText()
   nodeId: string;
 
-  @IsEnum(SyncStatus, { message: 'must be PENDING, SYNCING, SYNCED or FAILED' })
+  @IsOneOf(SyncStatus)
   status: SyncStatus;
 
   /** Kept for FAILED only; stored as null for any other status. */

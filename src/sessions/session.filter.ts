@@ -1,18 +1,23 @@
 import { badUserInput, FieldProblem } from '../errors';
 import { isStorableText } from '../common/text';
+import type { DeletedFilter, SessionFilter as SessionFilterInput } from '../generated/resolvers-types';
 import { isUuid, normalizeId } from '../ids';
 import { SqlParams } from '../pagination/sql-params';
 
-export type DeletedFilter = 'ACTIVE' | 'DELETED' | 'ALL';
+/** `SessionFilter` as GraphQL hands it over (the generated input type): omitted and explicit
+ * `null` both mean "any". */
+export type { DeletedFilter, SessionFilterInput };
 
-/** `SessionFilter` as GraphQL hands it over: omitted and explicit `null` both mean "any". */
-export interface SessionFilterInput {
-  userId?: string | null;
-  isSyncing?: boolean | null;
-  skillId?: string | null;
-  nodeId?: string | null;
-  deleted?: DeletedFilter | null;
-}
+/**
+ * What each `DeletedFilter` keeps, as SQL on a sessions alias (null: no condition) and as the same
+ * rule for a session whose deletion is known (a row in hand, a purge notification). Every value of
+ * the schema's enum is listed, so a new one is a type error here until it is handled.
+ */
+const DELETED_RULES = {
+  ACTIVE: { sql: (s) => `${s}.deleted_at IS NULL`, keeps: (deleted) => !deleted },
+  DELETED: { sql: (s) => `${s}.deleted_at IS NOT NULL`, keeps: (deleted) => deleted },
+  ALL: { sql: () => null, keeps: () => true },
+} satisfies Record<DeletedFilter, { sql: (s: string) => string | null; keeps: (deleted: boolean) => boolean }>;
 
 /** A checked filter; `key` is its canonical form, for cursors and loader keys. */
 export interface SessionFilter {
@@ -54,8 +59,8 @@ export function parseSessionFilter(raw: SessionFilterInput | null | undefined, f
 /** The filter as SQL conditions on the sessions alias `s`. */
 export function filterConditions(filter: SessionFilter, s: string, params: SqlParams): string[] {
   const conditions: string[] = [];
-  if (filter.deleted === 'ACTIVE') conditions.push(`${s}.deleted_at IS NULL`);
-  else if (filter.deleted === 'DELETED') conditions.push(`${s}.deleted_at IS NOT NULL`);
+  const deleted = DELETED_RULES[filter.deleted].sql(s);
+  if (deleted) conditions.push(deleted);
   if (filter.userId !== undefined) conditions.push(`${s}.user_id = ${params.add(filter.userId)}::uuid`);
   // A literal, not a parameter: `WHERE s.is_syncing` lets the planner use the partial index.
   if (filter.isSyncing !== undefined) conditions.push(filter.isSyncing ? `${s}.is_syncing` : `NOT ${s}.is_syncing`);
@@ -70,4 +75,13 @@ export function filterConditions(filter: SessionFilter, s: string, params: SqlPa
     );
   }
   return conditions;
+}
+
+/** The parts of a filter decided from what is known of a session without a query: whether it is
+ * deleted, its owner, whether it is syncing (live updates check rows and purge notifications). */
+export function matchesKnown(filter: SessionFilter, known: { deleted: boolean; ownerId: string; isSyncing: boolean }): boolean {
+  if (!DELETED_RULES[filter.deleted].keeps(known.deleted)) return false;
+  if (filter.userId !== undefined && known.ownerId !== filter.userId) return false;
+  if (filter.isSyncing !== undefined && known.isSyncing !== filter.isSyncing) return false;
+  return true;
 }

@@ -1,8 +1,10 @@
+import type { SessionOrder } from '../generated/resolvers-types';
 import { KeysetOrder } from '../pagination/keyset';
 import { SessionModel } from './session.rows';
 
-export type SessionOrderName = 'CREATED_AT_DESC' | 'CREATED_AT_ASC' | 'UPDATED_AT_DESC';
+export type SessionOrderName = SessionOrder;
 
+/** Every value of the schema's `SessionOrder`: a new one is a type error here until it has a keyset. */
 export const SESSION_ORDERS: Record<SessionOrderName, KeysetOrder<SessionModel>> = {
   CREATED_AT_DESC: { name: 'CREATED_AT_DESC', column: 'created_at', desc: true, kind: 'time', valueOf: (s) => s.createdAt },
   CREATED_AT_ASC: { name: 'CREATED_AT_ASC', column: 'created_at', desc: false, kind: 'time', valueOf: (s) => s.createdAt },

@@ -1,10 +1,13 @@
+import { ResolversParentTypes, SubscriptionSessionChangedArgs } from '../generated/resolvers-types';
 import { Context } from '../context';
 import { Delivery, LiveFeed, LiveScope, LiveSubscriber } from '../live/hub';
 import { LiveEvent, SessionEvent } from '../live/notifications';
 import { SqlParams } from '../pagination/sql-params';
 import { SessionModel } from './session.rows';
-import { filterConditions, parseSessionFilter, SessionFilter, SessionFilterInput } from './session.filter';
+import { filterConditions, matchesKnown, parseSessionFilter, SessionFilter } from './session.filter';
 import { sessionScope } from './session.scope';
+
+type SubscriptionRoot = ResolversParentTypes['Subscription'];
 
 export interface SessionChangedState {
   filter: SessionFilter;
@@ -12,11 +15,7 @@ export interface SessionChangedState {
 
 /** The parts of a filter decided from the session row itself, without a query. */
 function matchesRow(filter: SessionFilter, session: SessionModel): boolean {
-  if (filter.deleted === 'ACTIVE' && session.deletedAt) return false;
-  if (filter.deleted === 'DELETED' && !session.deletedAt) return false;
-  if (filter.userId !== undefined && session.userId !== filter.userId) return false;
-  if (filter.isSyncing !== undefined && session.isSyncing !== filter.isSyncing) return false;
-  return true;
+  return matchesKnown(filter, { deleted: Boolean(session.deletedAt), ownerId: session.userId, isSyncing: session.isSyncing });
 }
 
 const needsQuery = (filter: SessionFilter) => filter.skillId !== undefined || filter.nodeId !== undefined;
@@ -25,11 +24,7 @@ const needsQuery = (filter: SessionFilter) => filter.skillId !== undefined || fi
  * carries (owner, deleted, syncing); skill and node conditions cannot be checked any more, and a
  * subscriber who could see the session learns only its id. */
 function purgeMatches(filter: SessionFilter, event: SessionEvent): boolean {
-  if (filter.deleted === 'ACTIVE' && event.wasDeleted) return false;
-  if (filter.deleted === 'DELETED' && !event.wasDeleted) return false;
-  if (filter.userId !== undefined && event.ownerId !== filter.userId) return false;
-  if (filter.isSyncing !== undefined && event.wasSyncing !== filter.isSyncing) return false;
-  return true;
+  return matchesKnown(filter, { deleted: event.wasDeleted, ownerId: event.ownerId, isSyncing: event.wasSyncing });
 }
 
 /** Which of `ids` match a filter's skill/node conditions, within the viewer's scope: one statement. */
@@ -86,11 +81,11 @@ export const sessionChangedFeed: LiveFeed<SessionChangedState> = {
   replay: () => 'resync',
 };
 
-/** `Subscription.sessionChanged`. */
+/** `Subscription.sessionChanged` (typed like `messageAdded`, see message.subscriptions.ts). */
 export const sessionSubscriptions = {
   Subscription: {
     sessionChanged: {
-      subscribe: (_: unknown, args: { filter?: SessionFilterInput | null }, ctx: Context) => {
+      subscribe: (_: SubscriptionRoot, args: SubscriptionSessionChangedArgs, ctx: Context) => {
         const filter = parseSessionFilter(args.filter);
         return ctx.live!.subscribe<SessionChangedState>('sessionChanged', { filter });
       },

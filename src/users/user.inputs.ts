@@ -1,5 +1,5 @@
-import { IsEnum, IsOptional, MaxLength } from 'class-validator';
-import { HasLength, IsEmailAddress, IsIdList, IsNotBlank, IsStorableText } from '../common/id.inputs';
+import { IsOptional, MaxLength } from 'class-validator';
+import { HasLength, IsEmailAddress, IsIdList, IsNotBlank, IsOneOf, IsStorableText } from '../common/id.inputs';
 import { Role } from './user.entity';
 
 export class CreateUserInput {
@@ -13,7 +13,7 @@ export class CreateUserInput {
   displayName: string;
 
   @IsOptional()
-  @IsEnum(Role, { message: 'must be ADMIN or MEMBER' })
+  @IsOneOf(Role)
   role?: Role;
 }
 

@@ -2,10 +2,9 @@ import 'reflect-metadata';
 import { DataSource, DataSourceOptions } from 'typeorm';
 import { AudioUpload } from './src/audio-uploads/audio-upload.entity';
 import { AudioUploadSubscriber } from './src/audio-uploads/audio-upload.subscriber';
+import { DataModel, DataSourceSettings, modelDataSourceOptions } from './src/db/data-source';
 import { installWriteGuards } from './src/db/guards';
 import { installHeldRows } from './src/db/held-rows';
-import { PreparingClient } from './src/db/prepared-statements';
-import { CountingLogger } from './src/db/sql-counter';
 import { Message } from './src/messages/message.entity';
 import { MessageSubscriber } from './src/messages/message.subscriber';
 import { NodeSync } from './src/node-sync/node-sync.entity';
@@ -46,46 +45,11 @@ installWriteGuards(ENTITIES);
 // Rows a write transaction holds locked are not read again by TypeORM's persistence (see held-rows.ts).
 installHeldRows();
 
-export interface DataSourceSettings {
-  url: string;
-  /** Connections in the pool. */
-  poolSize?: number;
-  /** Reports failed statements and TypeORM warnings (the server passes its logger). */
-  onProblem?: (message: string) => void;
-  applicationName?: string;
-  /** Cancels any statement running longer (the server sets it; bulk CLI work does not). */
-  statementTimeoutMs?: number;
-  /** Named prepared statements (default on; off behind PgBouncer in transaction mode before 1.21). */
-  preparedStatements?: boolean;
-}
+/** The data model of the hub, for src/db's DataSource options (src/db/data-source.ts). */
+export const DATA_MODEL: DataModel = { entities: ENTITIES, subscribers: SUBSCRIBERS, migrations: MIGRATIONS };
 
-/** The one DataSource configuration: entities, subscribers and migrations listed explicitly,
- * `synchronize` off (the schema only changes through migrations). */
 export function dataSourceOptions(settings: DataSourceSettings): DataSourceOptions {
-  return {
-    type: 'postgres',
-    url: settings.url,
-    entities: ENTITIES,
-    subscribers: SUBSCRIBERS,
-    migrations: MIGRATIONS,
-    migrationsTableName: 'migrations',
-    migrationsTransactionMode: 'each',
-    synchronize: false,
-    // gen_random_uuid() is built into PostgreSQL 13+; no extension to install.
-    uuidExtension: 'pgcrypto',
-    installExtensions: false,
-    migrationsRun: false,
-    logger: new CountingLogger(settings.onProblem),
-    applicationName: settings.applicationName ?? 'hub-session-graph',
-    poolSize: settings.poolSize ?? 10,
-    extra: {
-      // Never wait forever for a connection or a statement.
-      connectionTimeoutMillis: 5000,
-      // Each distinct statement parsed and planned once per connection (src/db/prepared-statements.ts).
-      ...(settings.preparedStatements === false ? {} : { Client: PreparingClient }),
-      options: `-c timezone=UTC${settings.statementTimeoutMs ? ` -c statement_timeout=${settings.statementTimeoutMs}` : ''}`,
-    },
-  };
+  return modelDataSourceOptions(DATA_MODEL, settings);
 }
 
 export function createDataSource(settings: DataSourceSettings): DataSource {

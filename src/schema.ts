@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { Kind, parse } from 'graphql';
 import { audioUploadMutations } from './audio-uploads/audio-upload.mutations';
 import { messageMutations } from './messages/message.mutations';
 import { messageResolvers } from './messages/message.resolvers';
@@ -32,8 +33,9 @@ export function typeDefs(): string {
 
 /** Every feature's resolvers (reads), mutations (writes) and subscriptions, merged per type. */
 export function resolvers() {
+  const objectTypes = parse(typeDefs()).definitions.flatMap((d) => (d.kind === Kind.OBJECT_TYPE_DEFINITION ? [d.name.value] : []));
   const parts: Record<string, object>[] = [
-    connectionResolvers,
+    connectionResolvers(objectTypes),
     userResolvers,
     sessionResolvers,
     messageResolvers,

@@ -2,12 +2,14 @@ import cluster, { Worker } from 'node:cluster';
 import http from 'node:http';
 import { AddressInfo } from 'node:net';
 import express from 'express';
+import { DATA_MODEL } from '../../ormconfig';
 import { jwtSecret } from '../auth/secret';
 import { Config } from '../config';
 import { openDatabase } from '../db/database';
 import { metricsHandler, serveClusterMetrics } from '../http/metrics';
 import { createLogger } from '../logger';
 import { prepareDatabase, printBanner } from './serve';
+import { stopOnSignals } from './shutdown';
 
 /** Restart delays after a crash: doubling from this, up to the cap, while crashes keep coming. */
 const RESTART_BASE_MS = 100;
@@ -29,7 +31,7 @@ const DRAIN_TIMEOUT_MS = 30_000;
 export async function runCluster(config: Config, options: { migrate: boolean; workers: number }): Promise<void> {
   const logger = createLogger(undefined, !config.production && process.stdout.isTTY);
   const secret = await jwtSecret(config);
-  const db = await openDatabase(config, logger, { poolSize: 2 });
+  const db = await openDatabase(DATA_MODEL, config, logger, { poolSize: 2 });
   let databaseUrl: string;
   try {
     await prepareDatabase(db.dataSource, Boolean(db.embedded), options.migrate, logger);
@@ -51,21 +53,40 @@ export async function runCluster(config: Config, options: { migrate: boolean; wo
     logger.info({ port: (metricsServer.address() as AddressInfo).port }, 'metrics served on their own port');
   }
 
+  const { stopping } = stopOnSignals(logger, 'shutting down: draining every worker', async () => {
+    metricsServer?.close();
+    const workers = Object.values(cluster.workers ?? {}).filter((w): w is Worker => Boolean(w));
+    await Promise.all(
+      workers.map(
+        (worker) =>
+          new Promise<void>((resolve) => {
+            if (worker.isDead()) return resolve();
+            const timer = setTimeout(() => worker.process.kill('SIGKILL'), DRAIN_TIMEOUT_MS);
+            worker.once('exit', () => {
+              clearTimeout(timer);
+              resolve();
+            });
+            worker.process.kill('SIGTERM');
+          }),
+      ),
+    );
+    await db.close();
+  });
+
   // Workers get the database the primary prepared and the one secret, so none creates another.
   const workerEnv = { DATABASE_URL: databaseUrl, HUB_JWT_SECRET: secret };
-  let stopping = false;
   const crashes: number[] = [];
   const fork = (slot: number): Worker => {
     const worker = cluster.fork({ ...workerEnv, HUB_WORKER_SLOT: String(slot) });
     worker.on('exit', (code, signal) => {
-      if (stopping) return;
+      if (stopping()) return;
       const now = Date.now();
       crashes.push(now);
       while (crashes.length && crashes[0] < now - CRASH_WINDOW_MS) crashes.shift();
       const delay = Math.min(RESTART_MAX_MS, RESTART_BASE_MS * 2 ** (crashes.length - 1));
       logger.error({ worker: worker.process.pid, slot, code, signal, restartInMs: delay }, 'worker exited; restarting it');
       setTimeout(() => {
-        if (!stopping) fork(slot);
+        if (!stopping()) fork(slot);
       }, delay);
     });
     return worker;
@@ -83,37 +104,4 @@ export async function runCluster(config: Config, options: { migrate: boolean; wo
     void printBanner(db.dataSource, config, secret, url).finally(() => db.dataSource.destroy().catch(() => undefined));
   });
   for (let slot = 0; slot < options.workers; slot += 1) fork(slot);
-
-  const stop = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'shutting down: draining every worker');
-    metricsServer?.close();
-    const workers = Object.values(cluster.workers ?? {}).filter((w): w is Worker => Boolean(w));
-    await Promise.all(
-      workers.map(
-        (worker) =>
-          new Promise<void>((resolve) => {
-            if (worker.isDead()) return resolve();
-            const timer = setTimeout(() => worker.process.kill('SIGKILL'), DRAIN_TIMEOUT_MS);
-            worker.once('exit', () => {
-              clearTimeout(timer);
-              resolve();
-            });
-            worker.process.kill('SIGTERM');
-          }),
-      ),
-    );
-    try {
-      if (db.dataSource.isInitialized) await db.dataSource.destroy();
-      await db.embedded?.stop();
-      logger.info('stopped');
-      process.exit(0);
-    } catch (error) {
-      logger.error({ err: error }, 'shutdown failed');
-      process.exit(1);
-    }
-  };
-  process.on('SIGTERM', () => void stop('SIGTERM'));
-  process.on('SIGINT', () => void stop('SIGINT'));
 }

@@ -1,4 +1,5 @@
 import cluster from 'node:cluster';
+import { DATA_MODEL } from '../../ormconfig';
 import { jwtSecret } from '../auth/secret';
 import { signToken } from '../auth/tokens';
 import { Config } from '../config';
@@ -10,6 +11,7 @@ import { DEMO_SEED, seed } from '../seed/seed';
 import { createServer } from '../server';
 import { Role, User } from '../users/user.entity';
 import { runCluster } from './cluster';
+import { stopOnSignals } from './shutdown';
 import { DataSource } from 'typeorm';
 
 const DEV_TOKEN_TTL_SECONDS = 7 * 24 * 3600;
@@ -27,7 +29,7 @@ export async function serve(config: Config, options: { migrate: boolean; workers
   const worker = cluster.isWorker;
   const logger = createLogger(undefined, !config.production && process.stdout.isTTY);
   const secret = await jwtSecret(config);
-  const db = await openDatabase(config, logger, { statementTimeoutMs: config.statementTimeoutMs });
+  const db = await openDatabase(DATA_MODEL, config, logger, { statementTimeoutMs: config.statementTimeoutMs });
   const { dataSource } = db;
   let server;
   let replicas: ReadReplicas | undefined;
@@ -60,24 +62,11 @@ export async function serve(config: Config, options: { migrate: boolean; workers
     throw error;
   }
 
-  let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'shutting down: finishing in-flight requests');
-    try {
-      await server.close();
-      await replicas?.stop();
-      await db.close();
-      logger.info('stopped');
-      process.exit(0);
-    } catch (error) {
-      logger.error({ err: error }, 'shutdown failed');
-      process.exit(1);
-    }
-  };
-  process.on('SIGTERM', () => void stop('SIGTERM'));
-  process.on('SIGINT', () => void stop('SIGINT'));
+  const { stop } = stopOnSignals(logger, 'shutting down: finishing in-flight requests', async () => {
+    await server.close();
+    await replicas?.stop();
+    await db.close();
+  });
   // A worker whose primary is gone has no one to restart or stop it: it drains and leaves.
   if (worker) process.on('disconnect', () => void stop('primary gone'));
 }

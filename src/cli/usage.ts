@@ -1,3 +1,4 @@
+import { DATA_MODEL } from '../../ormconfig';
 import { Config } from '../config';
 import { Database, openDatabase } from '../db/database';
 import { createLogger } from '../logger';
@@ -27,7 +28,7 @@ export function requiredOption(values: Parsed, name: string): string {
 /** Runs a command against the database (embedded when DATABASE_URL is unset), then closes it. */
 export async function withDatabase<T>(config: Config, fn: (db: Database) => Promise<T>): Promise<T> {
   const logger = createLogger(process.env.HUB_LOG_LEVEL ?? 'warn');
-  const db = await openDatabase(config, logger, { poolSize: 4 });
+  const db = await openDatabase(DATA_MODEL, config, logger, { poolSize: 4 });
   try {
     return await fn(db);
   } finally {

@@ -1,7 +1,7 @@
 import { DataSource } from 'typeorm';
-import { createDataSource } from '../../ormconfig';
 import { Config } from '../config';
 import { Logger } from '../logger';
+import { DataModel, modelDataSourceOptions } from './data-source';
 import { EmbeddedPostgres, startEmbeddedPostgres } from './embedded';
 
 /** An open database: the DataSource, and the embedded cluster when this process runs one. */
@@ -13,9 +13,11 @@ export interface Database {
 
 /**
  * Connects to `DATABASE_URL`, or starts the embedded PostgreSQL under the data dir when it is
- * unset. `close()` ends the pool and stops an embedded cluster.
+ * unset, with a DataSource mapping `model` (ormconfig's DATA_MODEL). `close()` ends the pool and
+ * stops an embedded cluster.
  */
 export async function openDatabase(
+  model: DataModel,
   config: Config,
   logger: Logger,
   options: { poolSize?: number; statementTimeoutMs?: number } = {},
@@ -23,13 +25,15 @@ export async function openDatabase(
   const embedded = config.databaseUrl
     ? undefined
     : await startEmbeddedPostgres(config.dataDir, (message) => logger.info(message));
-  const dataSource = createDataSource({
-    url: config.databaseUrl ?? embedded!.url,
-    poolSize: options.poolSize,
-    statementTimeoutMs: options.statementTimeoutMs,
-    preparedStatements: config.preparedStatements,
-    onProblem: (message) => logger.warn(message),
-  });
+  const dataSource = new DataSource(
+    modelDataSourceOptions(model, {
+      url: config.databaseUrl ?? embedded!.url,
+      poolSize: options.poolSize,
+      statementTimeoutMs: options.statementTimeoutMs,
+      preparedStatements: config.preparedStatements,
+      onProblem: (message) => logger.warn(message),
+    }),
+  );
   try {
     await dataSource.initialize();
   } catch (error) {

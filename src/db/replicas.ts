@@ -1,7 +1,7 @@
 import { DataSource } from 'typeorm';
-import { createDataSource } from '../../ormconfig';
 import { isDatabaseUnavailable } from '../errors.format';
 import { Logger } from '../logger';
+import { dataModelOf, modelDataSourceOptions } from './data-source';
 
 /**
  * Read replicas with read-your-writes (docs/SCALING.md).
@@ -113,14 +113,17 @@ export class ReadReplicas {
     this.replicas = options.urls.map((url, i) => ({
       name: `replica-${i}`,
       url,
-      dataSource: createDataSource({
-        url,
-        poolSize: options.poolSize,
-        statementTimeoutMs: options.statementTimeoutMs,
-        preparedStatements: options.preparedStatements,
-        applicationName: 'hub-session-graph-replica',
-        onProblem: (message) => options.logger.warn({ replica: `replica-${i}` }, message),
-      }),
+      // The primary's data model: a replica serves the same entities.
+      dataSource: new DataSource(
+        modelDataSourceOptions(dataModelOf(primary), {
+          url,
+          poolSize: options.poolSize,
+          statementTimeoutMs: options.statementTimeoutMs,
+          preparedStatements: options.preparedStatements,
+          applicationName: 'hub-session-graph-replica',
+          onProblem: (message) => options.logger.warn({ replica: `replica-${i}` }, message),
+        }),
+      ),
       initialized: false,
       state: 'starting',
       replayLsn: 0n,

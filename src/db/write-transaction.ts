@@ -1,12 +1,31 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { DataSource, EntityManager, QueryFailedError } from 'typeorm';
-import { bindAudioStorage } from '../storage/audio-cleanup';
-import { AudioStorage } from '../storage/storage';
+import { DataSource, EntityManager, QueryFailedError, QueryRunner } from 'typeorm';
 
-/** What a write needs besides its input: the database and the audio store (for purges). */
+/**
+ * What a write needs besides its input: the database, and what the features' after-commit hooks
+ * read. A feature adds its part by declaration merging (src/storage/audio-cleanup.ts adds the
+ * audio store that purges remove objects from), so every caller must pass it while src/db names
+ * no feature.
+ */
 export interface WriteDeps {
   dataSource: DataSource;
-  storage: AudioStorage;
+}
+
+/** Work a feature does once a write transaction has committed, never after a rollback: given the
+ * transaction's query runner (what the feature recorded on it) and the write's deps. */
+export type AfterCommitHook = (queryRunner: QueryRunner, deps: WriteDeps) => Promise<void>;
+
+const afterCommitHooks: AfterCommitHook[] = [];
+const writeRunners = new WeakSet<QueryRunner>();
+
+/** Registers an after-commit hook for every write transaction (a feature does it once, at import). */
+export function onWriteCommitted(hook: AfterCommitHook): void {
+  afterCommitHooks.push(hook);
+}
+
+/** Whether a query runner is running a `writeTransaction`, whose after-commit hooks will run. */
+export function inWriteTransaction(queryRunner: QueryRunner): boolean {
+  return writeRunners.has(queryRunner);
 }
 
 /** Deadlock detected, serialization failure: PostgreSQL rolled the attempt back and a new one may pass. */
@@ -25,7 +44,8 @@ export const retriedWrites: Record<string, number> = {};
 /**
  * Runs one write in one transaction. The entity subscribers do their cascades on the same
  * transaction's manager, so a write and all its consequences commit or roll back together;
- * audio objects of purged messages are removed from the store only after the commit.
+ * the after-commit hooks run once it has committed (audio objects of purged messages are removed
+ * from the store only then), before this returns.
  *
  * A deadlock or serialization failure rolls the whole transaction back, and the whole of `fn`
  * runs again in a new one (up to WRITE_ATTEMPTS, with jittered backoff so the losers do not
@@ -35,9 +55,12 @@ export const retriedWrites: Record<string, number> = {};
  */
 export async function writeTransaction<T>(deps: WriteDeps, fn: (manager: EntityManager) => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt += 1) {
+    let runner: QueryRunner | undefined;
+    let result: T;
     try {
-      return await deps.dataSource.transaction((manager) => {
-        bindAudioStorage(manager.queryRunner!, deps.storage);
+      result = await deps.dataSource.transaction((manager) => {
+        runner = manager.queryRunner!;
+        writeRunners.add(runner);
         return fn(manager);
       });
     } catch (error) {
@@ -45,7 +68,10 @@ export async function writeTransaction<T>(deps: WriteDeps, fn: (manager: EntityM
       const code = String(((error as QueryFailedError).driverError as { code?: string }).code);
       retriedWrites[code] = (retriedWrites[code] ?? 0) + 1;
       await sleep(Math.random() * BACKOFF_BASE_MS * 2 ** (attempt - 1));
+      continue;
     }
+    for (const hook of afterCommitHooks) await hook(runner!, deps);
+    return result;
   }
 }
 

@@ -95,12 +95,13 @@ function lazyField(name: string) {
 /**
  * Resolvers for the lazy fields above, stated rather than left to the default resolver: the
  * compiled executor (graphql-jit) reads a field without a resolver as a plain property and
- * would return the function itself.
+ * would return the function itself. Which types are connections and edges is Relay's naming
+ * rule (`…Connection`, `…Edge`), applied to the schema's object type names.
  */
-export const connectionResolvers: Record<string, object> = Object.fromEntries([
-  ...['User', 'Session', 'Message', 'Skill'].flatMap((type) => [
-    [`${type}Connection`, { totalCount: lazyField('totalCount') }],
-    [`${type}Edge`, { cursor: lazyField('cursor') }],
-  ]),
-  ['PageInfo', { startCursor: lazyField('startCursor'), endCursor: lazyField('endCursor') }],
-]);
+export function connectionResolvers(typeNames: readonly string[]): Record<string, object> {
+  return Object.fromEntries([
+    ...typeNames.filter((name) => name.endsWith('Connection')).map((name) => [name, { totalCount: lazyField('totalCount') }]),
+    ...typeNames.filter((name) => name.endsWith('Edge')).map((name) => [name, { cursor: lazyField('cursor') }]),
+    ['PageInfo', { startCursor: lazyField('startCursor'), endCursor: lazyField('endCursor') }],
+  ]);
+}

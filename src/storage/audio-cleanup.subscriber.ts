@@ -1,19 +1,10 @@
-import { EntitySubscriberInterface, EventSubscriber, TransactionCommitEvent, TransactionRollbackEvent } from 'typeorm';
-import { createLogger } from '../logger';
-import { dropRolledBackAudio, takeCommittedAudio } from './audio-cleanup';
+import { EntitySubscriberInterface, EventSubscriber, TransactionRollbackEvent } from 'typeorm';
+import { dropRolledBackAudio } from './audio-cleanup';
 
-const logger = createLogger();
-
-/** Removes the audio objects of purged messages once the purge has committed (never before). */
+/** Forgets the audio objects recorded by a rolled-back purge (or a rolled-back savepoint of one):
+ * their rows still point to them. Removal after the commit is `writeTransaction`'s hook (audio-cleanup.ts). */
 @EventSubscriber()
 export class AudioCleanupSubscriber implements EntitySubscriberInterface {
-  async afterTransactionCommit(event: TransactionCommitEvent): Promise<void> {
-    const { storage, keys } = takeCommittedAudio(event.queryRunner);
-    if (!storage || keys.length === 0) return;
-    // The rows are gone for good; a store hiccup leaves an unreferenced object, not a broken row.
-    await storage.remove(keys).catch((error) => logger.warn({ err: error, keys: keys.length }, 'audio removal failed'));
-  }
-
   afterTransactionRollback(event: TransactionRollbackEvent): void {
     dropRolledBackAudio(event.queryRunner);
   }

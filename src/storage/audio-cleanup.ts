@@ -1,5 +1,14 @@
 import { QueryRunner } from 'typeorm';
+import { inWriteTransaction, onWriteCommitted } from '../db/write-transaction';
+import { createLogger } from '../logger';
 import { AudioStorage } from './storage';
+
+declare module '../db/write-transaction' {
+  /** Every write names the store that holds its audio: a purge anywhere in it removes objects. */
+  interface WriteDeps {
+    storage: AudioStorage;
+  }
+}
 
 interface Pending {
   /** Transaction depth when the keys were recorded: a rollback to a savepoint below it drops them. */
@@ -7,42 +16,41 @@ interface Pending {
   keys: string[];
 }
 
-const storages = new WeakMap<QueryRunner, AudioStorage>();
 const pending = new WeakMap<QueryRunner, Pending[]>();
+const logger = createLogger();
 
-/** Names the store that holds the audio of rows deleted in this transaction (see `writeTransaction`). */
-export function bindAudioStorage(queryRunner: QueryRunner, storage: AudioStorage): void {
-  storages.set(queryRunner, storage);
-}
+const depthOf = (queryRunner: QueryRunner) =>
+  queryRunner.isTransactionActive ? (queryRunner as unknown as { transactionDepth: number }).transactionDepth : 0;
 
 /**
  * Records audio objects whose messages this transaction hard-deletes; they are removed from the
  * store once it commits, and forgotten if it rolls back, so a failed purge never loses audio that
- * rows still point to. Without a bound store it throws (rolling the purge back) rather than orphan
- * the objects silently.
+ * rows still point to. Outside `writeTransaction` (no store, no after-commit hook) it throws,
+ * rolling the purge back, rather than orphan the objects silently.
  */
 export function removeAudioAfterCommit(queryRunner: QueryRunner, keys: string[]): void {
   if (keys.length === 0) return;
-  if (!storages.has(queryRunner)) {
+  if (!inWriteTransaction(queryRunner)) {
     throw new Error('Hard-deleting messages with audio needs an audio store: run the write through writeTransaction()');
   }
   const list = pending.get(queryRunner) ?? [];
-  list.push({ depth: queryRunner.isTransactionActive ? (queryRunner as unknown as { transactionDepth: number }).transactionDepth : 0, keys });
+  list.push({ depth: depthOf(queryRunner), keys });
   pending.set(queryRunner, list);
-}
-
-/** After the outermost commit: the recorded objects, now unreferenced. */
-export function takeCommittedAudio(queryRunner: QueryRunner): { storage?: AudioStorage; keys: string[] } {
-  if (queryRunner.isTransactionActive) return { keys: [] };
-  const list = pending.get(queryRunner) ?? [];
-  pending.delete(queryRunner);
-  return { storage: storages.get(queryRunner), keys: list.flatMap((p) => p.keys) };
 }
 
 /** After a rollback (to a savepoint or entirely): forgets what the rolled-back part recorded. */
 export function dropRolledBackAudio(queryRunner: QueryRunner): void {
-  const depth = queryRunner.isTransactionActive ? (queryRunner as unknown as { transactionDepth: number }).transactionDepth : 0;
+  const depth = depthOf(queryRunner);
   const list = (pending.get(queryRunner) ?? []).filter((p) => p.depth <= depth);
   if (list.length) pending.set(queryRunner, list);
   else pending.delete(queryRunner);
 }
+
+// Once a write has committed, its recorded objects are unreferenced: remove them from its store.
+onWriteCommitted(async (queryRunner, deps) => {
+  const keys = (pending.get(queryRunner) ?? []).flatMap((p) => p.keys);
+  pending.delete(queryRunner);
+  if (keys.length === 0) return;
+  // The rows are gone for good; a store hiccup leaves an unreferenced object, not a broken row.
+  await deps.storage.remove(keys).catch((error) => logger.warn({ err: error, keys: keys.length }, 'audio removal failed'));
+});

@@ -1,0 +1,59 @@
+import { DataSource, DataSourceOptions } from 'typeorm';
+import { PreparingClient } from './prepared-statements';
+import { CountingLogger } from './sql-counter';
+
+/** What a DataSource maps: ormconfig.ts lists every feature's entities, subscribers and
+ * migrations (the composition root), so src/db takes the model and names none of them. */
+export interface DataModel {
+  entities: Function[];
+  subscribers: Function[];
+  migrations: Function[];
+}
+
+export interface DataSourceSettings {
+  url: string;
+  /** Connections in the pool. */
+  poolSize?: number;
+  /** Reports failed statements and TypeORM warnings (the server passes its logger). */
+  onProblem?: (message: string) => void;
+  applicationName?: string;
+  /** Cancels any statement running longer (the server sets it; bulk CLI work does not). */
+  statementTimeoutMs?: number;
+  /** Named prepared statements (default on; off behind PgBouncer in transaction mode before 1.21). */
+  preparedStatements?: boolean;
+}
+
+/** The one DataSource configuration: the model listed explicitly, `synchronize` off (the schema
+ * only changes through migrations). */
+export function modelDataSourceOptions(model: DataModel, settings: DataSourceSettings): DataSourceOptions {
+  return {
+    type: 'postgres',
+    url: settings.url,
+    entities: model.entities,
+    subscribers: model.subscribers,
+    migrations: model.migrations,
+    migrationsTableName: 'migrations',
+    migrationsTransactionMode: 'each',
+    synchronize: false,
+    // gen_random_uuid() is built into PostgreSQL 13+; no extension to install.
+    uuidExtension: 'pgcrypto',
+    installExtensions: false,
+    migrationsRun: false,
+    logger: new CountingLogger(settings.onProblem),
+    applicationName: settings.applicationName ?? 'hub-session-graph',
+    poolSize: settings.poolSize ?? 10,
+    extra: {
+      // Never wait forever for a connection or a statement.
+      connectionTimeoutMillis: 5000,
+      // Each distinct statement parsed and planned once per connection (src/db/prepared-statements.ts).
+      ...(settings.preparedStatements === false ? {} : { Client: PreparingClient }),
+      options: `-c timezone=UTC${settings.statementTimeoutMs ? ` -c statement_timeout=${settings.statementTimeoutMs}` : ''}`,
+    },
+  };
+}
+
+/** The model an open DataSource maps: a replica's pool maps the same as its primary's. */
+export function dataModelOf(dataSource: DataSource): DataModel {
+  const { entities, subscribers, migrations } = dataSource.options;
+  return { entities: entities as Function[], subscribers: subscribers as Function[], migrations: migrations as Function[] };
+}

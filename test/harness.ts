@@ -9,6 +9,7 @@ import { createLogger } from '../src/logger';
 import { createServer, HubServer } from '../src/server';
 import { User } from '../src/users/user.entity';
 import { factories, Factories } from './factories';
+import { expectInvariants } from './invariants';
 
 export const TEST_SECRET = 'test-secret-that-is-long-enough-for-production-rules';
 
@@ -97,18 +98,30 @@ export function codes(result: GqlResult): string[] {
   return (result.errors ?? []).map((e) => String(e.extensions?.code));
 }
 
+/** The `extensions.validation` fields of a BAD_USER_INPUT result. */
+export function invalidFields(result: GqlResult): string[] {
+  expect(codes(result)).toEqual(['BAD_USER_INPUT']);
+  return ((result.errors![0].extensions!.validation ?? []) as { field: string }[]).map((v) => v.field);
+}
+
+export interface TestServerOptions {
+  /** After every test, the whole database must be consistent (test/invariants.ts): the write tests. */
+  invariants?: boolean;
+}
+
 /**
  * One test server for a test file: started before its tests, closed after them. The returned
  * `t` and `f` stand for the server and its factories from then on, so a file needs one line:
- * `const { t, f } = useTestServer();`.
+ * `const { t, f } = useTestServer();` (a write test: `useTestServer({}, { invariants: true })`).
  */
-export function useTestServer(env: Record<string, string> = {}): { t: TestServer; f: Factories } {
+export function useTestServer(env: Record<string, string> = {}, options: TestServerOptions = {}): { t: TestServer; f: Factories } {
   let server: TestServer | undefined;
   let made: Factories | undefined;
   beforeAll(async () => {
     server = await startTestServer(env);
     made = factories(server.dataSource);
   });
+  if (options.invariants) afterEach(() => expectInvariants(started(server).dataSource));
   afterAll(() => server?.close());
   const started = <T>(value: T | undefined): T => {
     if (!value) throw new Error('useTestServer: the server starts in beforeAll; use it inside tests and hooks');

@@ -9,9 +9,10 @@ import { Session } from '../../src/sessions/session.entity';
 import { SessionSkill } from '../../src/skills/session-skill.entity';
 import { Skill } from '../../src/skills/skill.entity';
 import { User } from '../../src/users/user.entity';
-import { writeSuite } from './setup';
+import { useTestServer } from '../harness';
 
-const { t, f } = writeSuite();
+
+const { t, f } = useTestServer({}, { invariants: true });
 
 /** Every write path TypeORM offers that hands subscribers no entity (or none with an id). */
 function unobservedPaths(ds: DataSource, entity: EntityTarget<ObjectLiteral>, table: string): [string, () => Promise<unknown>][] {
@@ -63,7 +64,7 @@ describe('write guards', () => {
   ] as const) {
     it(`refuse every write path subscribers cannot see on ${table}`, async () => {
       const refused: string[] = [];
-      const paths = unobservedPaths(t().dataSource, entity, table);
+      const paths = unobservedPaths(t.dataSource, entity, table);
       for (const [name, run] of paths) {
         if (await run().then(() => false, (error) => error instanceof UnobservedWriteError)) refused.push(name);
       }
@@ -72,13 +73,13 @@ describe('write guards', () => {
   }
 
   it('name the path and the table in the error', async () => {
-    await expect(t().dataSource.getRepository(Session).softDelete({ title: 'x' })).rejects.toThrow(/softDelete on "sessions"/);
+    await expect(t.dataSource.getRepository(Session).softDelete({ title: 'x' })).rejects.toThrow(/softDelete on "sessions"/);
   });
 
   it('leave the entity paths working: save, softRemove, recover, remove', async () => {
-    const owner = await f().user();
-    const repo = t().dataSource.getRepository(Session);
-    const session = await f().session(owner);
+    const owner = await f.user();
+    const repo = t.dataSource.getRepository(Session);
+    const session = await f.session(owner);
     const { id } = session;
     session.title = 'Renamed';
     await repo.save(session);
@@ -89,13 +90,13 @@ describe('write guards', () => {
   });
 
   it('let set-based cascade SQL through only inside cascadeWrites', async () => {
-    const owner = await f().user();
-    const session = await f().session(owner, { title: 'before' });
+    const owner = await f.user();
+    const session = await f.session(owner, { title: 'before' });
     const update = () =>
-      t().dataSource.createQueryBuilder().update(Session).set({ title: 'after' }).where('id = :id', { id: session.id }).callListeners(false).execute();
+      t.dataSource.createQueryBuilder().update(Session).set({ title: 'after' }).where('id = :id', { id: session.id }).callListeners(false).execute();
     await expect(update()).rejects.toThrow(UnobservedWriteError);
     await cascadeWrites(update);
-    expect((await t().dataSource.getRepository(Session).findOneByOrFail({ id: session.id })).title).toBe('after');
+    expect((await t.dataSource.getRepository(Session).findOneByOrFail({ id: session.id })).title).toBe('after');
     // The hatch does not outlive its callback.
     await expect(update()).rejects.toThrow(UnobservedWriteError);
   });
@@ -113,10 +114,10 @@ describe('write guards', () => {
     };
     for (const [name, write] of Object.entries(adHoc)) {
       it(`refuse ${name} of another session, and roll the whole write back`, async () => {
-        const owner = await f().user();
-        const [mine, other] = [await f().session(owner), await f().session(owner)];
-        await f().nodeSync(other, 'node-b', 'SYNCED' as never);
-        const ds = t().dataSource;
+        const owner = await f.user();
+        const [mine, other] = [await f.session(owner), await f.session(owner)];
+        await f.nodeSync(other, 'node-b', 'SYNCED' as never);
+        const ds = t.dataSource;
         const intruder: EntitySubscriberInterface<NodeSync> = {
           listenTo: () => NodeSync,
           afterInsert: (event: InsertEvent<NodeSync>) => (event.entity.sessionId === mine.id ? write(event.manager, other.id).then(() => undefined) : undefined),
@@ -138,10 +139,10 @@ describe('write guards', () => {
     }
 
     it('let the named cascades through (the same write without the intruder recomputes isSyncing)', async () => {
-      const owner = await f().user();
-      const mine = await f().session(owner);
-      await t().dataSource.transaction((m) => m.save(m.create(NodeSync, { sessionId: mine.id, nodeId: 'node-a', status: 'SYNCING' as never })));
-      expect(await t().dataSource.query('SELECT is_syncing FROM sessions WHERE id = $1', [mine.id])).toEqual([{ is_syncing: true }]);
+      const owner = await f.user();
+      const mine = await f.session(owner);
+      await t.dataSource.transaction((m) => m.save(m.create(NodeSync, { sessionId: mine.id, nodeId: 'node-a', status: 'SYNCING' as never })));
+      expect(await t.dataSource.query('SELECT is_syncing FROM sessions WHERE id = $1', [mine.id])).toEqual([{ is_syncing: true }]);
     });
   });
 
@@ -153,7 +154,7 @@ describe('write guards', () => {
     // entities' tables count: infrastructure tables (write positions, persisted queries) have no
     // subscribers and no cascades to bypass.
     const code = (file: string) => fs.readFileSync(path.join(root, file), 'utf8').replace(/\/\*[\s\S]*?\*\//g, '').replace(/^\s*\/\/.*$/gm, '');
-    const tables = t().dataSource.entityMetadatas.map((m) => m.tableName).join('|');
+    const tables = t.dataSource.entityMetadatas.map((m) => m.tableName).join('|');
     const write = new RegExp(`(?<!FOR |KEY )\\b(?:UPDATE|DELETE\\s+FROM|INSERT\\s+INTO|TRUNCATE)\\s+"?(?:${tables})"?\\s`);
     const offenders = files.filter((file) => !allowed.has(file) && write.test(code(file)));
     expect(files.filter((file) => write.test(code(file))).sort()).toEqual([...allowed].sort());
@@ -161,22 +162,22 @@ describe('write guards', () => {
   });
 
   it('refuse to set derived or cascade-owned columns through save', async () => {
-    const owner = await f().user();
-    await expect(f().session(owner, { isSyncing: true })).rejects.toThrow(/derived/);
-    const session = await f().session(owner);
+    const owner = await f.user();
+    await expect(f.session(owner, { isSyncing: true })).rejects.toThrow(/derived/);
+    const session = await f.session(owner);
     session.deletedAt = new Date();
-    await expect(t().dataSource.getRepository(Session).save(session)).rejects.toThrow(/softRemove/);
-    const skill = await f().skill();
+    await expect(t.dataSource.getRepository(Session).save(session)).rejects.toThrow(/softRemove/);
+    const skill = await f.skill();
     skill.deletedAt = new Date();
-    await expect(t().dataSource.getRepository(Skill).save(skill)).rejects.toThrow(/softRemove/);
+    await expect(t.dataSource.getRepository(Skill).save(skill)).rejects.toThrow(/softRemove/);
   });
 
   it('stamp a message inserted into a soft-deleted session as deleted with it', async () => {
-    const owner = await f().user();
-    const session = await f().session(owner);
-    await t().dataSource.getRepository(Session).softRemove(session);
-    const message = await f().message(session);
-    const [row] = await t().dataSource.query('SELECT deleted_at FROM messages WHERE id = $1', [message.id]);
+    const owner = await f.user();
+    const session = await f.session(owner);
+    await t.dataSource.getRepository(Session).softRemove(session);
+    const message = await f.message(session);
+    const [row] = await t.dataSource.query('SELECT deleted_at FROM messages WHERE id = $1', [message.id]);
     expect(row.deleted_at.getTime()).toBe(session.deletedAt!.getTime());
   });
 });

@@ -1,26 +1,10 @@
 import fc from 'fast-check';
 import { User } from '../../src/users/user.entity';
-import { codes, GqlResult } from '../harness';
+import { codes, GqlResult, useTestServer } from '../harness';
+import * as doc from './documents';
 import { findViolations, liveMessageIds } from '../invariants';
-import {
-  ATTACH_SKILLS,
-  CREATE_SESSION,
-  CREATE_SKILL,
-  CREATE_USER,
-  DELETE_MESSAGE,
-  DELETE_SESSION,
-  DELETE_SKILL,
-  DELETE_USERS,
-  DETACH_SKILLS,
-  POST_MESSAGE,
-  PURGE_SESSION,
-  REPORT_NODE_SYNC,
-  RESTORE_SESSION,
-  UPDATE_SESSION,
-  writeSuite,
-} from './setup';
 
-const { t, f } = writeSuite();
+const { t, f } = useTestServer({}, { invariants: true });
 
 /** What the API promises, kept beside the database and compared with it after every operation. */
 interface ModelSession {
@@ -88,7 +72,7 @@ function pick<T>(list: T[], i: number): T | undefined {
 
 async function newMember(model: Model): Promise<User> {
   const email = `prop-${Math.random().toString(36).slice(2, 10)}@test.hub`;
-  const { createUser } = ok(await t().gql(CREATE_USER, { input: { email, displayName: 'Prop' } }, { as: model.admin }));
+  const { createUser } = ok(await t.gql(doc.CREATE_USER, { input: { email, displayName: 'Prop' } }, { as: model.admin }));
   return Object.assign(new User(), { id: createUser.id, role: 'MEMBER' });
 }
 
@@ -99,7 +83,7 @@ async function run(model: Model, op: Op): Promise<ModelSession | undefined> {
     case 'createSession': {
       const owner = pick(model.members, op.owner)!;
       const skills = [...new Set(op.skills.map((i) => pick(model.skills, i)).filter((s): s is string => !!s))];
-      const { createSession } = ok(await t().gql(CREATE_SESSION, { input: { title: 'Prop', skillIds: skills } }, { as: owner }));
+      const { createSession } = ok(await t.gql(doc.CREATE_SESSION, { input: { title: 'Prop', skillIds: skills } }, { as: owner }));
       const session: ModelSession = { id: createSession.id, ownerId: owner.id, version: 1, deleted: false, live: new Set(), skills: new Set(skills), nodes: new Map() };
       model.sessions.push(session);
       return session;
@@ -107,7 +91,7 @@ async function run(model: Model, op: Op): Promise<ModelSession | undefined> {
     case 'postMessage': {
       const s = pick(model.sessions, op.session);
       if (!s) return;
-      const result = await t().gql(POST_MESSAGE, { input: { sessionId: s.id, role: 'USER', content: 'hi' } }, { as: op.asAdmin ? model.admin : ownerOf(s) });
+      const result = await t.gql(doc.POST_MESSAGE, { input: { sessionId: s.id, role: 'USER', content: 'hi' } }, { as: op.asAdmin ? model.admin : ownerOf(s) });
       if (s.deleted) expect(codes(result)).toEqual(['NOT_FOUND']);
       else s.live.add(ok(result).postMessage.id);
       return s;
@@ -116,7 +100,7 @@ async function run(model: Model, op: Op): Promise<ModelSession | undefined> {
       const s = pick(model.sessions, op.session);
       const id = s && pick([...s.live], op.message);
       if (!s || !id) return s;
-      const result = await t().gql(DELETE_MESSAGE, { id }, { as: ownerOf(s) });
+      const result = await t.gql(doc.DELETE_MESSAGE, { id }, { as: ownerOf(s) });
       if (s.deleted) expect(codes(result)).toEqual(['NOT_FOUND']);
       else {
         ok(result);
@@ -127,7 +111,7 @@ async function run(model: Model, op: Op): Promise<ModelSession | undefined> {
     case 'deleteSession': {
       const s = pick(model.sessions, op.session);
       if (!s) return;
-      const result = await t().gql(DELETE_SESSION, { id: s.id }, { as: op.asAdmin ? model.admin : ownerOf(s) });
+      const result = await t.gql(doc.DELETE_SESSION, { id: s.id }, { as: op.asAdmin ? model.admin : ownerOf(s) });
       if (s.deleted) expect(codes(result)).toEqual(['CONFLICT']);
       else {
         ok(result);
@@ -138,25 +122,25 @@ async function run(model: Model, op: Op): Promise<ModelSession | undefined> {
     case 'restoreSession': {
       const s = pick(model.sessions, op.session);
       if (!s) return;
-      const result = await t().gql(RESTORE_SESSION, { id: s.id }, { as: op.asAdmin ? model.admin : ownerOf(s) });
+      const result = await t.gql(doc.RESTORE_SESSION, { id: s.id }, { as: op.asAdmin ? model.admin : ownerOf(s) });
       if (!s.deleted) expect(codes(result)).toEqual(['CONFLICT']);
       else {
         ok(result);
         [s.deleted, s.live, s.takenByDelete] = [false, s.takenByDelete!, undefined];
         // The restore returned exactly the set the delete took.
-        expect(await liveMessageIds(t().dataSource, s.id)).toEqual([...s.live].sort());
+        expect(await liveMessageIds(t.dataSource, s.id)).toEqual([...s.live].sort());
       }
       return s;
     }
     case 'purgeSession': {
       const s = pick(model.sessions, op.session);
       if (!s) return;
-      const result = await t().gql(PURGE_SESSION, { id: s.id }, { as: op.asAdmin ? model.admin : ownerOf(s) });
+      const result = await t.gql(doc.PURGE_SESSION, { id: s.id }, { as: op.asAdmin ? model.admin : ownerOf(s) });
       if (!op.asAdmin) expect(codes(result)).toEqual(['FORBIDDEN']);
       else {
         ok(result);
         model.sessions.splice(model.sessions.indexOf(s), 1);
-        expect(await t().dataSource.query('SELECT 1 FROM messages WHERE session_id = $1', [s.id])).toEqual([]);
+        expect(await t.dataSource.query('SELECT 1 FROM messages WHERE session_id = $1', [s.id])).toEqual([]);
         return;
       }
       return s;
@@ -165,7 +149,7 @@ async function run(model: Model, op: Op): Promise<ModelSession | undefined> {
       const s = pick(model.sessions, op.session);
       if (!s) return;
       const expectedVersion = op.stale ? s.version + 1 : s.version;
-      const result = await t().gql(UPDATE_SESSION, { id: s.id, input: { title: `v${s.version + 1}`, expectedVersion } }, { as: ownerOf(s) });
+      const result = await t.gql(doc.UPDATE_SESSION, { id: s.id, input: { title: `v${s.version + 1}`, expectedVersion } }, { as: ownerOf(s) });
       if (s.deleted) expect(codes(result)).toEqual(['NOT_FOUND']);
       else if (op.stale) expect(codes(result)).toEqual(['CONFLICT']);
       else expect(ok(result).updateSession.version).toBe(++s.version);
@@ -176,7 +160,7 @@ async function run(model: Model, op: Op): Promise<ModelSession | undefined> {
       const s = pick(model.sessions, op.session);
       const skills = [...new Set(op.skills.map((i) => pick(model.skills, i)).filter((x): x is string => !!x))];
       if (!s || skills.length === 0) return s;
-      const result = await t().gql(op.kind === 'attachSkills' ? ATTACH_SKILLS : DETACH_SKILLS, { sessionId: s.id, skillIds: skills }, { as: ownerOf(s) });
+      const result = await t.gql(op.kind === 'attachSkills' ? doc.ATTACH_SKILLS : doc.DETACH_SKILLS, { sessionId: s.id, skillIds: skills }, { as: ownerOf(s) });
       if (s.deleted) expect(codes(result)).toEqual(['NOT_FOUND']);
       else {
         ok(result);
@@ -188,27 +172,27 @@ async function run(model: Model, op: Op): Promise<ModelSession | undefined> {
       const s = pick(model.sessions, op.session);
       if (!s) return;
       const [nodeId, status] = [NODES[op.node % NODES.length], STATUSES[op.status % STATUSES.length]];
-      const { reportNodeSync } = ok(await t().gql(REPORT_NODE_SYNC, { input: { sessionId: s.id, nodeId, status, error: 'e' } }, { as: ownerOf(s) }));
+      const { reportNodeSync } = ok(await t.gql(doc.REPORT_NODE_SYNC, { input: { sessionId: s.id, nodeId, status, error: 'e' } }, { as: ownerOf(s) }));
       s.nodes.set(nodeId, status);
       expect(reportNodeSync.isSyncing).toBe([...s.nodes.values()].some((v) => v === 'PENDING' || v === 'SYNCING'));
       return s;
     }
     case 'createSkill': {
       const name = `prop-${Math.random().toString(36).slice(2, 10)}`;
-      model.skills.push(ok(await t().gql(CREATE_SKILL, { input: { name } }, { as: model.admin })).createSkill.id);
+      model.skills.push(ok(await t.gql(doc.CREATE_SKILL, { input: { name } }, { as: model.admin })).createSkill.id);
       return;
     }
     case 'deleteSkill': {
       const id = pick(model.skills, op.skill);
       if (!id) return;
-      ok(await t().gql(DELETE_SKILL, { id }, { as: model.admin }));
+      ok(await t.gql(doc.DELETE_SKILL, { id }, { as: model.admin }));
       model.skills.splice(model.skills.indexOf(id), 1);
       for (const s of model.sessions) s.skills.delete(id);
       return;
     }
     case 'deleteUser': {
       const member = pick(model.members, op.member)!;
-      expect(ok(await t().gql(DELETE_USERS, { ids: [member.id] }, { as: model.admin })).deleteUsers.deletedCount).toBe(1);
+      expect(ok(await t.gql(doc.DELETE_USERS, { ids: [member.id] }, { as: model.admin })).deleteUsers.deletedCount).toBe(1);
       model.members.splice(model.members.indexOf(member), 1, await newMember(model));
       model.sessions = model.sessions.filter((s) => s.ownerId !== member.id);
       return;
@@ -217,8 +201,8 @@ async function run(model: Model, op: Op): Promise<ModelSession | undefined> {
       const s = pick(model.sessions, op.session);
       const intruder = s && model.members.find((m) => m.id !== s.ownerId);
       if (!s || !intruder) return;
-      expect(codes(await t().gql(DELETE_SESSION, { id: s.id }, { as: intruder }))).toEqual(['NOT_FOUND']);
-      expect(codes(await t().gql(POST_MESSAGE, { input: { sessionId: s.id, role: 'USER', content: 'x' } }, { as: intruder }))).toEqual(['NOT_FOUND']);
+      expect(codes(await t.gql(doc.DELETE_SESSION, { id: s.id }, { as: intruder }))).toEqual(['NOT_FOUND']);
+      expect(codes(await t.gql(doc.POST_MESSAGE, { input: { sessionId: s.id, role: 'USER', content: 'x' } }, { as: intruder }))).toEqual(['NOT_FOUND']);
       return s;
     }
   }
@@ -226,14 +210,14 @@ async function run(model: Model, op: Op): Promise<ModelSession | undefined> {
 
 /** The database's view of one session equals the model's. */
 async function expectSessionMatches(s: ModelSession): Promise<void> {
-  const [row] = await t().dataSource.query('SELECT deleted_at, is_syncing, version FROM sessions WHERE id = $1', [s.id]);
+  const [row] = await t.dataSource.query('SELECT deleted_at, is_syncing, version FROM sessions WHERE id = $1', [s.id]);
   expect({ deleted: row.deleted_at !== null, version: row.version, isSyncing: row.is_syncing }).toEqual({
     deleted: s.deleted,
     version: s.version,
     isSyncing: [...s.nodes.values()].some((v) => v === 'PENDING' || v === 'SYNCING'),
   });
-  expect(await liveMessageIds(t().dataSource, s.id)).toEqual([...s.live].sort());
-  const links = await t().dataSource.query('SELECT skill_id FROM session_skills WHERE session_id = $1 ORDER BY skill_id', [s.id]);
+  expect(await liveMessageIds(t.dataSource, s.id)).toEqual([...s.live].sort());
+  const links = await t.dataSource.query('SELECT skill_id FROM session_skills WHERE session_id = $1 ORDER BY skill_id', [s.id]);
   expect(links.map((l: { skill_id: string }) => l.skill_id)).toEqual([...s.skills].sort());
 }
 
@@ -242,16 +226,16 @@ describe('a random sequence of mixed operations through the API', () => {
     let total = 0;
     await fc.assert(
       fc.asyncProperty(fc.array(opArb, { minLength: 100, maxLength: 100 }), async (ops) => {
-        const model: Model = { admin: await f().admin(), members: [], sessions: [], skills: [] };
-        for (let i = 0; i < 3; i++) model.members.push(await f().user());
-        for (let i = 0; i < 4; i++) model.skills.push((await f().skill()).id);
+        const model: Model = { admin: await f.admin(), members: [], sessions: [], skills: [] };
+        for (let i = 0; i < 3; i++) model.members.push(await f.user());
+        for (let i = 0; i < 4; i++) model.skills.push((await f.skill()).id);
         for (const [i, op] of ops.entries()) {
           const touched = await run(model, op);
           if (touched && model.sessions.includes(touched)) await expectSessionMatches(touched);
-          if (i % 50 === 49) expect(await findViolations(t().dataSource)).toEqual({});
+          if (i % 50 === 49) expect(await findViolations(t.dataSource)).toEqual({});
         }
         for (const s of model.sessions) await expectSessionMatches(s);
-        expect(await findViolations(t().dataSource)).toEqual({});
+        expect(await findViolations(t.dataSource)).toEqual({});
         total += ops.length;
       }),
       { numRuns: 3, endOnFailure: true },

@@ -1,10 +1,10 @@
 import fc from 'fast-check';
 import { Session } from '../../src/sessions/session.entity';
-import { codes, GqlResult } from '../harness';
+import { codes, GqlResult, useTestServer } from '../harness';
+import { DELETE_MESSAGE, DELETE_SESSION, POST_MESSAGE, RESTORE_SESSION } from './documents';
 import { findViolations, stampInvariants } from '../invariants';
-import { DELETE_MESSAGE, DELETE_SESSION, POST_MESSAGE, RESTORE_SESSION, writeSuite } from './setup';
 
-const { t, f } = writeSuite();
+const { t, f } = useTestServer({}, { invariants: true });
 
 type Step = { kind: 'post' | 'delete' | 'restore' | 'deleteMessage'; delayMs: number };
 const stepArb: fc.Arbitrary<Step> = fc.record({
@@ -14,7 +14,7 @@ const stepArb: fc.Arbitrary<Step> = fc.record({
 
 describe('delete stamps', () => {
   it('check every soft-deletable table for rows deleted before they were created', () => {
-    expect(Object.keys(stampInvariants(t().dataSource)).sort()).toEqual(
+    expect(Object.keys(stampInvariants(t.dataSource)).sort()).toEqual(
       expect.arrayContaining(['messages deleted before they were created', 'sessions deleted before they were created', 'skills deleted before they were created']),
     );
   });
@@ -25,27 +25,27 @@ describe('delete stamps', () => {
   it('stamp a session later than every message it takes, even ones created after its transaction began', async () => {
     await fc.assert(
       fc.asyncProperty(fc.nat({ max: 3 }), fc.nat({ max: 3 }), fc.nat({ max: 20 }), async (before, during, pauseMs) => {
-        const member = await f().user();
-        const session = await f().session(member);
-        for (let i = 0; i < before; i += 1) await f().message(session);
+        const member = await f.user();
+        const session = await f.session(member);
+        for (let i = 0; i < before; i += 1) await f.message(session);
         const posted: string[] = [];
-        await t().dataSource.transaction(async (manager) => {
+        await t.dataSource.transaction(async (manager) => {
           await manager.query('SELECT now()'); // the transaction's clock starts here
           for (let i = 0; i < during; i += 1) {
             await new Promise((resolve) => setTimeout(resolve, pauseMs));
-            const r = await t().gql(POST_MESSAGE, { input: { sessionId: session.id, role: 'USER', content: `late ${i}` } }, { as: member });
+            const r = await t.gql(POST_MESSAGE, { input: { sessionId: session.id, role: 'USER', content: `late ${i}` } }, { as: member });
             posted.push(r.data.postMessage.id);
           }
           const current = await manager.findOneOrFail(Session, { where: { id: session.id } });
           await manager.softRemove(current);
         });
-        const rows: { id: string; created_at: Date; deleted_at: Date }[] = await t().dataSource.query(
+        const rows: { id: string; created_at: Date; deleted_at: Date }[] = await t.dataSource.query(
           'SELECT m.id, m.created_at, m.deleted_at FROM messages m WHERE m.session_id = $1',
           [session.id],
         );
         expect(rows.filter((m) => posted.includes(m.id))).toHaveLength(during);
         for (const m of rows) expect(m.deleted_at.getTime()).toBeGreaterThanOrEqual(m.created_at.getTime());
-        expect(await findViolations(t().dataSource)).toEqual({});
+        expect(await findViolations(t.dataSource)).toEqual({});
       }),
       { numRuns: 15 },
     );
@@ -59,16 +59,16 @@ describe('delete stamps', () => {
     await fc.assert(
       fc.asyncProperty(fc.array(stepArb, { minLength: 4, maxLength: 10 }), fc.boolean(), async (steps, startDeleted) => {
         runs += 1;
-        const member = await f().user();
-        const session = await f().session(member);
-        const earlier = [await f().message(session), await f().message(session)];
-        if (startDeleted) await t().gql(DELETE_SESSION, { id: session.id }, { as: member });
+        const member = await f.user();
+        const session = await f.session(member);
+        const earlier = [await f.message(session), await f.message(session)];
+        if (startDeleted) await t.gql(DELETE_SESSION, { id: session.id }, { as: member });
         const results: GqlResult[] = await Promise.all(
           steps.map(async (step, i) => {
             await new Promise((resolve) => setTimeout(resolve, step.delayMs));
-            if (step.kind === 'post') return t().gql(POST_MESSAGE, { input: { sessionId: session.id, role: 'USER', content: `m${i}` } }, { as: member });
-            if (step.kind === 'deleteMessage') return t().gql(DELETE_MESSAGE, { id: earlier[i % 2].id }, { as: member });
-            return t().gql(step.kind === 'delete' ? DELETE_SESSION : RESTORE_SESSION, { id: session.id }, { as: member });
+            if (step.kind === 'post') return t.gql(POST_MESSAGE, { input: { sessionId: session.id, role: 'USER', content: `m${i}` } }, { as: member });
+            if (step.kind === 'deleteMessage') return t.gql(DELETE_MESSAGE, { id: earlier[i % 2].id }, { as: member });
+            return t.gql(step.kind === 'delete' ? DELETE_SESSION : RESTORE_SESSION, { id: session.id }, { as: member });
           }),
         );
         for (const r of results) {
@@ -77,7 +77,7 @@ describe('delete stamps', () => {
           expect(r.status).toBeLessThan(500);
           expect(codes(r).filter((c) => c !== 'NOT_FOUND' && c !== 'CONFLICT')).toEqual([]);
         }
-        expect(await findViolations(t().dataSource)).toEqual({});
+        expect(await findViolations(t.dataSource)).toEqual({});
       }),
       { numRuns: 25 },
     );

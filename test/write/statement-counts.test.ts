@@ -1,24 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { GqlResult } from '../harness';
-import {
-  ATTACH_SKILLS,
-  CREATE_SESSION,
-  CREATE_SKILL,
-  CREATE_USER,
-  DELETE_MESSAGE,
-  DELETE_SESSION,
-  DELETE_SKILL,
-  DELETE_USERS,
-  DETACH_SKILLS,
-  POST_MESSAGE,
-  PURGE_SESSION,
-  REPORT_NODE_SYNC,
-  RESTORE_SESSION,
-  UPDATE_SESSION,
-  writeSuite,
-} from './setup';
+import { GqlResult, useTestServer } from '../harness';
+import * as doc from './documents';
 
-const { t, f } = writeSuite();
+const { t, f } = useTestServer({}, { invariants: true });
 
 /**
  * Exact statements per mutation (x-sql-statements: authentication, BEGIN and COMMIT included).
@@ -60,36 +44,36 @@ afterAll(() => {
 });
 
 it('issue exactly the expected statements for every mutation, and read a locked row once', async () => {
-  const admin = await f().admin();
-  const member = await f().user();
-  const [a, b, c] = [await f().skill(), await f().skill(), await f().skill()];
-  const session = await f().session(member);
-  await f().message(session);
-  const gql = (q: string, v: Record<string, unknown>, as = member) => t().gql(q, v, { as });
+  const admin = await f.admin();
+  const member = await f.user();
+  const [a, b, c] = [await f.skill(), await f.skill(), await f.skill()];
+  const session = await f.session(member);
+  await f.message(session);
+  const gql = (q: string, v: Record<string, unknown>, as = member) => t.gql(q, v, { as });
 
-  record('createUser', await gql(CREATE_USER, { input: { email: `c-${randomUUID().slice(0, 8)}@test.hub`, displayName: 'C' } }, admin));
-  record('createSession', await gql(CREATE_SESSION, { input: { title: 'T', skillIds: [a.id, b.id] } }));
-  record('createSession without skills', await gql(CREATE_SESSION, { input: { title: 'T' } }));
-  record('updateSession', await gql(UPDATE_SESSION, { id: session.id, input: { title: 'U', expectedVersion: 1 } }));
-  const posted = await gql(POST_MESSAGE, { input: { sessionId: session.id, role: 'USER', content: 'hi' } });
+  record('createUser', await gql(doc.CREATE_USER, { input: { email: `c-${randomUUID().slice(0, 8)}@test.hub`, displayName: 'C' } }, admin));
+  record('createSession', await gql(doc.CREATE_SESSION, { input: { title: 'T', skillIds: [a.id, b.id] } }));
+  record('createSession without skills', await gql(doc.CREATE_SESSION, { input: { title: 'T' } }));
+  record('updateSession', await gql(doc.UPDATE_SESSION, { id: session.id, input: { title: 'U', expectedVersion: 1 } }));
+  const posted = await gql(doc.POST_MESSAGE, { input: { sessionId: session.id, role: 'USER', content: 'hi' } });
   record('postMessage', posted);
-  record('deleteMessage', await gql(DELETE_MESSAGE, { id: posted.data.postMessage.id }));
-  record('attachSkills', await gql(ATTACH_SKILLS, { sessionId: session.id, skillIds: [a.id, b.id] }));
-  record('detachSkills', await gql(DETACH_SKILLS, { sessionId: session.id, skillIds: [a.id] }));
-  record('reportNodeSync (new node)', await gql(REPORT_NODE_SYNC, { input: { sessionId: session.id, nodeId: 'n1', status: 'PENDING' } }));
-  record('reportNodeSync (known node)', await gql(REPORT_NODE_SYNC, { input: { sessionId: session.id, nodeId: 'n1', status: 'SYNCED' } }));
-  record('deleteSession', await gql(DELETE_SESSION, { id: session.id }));
-  record('restoreSession', await gql(RESTORE_SESSION, { id: session.id }));
-  record('createSkill', await gql(CREATE_SKILL, { input: { name: `s-${randomUUID().slice(0, 8)}` } }, admin));
-  record('deleteSkill', await gql(DELETE_SKILL, { id: b.id }, admin));
-  record('deleteSkill without links', await gql(DELETE_SKILL, { id: c.id }, admin));
-  record('purgeSession', await gql(PURGE_SESSION, { id: session.id }, admin));
-  const voiced = await f().session(member);
-  await f().message(voiced, { audioKey: `audio/test/${randomUUID()}.ogg`, audioContentType: 'audio/ogg', audioByteSize: 3 });
-  record('purgeSession with audio', await gql(PURGE_SESSION, { id: voiced.id }, admin));
-  const doomed = await f().user();
-  await f().message(await f().session(doomed));
-  record('deleteUsers', await gql(DELETE_USERS, { ids: [doomed.id] }, admin));
+  record('deleteMessage', await gql(doc.DELETE_MESSAGE, { id: posted.data.postMessage.id }));
+  record('attachSkills', await gql(doc.ATTACH_SKILLS, { sessionId: session.id, skillIds: [a.id, b.id] }));
+  record('detachSkills', await gql(doc.DETACH_SKILLS, { sessionId: session.id, skillIds: [a.id] }));
+  record('reportNodeSync (new node)', await gql(doc.REPORT_NODE_SYNC, { input: { sessionId: session.id, nodeId: 'n1', status: 'PENDING' } }));
+  record('reportNodeSync (known node)', await gql(doc.REPORT_NODE_SYNC, { input: { sessionId: session.id, nodeId: 'n1', status: 'SYNCED' } }));
+  record('deleteSession', await gql(doc.DELETE_SESSION, { id: session.id }));
+  record('restoreSession', await gql(doc.RESTORE_SESSION, { id: session.id }));
+  record('createSkill', await gql(doc.CREATE_SKILL, { input: { name: `s-${randomUUID().slice(0, 8)}` } }, admin));
+  record('deleteSkill', await gql(doc.DELETE_SKILL, { id: b.id }, admin));
+  record('deleteSkill without links', await gql(doc.DELETE_SKILL, { id: c.id }, admin));
+  record('purgeSession', await gql(doc.PURGE_SESSION, { id: session.id }, admin));
+  const voiced = await f.session(member);
+  await f.message(voiced, { audioKey: `audio/test/${randomUUID()}.ogg`, audioContentType: 'audio/ogg', audioByteSize: 3 });
+  record('purgeSession with audio', await gql(doc.PURGE_SESSION, { id: voiced.id }, admin));
+  const doomed = await f.user();
+  await f.message(await f.session(doomed));
+  record('deleteUsers', await gql(doc.DELETE_USERS, { ids: [doomed.id] }, admin));
 
   expect(Object.fromEntries(Object.entries(measured).map(([name, m]) => [name, m.sql]))).toEqual(EXPECTED);
   // The row a write locks is its only read of it: no TypeORM reload, no re-read for the answer.

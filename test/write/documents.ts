@@ -1,27 +1,4 @@
-import { factories, Factories } from '../factories';
-import { codes, GqlResult, startTestServer, TestServer } from '../harness';
-import { expectInvariants } from '../invariants';
-
-/** One real server per test file; after every test, the whole database must be consistent. */
-export function writeSuite(env: Record<string, string> = {}): { t: () => TestServer; f: () => Factories } {
-  let server: TestServer;
-  let f: Factories;
-  beforeAll(async () => {
-    server = await startTestServer(env);
-    f = factories(server.dataSource);
-  });
-  afterEach(async () => {
-    await expectInvariants(server.dataSource);
-  });
-  afterAll(() => server.close());
-  return { t: () => server, f: () => f };
-}
-
-/** The `extensions.validation` fields of a BAD_USER_INPUT result. */
-export function invalidFields(result: GqlResult): string[] {
-  expect(codes(result)).toEqual(['BAD_USER_INPUT']);
-  return ((result.errors![0].extensions!.validation ?? []) as { field: string }[]).map((v) => v.field);
-}
+/** The mutation documents the write tests send, each selecting what the tests assert on. */
 
 export const SESSION_FIELDS = 'id title version isSyncing createdAt updatedAt deletedAt';
 

@@ -43,10 +43,10 @@ const config: CodegenConfig = {
       presetConfig: { persistedDocuments: { hashAlgorithm: 'sha256' }, fragmentMasking: false },
       config: { scalars: { DateTime: 'string' }, enumsAsTypes: true },
     },
-    'examples/dashboard-client/generated.ts': {
-      // live/: the MessageAdded subscription (follow.ts); kept out of the trusted-documents manifest,
-      // which POST /graphql serves (subscriptions run on the live transports).
-      documents: ['examples/dashboard-client/*.graphql', 'examples/dashboard-client/live/*.graphql'],
+    // The MessageAdded subscription (follow.ts), typed on its own: kept out of the trusted-documents
+    // manifest above, which POST /graphql serves (subscriptions run on the live transports).
+    'examples/dashboard-client/live/generated.ts': {
+      documents: 'examples/dashboard-client/live/*.graphql',
       plugins: ['typescript-operations', 'typed-document-node'],
       config: { scalars: { DateTime: 'string' }, enumsAsTypes: true },
     },

@@ -13,7 +13,7 @@ import path from 'node:path';
 import autocannon from 'autocannon';
 import { print } from 'graphql';
 import { Client } from 'pg';
-import { DashboardDocument } from '../examples/dashboard-client/generated';
+import { DashboardDocument } from '../examples/dashboard-client/gql/graphql';
 import { createDataSource } from '../ormconfig';
 import { signToken } from '../src/auth/tokens';
 import { seed } from '../src/seed/seed';

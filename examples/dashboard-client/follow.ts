@@ -9,7 +9,7 @@ import { print } from 'graphql';
 import type { ResultOf } from '@graphql-typed-document-node/core';
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
-import { MessageAddedDocument } from './generated';
+import { MessageAddedDocument } from './live/generated';
 
 export type MessageEdge = ResultOf<typeof MessageAddedDocument>['messageAdded'];
 

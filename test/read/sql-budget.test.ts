@@ -1,5 +1,5 @@
 import { print } from 'graphql';
-import { DashboardDocument } from '../../examples/dashboard-client/generated';
+import { DashboardDocument } from '../../examples/dashboard-client/gql/graphql';
 import { factories } from '../factories';
 import { startTestServer, TestServer } from '../harness';
 import { insertMessages, insertSessions } from './seed';

@@ -10,7 +10,7 @@ import { ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
 import autocannon from 'autocannon';
 import { print } from 'graphql';
-import { DashboardDocument } from '../../../examples/dashboard-client/generated';
+import { DashboardDocument } from '../../../examples/dashboard-client/gql/graphql';
 import { signToken } from '../../../src/auth/tokens';
 import { freePort, startReplicatedCluster } from '../../support/replication';
 

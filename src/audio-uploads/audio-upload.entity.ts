@@ -1,5 +1,5 @@
-import { Check, Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryColumn } from 'typeorm';
-import { timestamp } from '../db/columns';
+import { Check, Column, CreateDateColumn, Entity, Index, PrimaryColumn } from 'typeorm';
+import { CascadingParent, timestamp } from '../db/columns';
 import { Message } from '../messages/message.entity';
 import { Session } from '../sessions/session.entity';
 import { User } from '../users/user.entity';
@@ -25,15 +25,13 @@ export class AudioUpload {
   @Column({ name: 'user_id', type: 'uuid' })
   userId: string;
 
-  @ManyToOne(() => User, { onDelete: 'CASCADE', nullable: false })
-  @JoinColumn({ name: 'user_id', foreignKeyConstraintName: 'audio_uploads_user_id_fkey' })
+  @CascadingParent(() => User, 'user_id', 'audio_uploads_user_id_fkey')
   user?: User;
 
   @Column({ name: 'session_id', type: 'uuid' })
   sessionId: string;
 
-  @ManyToOne(() => Session, { onDelete: 'CASCADE', nullable: false })
-  @JoinColumn({ name: 'session_id', foreignKeyConstraintName: 'audio_uploads_session_id_fkey' })
+  @CascadingParent(() => Session, 'session_id', 'audio_uploads_session_id_fkey')
   session?: Session;
 
   @Column({ name: 'content_type', type: 'varchar', length: 127 })
@@ -55,7 +53,6 @@ export class AudioUpload {
   @Column({ name: 'message_id', type: 'uuid', nullable: true })
   messageId: string | null;
 
-  @ManyToOne(() => Message, { onDelete: 'CASCADE', nullable: true })
-  @JoinColumn({ name: 'message_id', foreignKeyConstraintName: 'audio_uploads_message_id_fkey' })
+  @CascadingParent(() => Message, 'message_id', 'audio_uploads_message_id_fkey', { nullable: true })
   message?: Message;
 }

@@ -1,6 +1,6 @@
 import { EntitySubscriberInterface, EventSubscriber, RemoveEvent } from 'typeorm';
 import { removeUploadsOfMessages } from '../consistency/cascades';
-import { inBatch } from '../db/event-batch';
+import { eventKey, inBatch } from '../db/event-batch';
 import { Message } from '../messages/message.entity';
 
 /**
@@ -15,8 +15,7 @@ export class AudioUploadSubscriber implements EntitySubscriberInterface<Message>
   }
 
   beforeRemove(event: RemoveEvent<Message>): Promise<void> {
-    const id = event.entity?.id ?? event.databaseEntity?.id ?? (event.entityId as { id?: string } | undefined)?.id;
-    if (!id) throw new Error('A message removal reached the audio upload subscriber without an id');
+    const id = eventKey(event, 'id', 'A message removal reached the audio upload subscriber without an id');
     return inBatch(event.queryRunner, 'audio-upload:message', id, id, (ids) => removeUploadsOfMessages(event.manager, ids));
   }
 }

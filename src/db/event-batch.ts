@@ -37,3 +37,20 @@ export function inBatch<T>(
   batch.items.set(key, item);
   return batch.done;
 }
+
+/**
+ * A key column of the row an entity event is about: from the entity handed to `save`/`remove`,
+ * the row TypeORM loaded, or the id a remove by id names (TypeORM passes whichever it has). A
+ * subscriber that cannot tell which row a write is about must not let it through: `problem` is thrown.
+ */
+export function eventKey(
+  event: { entity?: unknown; databaseEntity?: unknown; entityId?: unknown },
+  key: string,
+  problem: string,
+): string {
+  const value = [event.entity, event.databaseEntity, event.entityId]
+    .map((source) => (source as Record<string, unknown> | undefined)?.[key])
+    .find((v) => v != null);
+  if (typeof value !== 'string' || value === '') throw new Error(problem);
+  return value;
+}

@@ -1,15 +1,5 @@
-import {
-  Check,
-  Column,
-  CreateDateColumn,
-  DeleteDateColumn,
-  Entity,
-  Index,
-  JoinColumn,
-  ManyToOne,
-  PrimaryGeneratedColumn,
-} from 'typeorm';
-import { timestamp } from '../db/columns';
+import { Check, Column, CreateDateColumn, DeleteDateColumn, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
+import { CascadingParent, timestamp } from '../db/columns';
 import type { MessageRole as SchemaMessageRole } from '../generated/resolvers-types';
 import { Session } from '../sessions/session.entity';
 
@@ -44,8 +34,7 @@ export class Message {
   @Column({ name: 'session_id', type: 'uuid' })
   sessionId: string;
 
-  @ManyToOne(() => Session, { onDelete: 'CASCADE', nullable: false })
-  @JoinColumn({ name: 'session_id', foreignKeyConstraintName: 'messages_session_id_fkey' })
+  @CascadingParent(() => Session, 'session_id', 'messages_session_id_fkey')
   session?: Session;
 
   @Column({ type: 'enum', enum: MessageRole, enumName: 'message_role' })

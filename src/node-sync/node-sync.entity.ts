@@ -1,5 +1,5 @@
-import { Column, Entity, Index, JoinColumn, ManyToOne, PrimaryColumn, UpdateDateColumn } from 'typeorm';
-import { timestamp } from '../db/columns';
+import { Column, Entity, Index, PrimaryColumn, UpdateDateColumn } from 'typeorm';
+import { CascadingParent, timestamp } from '../db/columns';
 import type { SyncStatus as SchemaSyncStatus } from '../generated/resolvers-types';
 import { Session } from '../sessions/session.entity';
 
@@ -29,8 +29,7 @@ export class NodeSync {
   @PrimaryColumn({ name: 'node_id', type: 'varchar', length: 128, primaryKeyConstraintName: 'session_node_sync_pkey' })
   nodeId: string;
 
-  @ManyToOne(() => Session, { onDelete: 'CASCADE', nullable: false })
-  @JoinColumn({ name: 'session_id', foreignKeyConstraintName: 'session_node_sync_session_id_fkey' })
+  @CascadingParent(() => Session, 'session_id', 'session_node_sync_session_id_fkey')
   session?: Session;
 
   @Column({ type: 'enum', enum: SyncStatus, enumName: 'sync_status' })

@@ -4,12 +4,10 @@ import {
   DeleteDateColumn,
   Entity,
   Index,
-  JoinColumn,
-  ManyToOne,
   PrimaryGeneratedColumn,
   UpdateDateColumn,
 } from 'typeorm';
-import { timestamp } from '../db/columns';
+import { CascadingParent, timestamp } from '../db/columns';
 import { User } from '../users/user.entity';
 
 /** One chat thread owned by a user. `isSyncing` is derived from its node sync rows and
@@ -28,8 +26,7 @@ export class Session {
   @Column({ name: 'user_id', type: 'uuid' })
   userId: string;
 
-  @ManyToOne(() => User, { onDelete: 'CASCADE', nullable: false })
-  @JoinColumn({ name: 'user_id', foreignKeyConstraintName: 'sessions_user_id_fkey' })
+  @CascadingParent(() => User, 'user_id', 'sessions_user_id_fkey')
   owner?: User;
 
   @Column({ type: 'varchar', length: 200 })

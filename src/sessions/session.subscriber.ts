@@ -1,15 +1,13 @@
 import { EntitySubscriberInterface, EventSubscriber, InsertEvent, RecoverEvent, RemoveEvent, SoftRemoveEvent, UpdateEvent } from 'typeorm';
 import { purgeDependents, restoreStampedMessages, SessionChange, stampMessages, touchSessions } from '../consistency/cascades';
-import { inBatch } from '../db/event-batch';
+import { eventKey, inBatch } from '../db/event-batch';
 import { Session } from './session.entity';
 
 type SessionEvent = { entity?: Session | Partial<Session> | object; databaseEntity?: Session; entityId?: unknown };
 
 function changeOf(event: SessionEvent): SessionChange {
-  const session = event.entity as Session | undefined;
-  const id = session?.id ?? event.databaseEntity?.id ?? (event.entityId as { id?: string } | undefined)?.id;
-  if (!id) throw new Error('A session write reached the subscriber without an id');
-  return { id, entity: session, previous: event.databaseEntity?.updatedAt ?? null };
+  const id = eventKey(event, 'id', 'A session write reached the subscriber without an id');
+  return { id, entity: event.entity as Session | undefined, previous: event.databaseEntity?.updatedAt ?? null };
 }
 
 /**

@@ -1,5 +1,5 @@
-import { CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryColumn } from 'typeorm';
-import { timestamp } from '../db/columns';
+import { CreateDateColumn, Entity, Index, PrimaryColumn } from 'typeorm';
+import { CascadingParent, timestamp } from '../db/columns';
 import { Session } from '../sessions/session.entity';
 import { Skill } from './skill.entity';
 
@@ -13,12 +13,10 @@ export class SessionSkill {
   @PrimaryColumn({ name: 'skill_id', type: 'uuid', primaryKeyConstraintName: 'session_skills_pkey' })
   skillId: string;
 
-  @ManyToOne(() => Session, { onDelete: 'CASCADE', nullable: false })
-  @JoinColumn({ name: 'session_id', foreignKeyConstraintName: 'session_skills_session_id_fkey' })
+  @CascadingParent(() => Session, 'session_id', 'session_skills_session_id_fkey')
   session?: Session;
 
-  @ManyToOne(() => Skill, { onDelete: 'CASCADE', nullable: false })
-  @JoinColumn({ name: 'skill_id', foreignKeyConstraintName: 'session_skills_skill_id_fkey' })
+  @CascadingParent(() => Skill, 'skill_id', 'session_skills_skill_id_fkey')
   skill?: Skill;
 
   @CreateDateColumn(timestamp('created_at'))

@@ -1,6 +1,6 @@
 import { EntitySubscriberInterface, EventSubscriber, InsertEvent, RemoveEvent } from 'typeorm';
 import { touchSessions } from '../consistency/cascades';
-import { inBatch } from '../db/event-batch';
+import { eventKey, inBatch } from '../db/event-batch';
 import { SessionSkill } from './session-skill.entity';
 
 /** A session's skills are part of the session: attaching or detaching one moves its `updatedAt` (`touchSessions`). */
@@ -15,8 +15,7 @@ export class SessionSkillSubscriber implements EntitySubscriberInterface<Session
   }
 
   afterRemove(event: RemoveEvent<SessionSkill>): Promise<void> {
-    const sessionId = event.databaseEntity?.sessionId ?? event.entity?.sessionId ?? (event.entityId as { sessionId?: string })?.sessionId;
-    if (!sessionId) throw new Error('A skill link removal reached the subscriber without its session id');
+    const sessionId = eventKey(event, 'sessionId', 'A skill link removal reached the subscriber without its session id');
     return this.touch(event, sessionId);
   }
 

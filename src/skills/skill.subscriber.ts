@@ -1,6 +1,6 @@
 import { EntitySubscriberInterface, EventSubscriber, RemoveEvent, SoftRemoveEvent, UpdateEvent } from 'typeorm';
 import { unlinkSkills } from '../consistency/cascades';
-import { inBatch } from '../db/event-batch';
+import { eventKey, inBatch } from '../db/event-batch';
 import { Skill } from './skill.entity';
 
 /**
@@ -28,8 +28,7 @@ export class SkillSubscriber implements EntitySubscriberInterface<Skill> {
   }
 
   private unlink(event: RemoveEvent<Skill>): Promise<void> {
-    const id = event.entity?.id ?? event.databaseEntity?.id ?? (event.entityId as { id?: string } | undefined)?.id;
-    if (!id) throw new Error('A skill removal reached the subscriber without an id');
+    const id = eventKey(event, 'id', 'A skill removal reached the subscriber without an id');
     return inBatch(event.queryRunner, 'skill:unlink', id, id, (ids) => unlinkSkills(event.manager, ids));
   }
 }

@@ -1,6 +1,6 @@
 import { EntitySubscriberInterface, EventSubscriber, RemoveEvent } from 'typeorm';
 import { purgeSessionsOfUsers } from '../consistency/cascades';
-import { inBatch } from '../db/event-batch';
+import { eventKey, inBatch } from '../db/event-batch';
 import { User } from './user.entity';
 
 /**
@@ -14,8 +14,7 @@ export class UserSubscriber implements EntitySubscriberInterface<User> {
   }
 
   beforeRemove(event: RemoveEvent<User>): Promise<void> {
-    const id = event.entity?.id ?? event.databaseEntity?.id ?? (event.entityId as { id?: string } | undefined)?.id;
-    if (!id) throw new Error('A user removal reached the subscriber without an id');
+    const id = eventKey(event, 'id', 'A user removal reached the subscriber without an id');
     return inBatch(event.queryRunner, 'user:purge', id, id, (ids) => purgeSessionsOfUsers(event.manager, ids));
   }
 }

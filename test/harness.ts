@@ -1,4 +1,8 @@
 import 'reflect-metadata';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { randomUUID } from 'node:crypto';
 import { GraphQLFormattedError } from 'graphql';
 import { DataSource } from 'typeorm';
 import { createDataSource } from '../ormconfig';
@@ -8,6 +12,7 @@ import { SqlStats } from '../src/db/sql-counter';
 import { createLogger } from '../src/logger';
 import { createServer, HubServer } from '../src/server';
 import { User } from '../src/users/user.entity';
+import { freshDatabase } from './databases';
 import { factories, Factories } from './factories';
 import { expectInvariants } from './invariants';
 
@@ -135,4 +140,32 @@ export function useTestServer(env: Record<string, string> = {}, options: TestSer
       },
     });
   return { t: forward(() => started(server)), f: forward(() => started(made)) };
+}
+
+/** What a test on a database of its own gets (`onFreshDatabase`). */
+export interface FreshDatabase {
+  url: string;
+  ds: DataSource;
+  f: Factories;
+  /** An empty directory of its own, for the local audio store. */
+  audioDir: string;
+}
+
+/**
+ * Runs `fn` on a new, migrated database (an open DataSource of `poolSize` connections, factories)
+ * and a new audio directory; afterwards, whatever `fn` did, the DataSource is closed, the database
+ * dropped and the directory removed. For tests that count or revert what the shared one cannot.
+ */
+export async function onFreshDatabase<T>(fn: (db: FreshDatabase) => Promise<T>, poolSize = 2): Promise<T> {
+  const db = await freshDatabase(testDatabaseUrl());
+  const audioDir = path.join(os.tmpdir(), `hub-fresh-${randomUUID()}`);
+  const ds = createDataSource({ url: db.url, poolSize });
+  try {
+    await ds.initialize();
+    return await fn({ url: db.url, ds, f: factories(ds), audioDir });
+  } finally {
+    if (ds.isInitialized) await ds.destroy();
+    await db.drop();
+    await fs.rm(audioDir, { recursive: true, force: true });
+  }
 }

@@ -1,27 +1,19 @@
 import fs from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
-import { randomUUID } from 'node:crypto';
-import { createDataSource } from '../../ormconfig';
 import { AudioUpload } from '../../src/audio-uploads/audio-upload.entity';
 import { loadConfig } from '../../src/config';
 import { writeTransaction } from '../../src/db/write-transaction';
 import { createAudioStorage } from '../../src/storage/storage';
 import { User } from '../../src/users/user.entity';
 import { runHub } from '../cli-runner';
-import { freshDatabase } from '../databases';
-import { factories } from '../factories';
-import { TEST_SECRET, testDatabaseUrl } from '../harness';
+import { onFreshDatabase, TEST_SECRET } from '../harness';
 import { expectInvariants } from '../invariants';
 
 const MIGRATION = 'AudioUploads1764600000000';
 
 describe('the audio uploads migration', () => {
-  it('binds every existing message key to an attached upload of the session owner, and reverts without touching messages', async () => {
-    const db = await freshDatabase(testDatabaseUrl());
-    const ds = createDataSource({ url: db.url, poolSize: 1 });
-    await ds.initialize();
-    try {
+  it('binds every existing message key to an attached upload of the session owner, and reverts without touching messages', () =>
+    onFreshDatabase(async ({ ds }) => {
       // Back to the schema before this migration (and any later one).
       while ((await ds.query(`SELECT 1 FROM migrations WHERE name = $1`, [MIGRATION])).length > 0) await ds.undoLastMigration();
       const [owner] = await ds.query(`INSERT INTO users (email, display_name) VALUES ('legacy@test.hub', 'Legacy') RETURNING id`);
@@ -51,21 +43,12 @@ describe('the audio uploads migration', () => {
       expect(await ds.query(`SELECT count(*)::int AS n FROM messages WHERE audio_key IS NOT NULL`)).toEqual([{ n: 3 }]);
       await ds.runMigrations();
       expect(await ds.query(`SELECT count(*)::int AS n FROM audio_uploads`)).toEqual([{ n: 2 }]);
-    } finally {
-      await ds.destroy();
-      await db.drop();
-    }
-  });
+    }, 1));
 });
 
 describe('upload rows at the ORM level', () => {
-  it('leave with their user even when the database cascades are off', async () => {
-    const db = await freshDatabase(testDatabaseUrl());
-    const audioDir = path.join(os.tmpdir(), `hub-cascade-${randomUUID()}`);
-    const ds = createDataSource({ url: db.url, poolSize: 2 });
-    await ds.initialize();
-    try {
-      const f = factories(ds);
+  it('leave with their user even when the database cascades are off', () =>
+    onFreshDatabase(async ({ ds, f, audioDir }) => {
       const [member, admin] = [await f.user(), await f.admin()];
       const session = await f.session(member);
       const adminsSession = await f.session(admin);
@@ -88,22 +71,12 @@ describe('upload rows at the ORM level', () => {
       expect(await ds.query(`SELECT key FROM audio_uploads ORDER BY key`)).toEqual([]);
       for (const key of [mine, byAdmin, membersInAdmins]) await expect(fs.stat(path.join(audioDir, key))).rejects.toThrow();
       await expectInvariants(ds);
-    } finally {
-      await ds.destroy();
-      await db.drop();
-      await fs.rm(audioDir, { recursive: true, force: true });
-    }
-  });
+    }));
 });
 
 describe('hub gc-audio and hub purge', () => {
-  it('remove the expired unattached uploads and their objects, and print how many', async () => {
-    const db = await freshDatabase(testDatabaseUrl());
-    const audioDir = path.join(os.tmpdir(), `hub-gc-${randomUUID()}`);
-    const ds = createDataSource({ url: db.url, poolSize: 2 });
-    await ds.initialize();
-    try {
-      const f = factories(ds);
+  it('remove the expired unattached uploads and their objects, and print how many', () =>
+    onFreshDatabase(async ({ url, ds, f, audioDir }) => {
       const member = await f.user();
       const session = await f.session(member);
       const uploads = ds.getRepository(AudioUpload);
@@ -114,7 +87,7 @@ describe('hub gc-audio and hub purge', () => {
         await fs.mkdir(path.dirname(path.join(audioDir, key)), { recursive: true });
         await fs.writeFile(path.join(audioDir, key), 'ogg');
       }
-      const env = { DATABASE_URL: db.url, HUB_AUDIO_DIR: audioDir };
+      const env = { DATABASE_URL: url, HUB_AUDIO_DIR: audioDir };
       const gc = await runHub(env, 'gc-audio', '--batch', '1');
       expect(gc).toMatchObject({ code: 0, out: 'removed 2 expired audio uploads' });
       await expect(fs.stat(path.join(audioDir, keys[0]))).rejects.toThrow();
@@ -126,12 +99,7 @@ describe('hub gc-audio and hub purge', () => {
       expect(purge.out.split('\n')[1]).toBe('removed 1 expired audio upload');
       expect(await ds.query(`SELECT key FROM audio_uploads`)).toEqual([]);
       expect((await runHub(env, 'gc-audio', '--batch', 'x')).code).toBe(2);
-    } finally {
-      await ds.destroy();
-      await db.drop();
-      await fs.rm(audioDir, { recursive: true, force: true });
-    }
-  });
+    }));
 });
 
 describe('audio configuration', () => {

@@ -1,26 +1,16 @@
 import fs from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
-import { randomUUID } from 'node:crypto';
-import { createDataSource } from '../../ormconfig';
 import { loadConfig } from '../../src/config';
 import { Session } from '../../src/sessions/session.entity';
-import { freshDatabase } from '../databases';
-import { factories } from '../factories';
-import { testDatabaseUrl } from '../harness';
+import { onFreshDatabase, testDatabaseUrl } from '../harness';
 import { expectInvariants } from '../invariants';
 import { runHub } from '../cli-runner';
 
 const hub = runHub;
 
 describe('hub purge', () => {
-  it('hard-deletes, in batches and with full cascade, the sessions soft-deleted before the age, and prints how many', async () => {
-    const db = await freshDatabase(testDatabaseUrl());
-    const audioDir = path.join(os.tmpdir(), `hub-purge-${randomUUID()}`);
-    const ds = createDataSource({ url: db.url, poolSize: 2 });
-    await ds.initialize();
-    try {
-      const f = factories(ds);
+  it('hard-deletes, in batches and with full cascade, the sessions soft-deleted before the age, and prints how many', () =>
+    onFreshDatabase(async ({ url, ds, f, audioDir }) => {
       const owner = await f.user();
       const skill = await f.skill();
       const repo = ds.getRepository(Session);
@@ -42,7 +32,7 @@ describe('hub purge', () => {
       await fs.mkdir(path.join(audioDir, 'audio/old'), { recursive: true });
       for (let i = 0; i < 5; i++) await fs.writeFile(path.join(audioDir, `audio/old/${i}.ogg`), 'ogg');
 
-      const result = await hub({ DATABASE_URL: db.url, HUB_AUDIO_DIR: audioDir }, 'purge', '--older-than', '30d', '--batch', '2');
+      const result = await hub({ DATABASE_URL: url, HUB_AUDIO_DIR: audioDir }, 'purge', '--older-than', '30d', '--batch', '2');
       expect(result).toMatchObject({ code: 0, err: '' });
       expect(result.out).toMatch(/^purged 5 sessions deleted before /);
       const remaining = await ds.query('SELECT id FROM sessions ORDER BY id');
@@ -53,14 +43,9 @@ describe('hub purge', () => {
       expect(await fs.readdir(path.join(audioDir, 'audio/old'))).toEqual([]);
       await expectInvariants(ds);
 
-      const again = await hub({ DATABASE_URL: db.url, HUB_AUDIO_DIR: audioDir }, 'purge', '--older-than', '30d');
+      const again = await hub({ DATABASE_URL: url, HUB_AUDIO_DIR: audioDir }, 'purge', '--older-than', '30d');
       expect(again.out).toMatch(/^purged 0 sessions/);
-    } finally {
-      await ds.destroy();
-      await db.drop();
-      await fs.rm(audioDir, { recursive: true, force: true });
-    }
-  });
+    }));
 
   it.each([
     [['purge'], '--older-than is required'],

@@ -1,16 +1,10 @@
 import { fetchDashboard, summarise } from '../examples/dashboard-client/run';
-import { factories } from './factories';
-import { startTestServer, TestServer } from './harness';
+import { useTestServer } from './harness';
 
 describe('the example dashboard client', () => {
-  let t: TestServer;
-  beforeAll(async () => {
-    t = await startTestServer();
-  });
-  afterAll(() => t.close());
+  const { t, f } = useTestServer();
 
   it('runs its typed Dashboard document against the live server', async () => {
-    const f = factories(t.dataSource);
     const member = await f.user();
     const session = await f.session(member, { title: 'Client example' });
     await f.message(session, { content: 'first' });

@@ -1,20 +1,14 @@
 import { ConfigError, loadConfig } from '../src/config';
-import { factories } from './factories';
-import { startTestServer, TestServer } from './harness';
+import { startTestServer, useTestServer } from './harness';
 
 describe('operations endpoints', () => {
-  let t: TestServer;
-  beforeAll(async () => {
-    t = await startTestServer();
-  });
-  afterAll(() => t.close());
+  const { t, f } = useTestServer();
   const base = () => t.url.replace(/\/graphql$/, '');
 
   it('exposes Prometheus metrics: request duration, SQL statements and errors by operation, pool usage', async () => {
-    const user = await factories(t.dataSource).user();
+    const user = await f.user();
     await t.gql('query WhoAmI { me { id } }', {}, { as: user });
     await t.gql('query Broken { me { nope } }', {}, { as: user });
-    const f = factories(t.dataSource);
     await Promise.all([f.session(user), f.session(user)]);
     // Through `User.sessions`: a page `Query.sessions` would fetch the skills with, leaving no batch.
     await t.gql('query Mine { me { sessions { nodes { id skills { id } } } } }', {}, { as: user });
@@ -33,7 +27,7 @@ describe('operations endpoints', () => {
   });
 
   it('keeps a sane caller request id and answers with it', async () => {
-    const user = await factories(t.dataSource).user();
+    const user = await f.user();
     const response = await fetch(t.url, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${t.tokenFor(user)}`, 'x-request-id': 'trace-42' },

@@ -1,8 +1,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
-import { factories } from '../factories';
-import { startTestServer, TestServer } from '../harness';
+import { startTestServer, useTestServer } from '../harness';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ARTIFACTS = path.join(__dirname, '..', '..', 'test-artifacts');
@@ -12,14 +11,10 @@ const describeWithBrowser = existsSync(CHROMIUM) ? describe : describe.skip;
 if (!existsSync(CHROMIUM)) console.warn(`playground browser test skipped: no Chromium at ${CHROMIUM}`);
 
 describeWithBrowser('playground (headless Chromium)', () => {
-  let t: TestServer;
-  beforeAll(async () => {
-    t = await startTestServer();
-  });
-  afterAll(() => t.close());
+  const { t, f } = useTestServer();
 
   it('runs { me { email } } offline with the token from the printed link and shows the answer', async () => {
-    const user = await factories(t.dataSource).user();
+    const user = await f.user();
     const browser = await chromium.launch({
       executablePath: CHROMIUM,
       args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],

@@ -5,18 +5,15 @@ import { LIVE_SESSIONS } from '../../src/sessions/session.filter';
 import { SESSION_ORDERS, SessionOrderName } from '../../src/sessions/session.order';
 import { sessionsPageStatement } from '../../src/sessions/session.sql';
 import { Role, User } from '../../src/users/user.entity';
-import { factories } from '../factories';
-import { startTestServer, TestServer } from '../harness';
+import { useTestServer } from '../harness';
 import { insertMessages, insertSessions } from './seed';
 
-let t: TestServer;
+const { t, f } = useTestServer();
 let member: User;
 let admin: User;
 let sessions: { id: string; created_at: Date }[];
 let busy: string;
 beforeAll(async () => {
-  t = await startTestServer();
-  const f = factories(t.dataSource);
   member = await f.user();
   admin = await f.admin();
   // Enough rows that a sequential scan and sort would be the planner's choice without a usable index.
@@ -31,7 +28,6 @@ beforeAll(async () => {
   await t.dataSource.query('ANALYZE sessions');
   await t.dataSource.query('ANALYZE messages');
 });
-afterAll(() => t.close());
 
 async function plan(sql: string, params: unknown[]): Promise<string> {
   const rows: { 'QUERY PLAN': string }[] = await t.dataSource.query(`EXPLAIN ${sql}`, params);

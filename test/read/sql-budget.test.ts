@@ -1,7 +1,6 @@
 import { print } from 'graphql';
 import { DashboardDocument } from '../../examples/dashboard-client/gql/graphql';
-import { factories } from '../factories';
-import { startTestServer, TestServer } from '../harness';
+import { useTestServer } from '../harness';
 import { insertMessages, insertSessions } from './seed';
 
 // The client team's Dashboard document (examples/dashboard-client) is the one measured.
@@ -19,11 +18,9 @@ const CANONICAL = `query Canonical($first: Int!) {
   }
 }`;
 
-let t: TestServer;
+// Pages five times the default maximum cost about five times the default cost limit.
+const { t, f } = useTestServer({ HUB_MAX_PAGE_SIZE: '500', HUB_MAX_QUERY_COST: '100000' });
 beforeAll(async () => {
-  // Pages five times the default maximum cost about five times the default cost limit.
-  t = await startTestServer({ HUB_MAX_PAGE_SIZE: '500', HUB_MAX_QUERY_COST: '100000' });
-  const f = factories(t.dataSource);
   // 501 sessions of other users, so every page below is full and owners are not the viewer.
   const owners = await Promise.all([f.user(), f.user(), f.user()]);
   const ids: string[] = [];
@@ -36,13 +33,12 @@ beforeAll(async () => {
     [ids],
   );
 });
-afterAll(() => t.close());
 
 describe('SQL budget', () => {
   // Authentication, and the page with its count, owners and every per-session relation the page's
   // sessions select (skills, counts, newest message, message pages, node sync).
   it.each([10, 100, 500])('serves the dashboard of %i sessions in two statements', async (first) => {
-    const admin = await factories(t.dataSource).admin();
+    const admin = await f.admin();
     const result = await t.gql(DASHBOARD, { first }, { as: admin });
     expect(result.errors).toBeUndefined();
     const { edges } = result.data.sessions;
@@ -58,7 +54,7 @@ describe('SQL budget', () => {
   });
 
   it.each([10, 100, 500])('serves the canonical dashboard of the bench at %i sessions in two statements', async (first) => {
-    const admin = await factories(t.dataSource).admin();
+    const admin = await f.admin();
     const result = await t.gql(CANONICAL, { first }, { as: admin });
     expect(result.errors).toBeUndefined();
     expect(result.data.sessions.nodes).toHaveLength(first);

@@ -1,19 +1,11 @@
 import { Check, Column, CreateDateColumn, DeleteDateColumn, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
+import { SchemaEnum } from '../common/schema-enum';
 import { CascadingParent, timestamp } from '../db/columns';
 import type { MessageRole as SchemaMessageRole } from '../generated/resolvers-types';
 import { Session } from '../sessions/session.entity';
 
-/**
- * The schema's `MessageRole`, stored as the database enum `message_role`. Every value is listed
- * here, so a value added to schema.graphql is a type error until it is listed; then the schema
- * test fails until a migration adds it to `message_role` (migrations stay as they ran).
- */
-export const MessageRole = {
-  USER: 'USER',
-  ASSISTANT: 'ASSISTANT',
-  SYSTEM: 'SYSTEM',
-  TOOL: 'TOOL',
-} as const satisfies { [K in SchemaMessageRole]: K };
+/** The schema's `MessageRole`, stored as the database enum `message_role` (see SchemaEnum). */
+export const MessageRole = { USER: 'USER', ASSISTANT: 'ASSISTANT', SYSTEM: 'SYSTEM', TOOL: 'TOOL' } as const satisfies SchemaEnum<SchemaMessageRole>;
 export type MessageRole = SchemaMessageRole;
 
 /** One turn of a session. Audio is a storage-neutral object key plus its content type and

@@ -1,19 +1,11 @@
 import { Column, Entity, Index, PrimaryColumn, UpdateDateColumn } from 'typeorm';
+import { SchemaEnum } from '../common/schema-enum';
 import { CascadingParent, timestamp } from '../db/columns';
 import type { SyncStatus as SchemaSyncStatus } from '../generated/resolvers-types';
 import { Session } from '../sessions/session.entity';
 
-/**
- * The schema's `SyncStatus`, stored as the database enum `sync_status`. Every value is listed
- * here, so a value added to schema.graphql is a type error until it is listed; then the schema
- * test fails until a migration adds it to `sync_status` (migrations stay as they ran).
- */
-export const SyncStatus = {
-  PENDING: 'PENDING',
-  SYNCING: 'SYNCING',
-  SYNCED: 'SYNCED',
-  FAILED: 'FAILED',
-} as const satisfies { [K in SchemaSyncStatus]: K };
+/** The schema's `SyncStatus`, stored as the database enum `sync_status` (see SchemaEnum). */
+export const SyncStatus = { PENDING: 'PENDING', SYNCING: 'SYNCING', SYNCED: 'SYNCED', FAILED: 'FAILED' } as const satisfies SchemaEnum<SchemaSyncStatus>;
 export type SyncStatus = SchemaSyncStatus;
 
 /** Statuses during which a session counts as syncing. */

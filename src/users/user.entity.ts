@@ -1,13 +1,10 @@
 import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
+import { SchemaEnum } from '../common/schema-enum';
 import { timestamp } from '../db/columns';
 import type { Role as SchemaRole } from '../generated/resolvers-types';
 
-/**
- * The schema's `Role`, stored as the database enum `user_role`. Every value is listed here, so a
- * value added to schema.graphql is a type error until it is listed; then the schema test fails
- * until a migration adds it to `user_role` (migrations stay as they ran).
- */
-export const Role = { ADMIN: 'ADMIN', MEMBER: 'MEMBER' } as const satisfies { [K in SchemaRole]: K };
+/** The schema's `Role`, stored as the database enum `user_role` (see SchemaEnum). */
+export const Role = { ADMIN: 'ADMIN', MEMBER: 'MEMBER' } as const satisfies SchemaEnum<SchemaRole>;
 export type Role = SchemaRole;
 
 /** A person or service account of the hub. Emails are stored lower-cased. */

@@ -19,6 +19,7 @@ import { signToken } from '../src/auth/tokens';
 import { seed } from '../src/seed/seed';
 import { assertSameDashboards, normalizeOurs, normalizePostGraphile } from './check';
 import { DATA_SETS, openBenchCluster } from './databases';
+import { CANONICAL } from './documents';
 import { POSTGRAPHILE_DASHBOARD } from './postgraphile';
 
 const ROOT = path.join(__dirname, '..', '..');
@@ -41,18 +42,6 @@ function scalesFromArgs(argv: string[]): number[] {
   return scale === 1 ? [1] : [1, scale];
 }
 
-/** The canonical dashboard of issue #17 (the bench's main rows). */
-export const CANONICAL = `query Canonical($first: Int!) {
-  sessions(first: $first) {
-    nodes {
-      id title isSyncing createdAt
-      owner { id displayName }
-      skills { id name }
-      messageCount
-      messages(first: 3, orderBy: CREATED_AT_DESC) { nodes { id role content createdAt } }
-    }
-  }
-}`;
 /** The client team's full Dashboard document (examples/dashboard-client), as the tests measure it. */
 const DASHBOARD = print(DashboardDocument);
 

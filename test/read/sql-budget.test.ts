@@ -1,23 +1,11 @@
 import { print } from 'graphql';
+import { CANONICAL } from '../../bench/documents';
 import { DashboardDocument } from '../../examples/dashboard-client/gql/graphql';
 import { useTestServer } from '../harness';
 import { insertMessages, insertSessions } from './seed';
 
 // The client team's Dashboard document (examples/dashboard-client) is the one measured.
 const DASHBOARD = print(DashboardDocument);
-// The canonical dashboard of the bench (bench/run.ts), without counts, node sync or cursors.
-const CANONICAL = `query Canonical($first: Int!) {
-  sessions(first: $first) {
-    nodes {
-      id title isSyncing createdAt
-      owner { id displayName }
-      skills { id name }
-      messageCount
-      messages(first: 3, orderBy: CREATED_AT_DESC) { nodes { id role content createdAt } }
-    }
-  }
-}`;
-
 // Pages five times the default maximum cost about five times the default cost limit.
 const { t, f } = useTestServer({ HUB_MAX_PAGE_SIZE: '500', HUB_MAX_QUERY_COST: '100000' });
 beforeAll(async () => {

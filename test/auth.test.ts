@@ -180,7 +180,7 @@ describe('token lifetime (HUB_MAX_TOKEN_TTL, default 24 h)', () => {
       exp: edge,
       nbf: fc.option(edge, { nil: undefined }),
       later: fc.oneof(fc.integer({ min: 0, max: 300 }), fc.integer({ min: 0, max: 2 * DAY })),
-      forge: fc.constantFrom('none', 'signature', 'payload'),
+      forge: fc.oneof({ weight: 4, arbitrary: fc.constant('none') }, fc.constant('signature'), fc.constant('payload')),
     });
     const outcomes = { accepted: 0, refused: 0 };
     const realNow = Date.now;
@@ -218,8 +218,8 @@ describe('token lifetime (HUB_MAX_TOKEN_TTL, default 24 h)', () => {
     } finally {
       Date.now = realNow;
     }
-    expect(outcomes.accepted).toBeGreaterThan(20);
-    expect(outcomes.refused).toBeGreaterThan(20);
+    expect(outcomes.accepted).toBeGreaterThan(10);
+    expect(outcomes.refused).toBeGreaterThan(10);
   });
 
   it('hub token refuses a --ttl beyond HUB_MAX_TOKEN_TTL, and prints one within it', async () => {

@@ -36,9 +36,9 @@ export function signToken(secret: string, userId: string, ttlSeconds: number): s
  * expire (`exp`), and no later than `maxTtlSeconds` from now: a leaked token is bounded in time
  * even when whoever signed it asked for more.
  */
-export function verifyToken(secret: string, token: string, maxTtlSeconds = DEFAULT_MAX_TOKEN_TTL_SECONDS): string | undefined {
-  const now = Date.now() / 1000;
-  const claims = verifiedClaims(secret, token);
+export function verifyToken(secret: string, token: string, maxTtlSeconds = DEFAULT_MAX_TOKEN_TTL_SECONDS, nowMs = Date.now()): string | undefined {
+  const now = nowMs / 1000;
+  const claims = verifiedClaims(secret, token, now);
   if (!claims) return undefined;
   // The time checks jsonwebtoken makes, made again on every use of a remembered signature.
   if (now >= claims.exp + CLOCK_TOLERANCE_SECONDS) return undefined;
@@ -63,13 +63,17 @@ const verified = new Map<string, Claims>();
  * few per cent of a small request. Only the signature check is remembered; the time checks run on
  * every use (`verifyToken`). A forged or malformed token is never remembered.
  */
-function verifiedClaims(secret: string, token: string): Claims | undefined {
+function verifiedClaims(secret: string, token: string, now: number): Claims | undefined {
   const key = `${secret.length}:${secret}:${token}`;
   const known = verified.get(key);
   if (known) return known;
   let claims: Claims;
   try {
-    const payload = jwt.verify(token, keyOf(secret), { algorithms: ['HS256'], clockTolerance: CLOCK_TOLERANCE_SECONDS });
+    const payload = jwt.verify(token, keyOf(secret), {
+      algorithms: ['HS256'],
+      clockTolerance: CLOCK_TOLERANCE_SECONDS,
+      clockTimestamp: Math.floor(now),
+    });
     if (typeof payload !== 'object' || typeof payload.sub !== 'string') return undefined;
     // jsonwebtoken checks `exp` only when present, and only that it is a number.
     if (typeof payload.exp !== 'number' || !Number.isFinite(payload.exp)) return undefined;

@@ -24,6 +24,7 @@ import { formatError, isDatabaseUnavailable } from './errors.format';
 import { Logger } from './logger';
 import { bodyErrors } from './http/body-errors';
 import { answerClientErrors } from './http/client-errors';
+import { DocumentStep } from './http/document-cache';
 import { createOperationGuard } from './http/operation-guard';
 import { loadTrustedDocuments, trustedDocumentsMiddleware } from './http/trusted-documents';
 import { createMetrics, joinClusterMetrics, metricsHandler } from './http/metrics';
@@ -161,10 +162,11 @@ export async function createServer(deps: ServerDeps): Promise<HubServer> {
 
   const schema = makeExecutableSchema({ typeDefs: typeDefs(), resolvers: resolvers() });
   // Query limits, cost, trusted documents: one set of checks for every transport (operation-guard.ts).
-  const guard = createOperationGuard(schema, config, loadTrustedDocuments(config.trustedDocuments, config.trustedDocumentsFile));
+  const countStep = (step: DocumentStep) => metrics.documentWork.inc({ step });
+  const guard = createOperationGuard(schema, config, loadTrustedDocuments(config.trustedDocuments, config.trustedDocumentsFile), countStep);
   const apollo = new ApolloServer<Context>({
     // The schema Apollo would build from typeDefs + resolvers, executed with graphql-jit (see jit-executor.ts).
-    gateway: jitGateway(schema),
+    gateway: jitGateway(schema, countStep),
     formatError: formatError(logger, { production: config.production }),
     includeStacktraceInErrorResponses: false,
     introspection: config.introspection,

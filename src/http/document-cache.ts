@@ -1,5 +1,13 @@
 import { DocumentNode } from 'graphql';
 
+/**
+ * What a request's document costs before it runs: `cached` (found parsed and validated, no work),
+ * else `parse`, `validate`, `compile` (graphql-jit) and `cost` (the estimate's walk). A repeated
+ * document, sent with the same page sizes, should show only `cached`.
+ */
+export type DocumentStep = 'cached' | 'parse' | 'validate' | 'compile' | 'cost';
+export type CountStep = (step: DocumentStep) => void;
+
 /** Validated documents kept, least recently used out first. */
 const MAX_DOCUMENTS = 1000;
 /** Total source text of the kept documents (their syntax trees are some tens of times larger). */

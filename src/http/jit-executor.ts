@@ -1,6 +1,7 @@
 import type { ApolloServerOptionsWithGateway, BaseContext } from '@apollo/server';
 import { DocumentNode, execute, ExecutionResult, getVariableValues, GraphQLError, GraphQLSchema } from 'graphql';
 import { CompiledQuery, compileQuery, isCompiledQuery } from 'graphql-jit';
+import { CountStep } from './document-cache';
 
 /** Compiled operations kept, least recently used first out. */
 const CACHE_SIZE = 1000;
@@ -34,7 +35,7 @@ function toGraphQLError(error: GraphQLError): GraphQLError {
  * one that graphql-jit will not compile runs on graphql-js. Variables are coerced by graphql-js
  * first, so their errors are exactly those of `execute` (Apollo recognises them as BAD_USER_INPUT).
  */
-export function jitGateway(schema: GraphQLSchema): Gateway {
+export function jitGateway(schema: GraphQLSchema, count: CountStep = () => {}): Gateway {
   const cache = new Map<string, Compiled>();
 
   function compiledFor(key: string, document: DocumentNode, operationName?: string): Compiled {
@@ -42,6 +43,7 @@ export function jitGateway(schema: GraphQLSchema): Gateway {
     if (compiled !== undefined) {
       cache.delete(key); // re-inserted below: most recently used last
     } else {
+      count('compile');
       try {
         const result = compileQuery(schema, document, operationName);
         compiled = isCompiledQuery(result) ? result : null;

@@ -79,6 +79,12 @@ export function createMetrics(primary: DataSource, replicaPools: () => NamedPool
       buckets: [1, 2, 3, 4, 5, 6, 8, 10, 15, 20, 50, 100],
       registers,
     }),
+    documentWork: new Counter({
+      name: 'hub_graphql_document_work_total',
+      help: 'Documents found parsed and validated (step="cached"), and the work done on the others: parse, validate, compile, cost',
+      labelNames: ['step'],
+      registers,
+    }),
     batchSize: new Histogram({
       name: 'hub_dataloader_batch_size',
       help: 'Keys per DataLoader batch, by loader',

@@ -16,8 +16,8 @@ import {
 import { Config } from '../config';
 import { defaultPageSize } from '../pagination/page-size';
 import { checkDocumentSize, documentRefused } from './document-limits';
-import { DocumentCache, NewDocumentBudget } from './document-cache';
-import { checkCost } from './query-cost';
+import { CountStep, DocumentCache, NewDocumentBudget } from './document-cache';
+import { checkCost, costEstimates } from './query-cost';
 import { TrustedDocuments } from './trusted-documents';
 
 /** The part of the configuration the checks read. */
@@ -96,7 +96,12 @@ export const sha256Hex = (text: string) => createHash('sha256').update(text).dig
  * SSE by calling `documentText`, `prepare` and `checkOperation` in that order), so a limit cannot
  * be bypassed by changing transport. Suggestions are removed from errors by `formatError`.
  */
-export function createOperationGuard(schema: GraphQLSchema, config: GuardConfig, trusted: TrustedDocuments): OperationGuard {
+export function createOperationGuard(
+  schema: GraphQLSchema,
+  config: GuardConfig,
+  trusted: TrustedDocuments,
+  count: CountStep = () => {},
+): OperationGuard {
   const armor = new ApolloArmor({
     // Armor's token limit turns syntax errors into 500s; graphql-js's `maxTokens` is used instead.
     maxTokens: { enabled: false },
@@ -115,7 +120,7 @@ export function createOperationGuard(schema: GraphQLSchema, config: GuardConfig,
   const parseOptions: ParseOptions = { maxTokens: config.maxQueryTokens };
   const cache = new DocumentCache();
   const budget = new NewDocumentBudget(config.maxNewDocumentsPerMinute);
-  const costOptions = { maxCost: config.maxQueryCost, defaultPageSize: defaultPageSize(config.maxPageSize) };
+  const costOf = costEstimates(schema, defaultPageSize(config.maxPageSize), () => count('cost'));
 
   const chargeNewDocument = (viewerId: string) => {
     if (budget.charge(viewerId)) return;
@@ -148,16 +153,21 @@ export function createOperationGuard(schema: GraphQLSchema, config: GuardConfig,
   function prepare(text: string, viewerId: string): PreparedDocument {
     const hash = sha256Hex(text);
     const cached = cache.get(hash);
-    if (cached) return { document: cached };
+    if (cached) {
+      count('cached');
+      return { document: cached };
+    }
     chargeNewDocument(viewerId);
     let document: DocumentNode;
     try {
+      count('parse');
       document = parse(text, parseOptions);
     } catch (error) {
       const syntax = error instanceof GraphQLError ? error : new GraphQLError(String(error));
       return { errors: [new GraphQLError(syntax.message, { source: syntax.source, positions: syntax.positions, extensions: { code: 'GRAPHQL_PARSE_FAILED' } })] };
     }
     checkDocumentSize(document);
+    count('validate');
     const errors = validate(schema, document, allRules);
     if (errors.length) return { errors: errors.map((e) => new GraphQLError(e.message, { nodes: e.nodes, extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } })) };
     cache.set(hash, document, Buffer.byteLength(text));
@@ -171,7 +181,7 @@ export function createOperationGuard(schema: GraphQLSchema, config: GuardConfig,
         'Subscriptions are served over WebSocket (graphql-transport-ws at /graphql) and SSE (/graphql/stream), not plain HTTP requests',
       );
     }
-    return checkCost(schema, document, operation, variables ?? undefined, costOptions);
+    return checkCost(costOf(document, operation, variables ?? undefined), config.maxQueryCost);
   }
 
   return {
@@ -201,6 +211,13 @@ export function createOperationGuard(schema: GraphQLSchema, config: GuardConfig,
       plugin: {
         async requestDidStart() {
           return {
+            // Apollo parses and validates only what its document store (our cache) lacks.
+            async parsingDidStart() {
+              count('parse');
+            },
+            async validationDidStart() {
+              count('validate');
+            },
             async didResolveOperation({ document, operation, request, response }) {
               if (!operation) return;
               const cost = checkOperation({ document, operation, variables: request.variables, transport: 'http' });

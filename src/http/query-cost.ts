@@ -1,14 +1,21 @@
 import {
   DocumentNode,
-  validate,
   getNamedType,
   getNullableType,
+  getVariableValues,
   GraphQLError,
   GraphQLField,
   GraphQLSchema,
   isListType,
+  isNonNullType,
   isObjectType,
+  Kind,
   OperationDefinitionNode,
+  TypeInfo,
+  typeFromAST,
+  validate,
+  visit,
+  visitWithTypeInfo,
 } from 'graphql';
 import { ComplexityEstimator, createComplexityRule } from 'graphql-query-complexity';
 import { ErrorCode } from '../errors';
@@ -38,11 +45,16 @@ export function costEstimator(defaultPageSize: number): ComplexityEstimator {
 
 const isConnectionName = (name: string) => /.Connection$/.test(name);
 
-function itemsOf(parent: string, field: GraphQLField<unknown, unknown>, args: Record<string, unknown>, defaultPageSize: number): number {
+/** Whether a field's count of items, hence its arguments, can change the estimate (see itemsOf). */
+function countsItems(parent: string, field: GraphQLField<unknown, unknown>): boolean {
   const list = isListType(getNullableType(field.type));
-  if (list && isConnectionName(parent)) return 1;
+  if (list) return !isConnectionName(parent);
   const named = getNamedType(field.type);
-  if (!list && !(isObjectType(named) && isConnectionName(named.name))) return 1;
+  return isObjectType(named) && isConnectionName(named.name);
+}
+
+function itemsOf(parent: string, field: GraphQLField<unknown, unknown>, args: Record<string, unknown>, defaultPageSize: number): number {
+  if (!countsItems(parent, field)) return 1;
   for (const name of ['first', 'last']) {
     const value = args[name];
     if (typeof value === 'number') return Math.max(0, value);
@@ -54,11 +66,6 @@ function itemsOf(parent: string, field: GraphQLField<unknown, unknown>, args: Re
 
 /** Selections visited once fragments are expanded; beyond it the cost is not computed but refused. */
 const MAX_COST_NODES = 10_000;
-
-export interface CostOptions {
-  maxCost: number;
-  defaultPageSize: number;
-}
 
 /**
  * The operation's cost, or undefined when its variables do not coerce (then nothing runs:
@@ -99,42 +106,101 @@ export function operationCost(
   return cost;
 }
 
-/** Variable sets remembered per document, and the longest variables text worth remembering. */
-const COSTS_PER_DOCUMENT = 64;
-const MAX_VARIABLES_KEY = 1024;
-const costs = new WeakMap<DocumentNode, Map<string, number | undefined>>();
+/**
+ * The variables an operation's estimate can depend on: those inside a directive (`@skip`,
+ * `@include`), inside an argument of a field that counts items (a page size, a list of ids), and
+ * any nullable variable in a non-null position (an explicit null there makes the field's arguments
+ * fail to coerce, and the estimate skips the field). Every other variable (an id, a cursor, a
+ * filter of a single object) leaves the estimate unchanged once the variables coerce.
+ */
+export function costVariables(schema: GraphQLSchema, document: DocumentNode, operation: OperationDefinitionNode): string[] {
+  const declared = new Map((operation.variableDefinitions ?? []).map((d) => [d.variable.name.value, d.type]));
+  const found = new Set<string>();
+  const typeInfo = new TypeInfo(schema);
+  let inDirective = 0;
+  let countingArguments = 0;
+  const fieldStack: boolean[] = [];
+  const only: DocumentNode = { ...document, definitions: document.definitions.filter((d) => d === operation || d.kind === Kind.FRAGMENT_DEFINITION) };
+  visit(
+    only,
+    visitWithTypeInfo(typeInfo, {
+      Directive: { enter: () => void (inDirective += 1), leave: () => void (inDirective -= 1) },
+      Field: {
+        enter() {
+          const parent = typeInfo.getParentType();
+          const field = typeInfo.getFieldDef();
+          const counts = !!parent && !!field && countsItems(parent.name, field);
+          fieldStack.push(counts);
+          if (counts) countingArguments += 1;
+        },
+        leave() {
+          if (fieldStack.pop()) countingArguments -= 1;
+        },
+      },
+      // A field's sub-selection is not its arguments: only the arguments of a counting field count.
+      SelectionSet: {
+        enter: () => void fieldStack.push(false),
+        leave: () => void fieldStack.pop(),
+      },
+      Variable(node) {
+        const name = node.name.value;
+        const expected = typeInfo.getInputType();
+        const definition = declared.get(name);
+        const declaredType = definition && typeFromAST(schema, definition);
+        const mayBeNullWhereNotAllowed = !!expected && isNonNullType(expected) && !(declaredType && isNonNullType(declaredType));
+        if (inDirective > 0 || argumentOfCountingField(fieldStack) || mayBeNullWhereNotAllowed) found.add(name);
+      },
+    }),
+  );
+  return [...found].filter((name) => declared.has(name)).sort();
+}
+
+/** Whether the innermost field or selection set on the stack is a counting field's arguments. */
+function argumentOfCountingField(stack: boolean[]): boolean {
+  return stack.length > 0 && stack[stack.length - 1];
+}
+
+/** Estimates remembered per operation, one for each set of values of its cost variables. */
+const ESTIMATES_PER_OPERATION = 64;
+/** The longest key worth remembering (a list of ids as a cost variable can be long): beyond, walked each time. */
+const MAX_ESTIMATE_KEY = 1024;
+
+type CostPlan = { variables: string[]; estimates: Map<string, number> };
 
 /**
- * `operationCost`, remembered per cached document (the document cache hands out the same syntax
- * tree for the same text) and variable values: a dashboard polling with the same variables is
- * estimated once, not walked again on every request.
+ * Operation costs, remembered. The estimate is a walk of the operation with its fragments expanded
+ * (graphql-query-complexity runs as a validation rule): for a 14 kB document of ninety fragment
+ * spreads it is most of a repeated request's CPU, the one step a cached document still repeated.
+ * It is a pure function of the document, the operation and the values of its cost variables
+ * (`costVariables`), so it is kept per document object (cached documents are the same object on
+ * every request, so the entries go when the document cache drops the document) and per values.
+ * `onWalk` is called for each walk actually run (metrics and tests count them).
  */
-function rememberedCost(
-  schema: GraphQLSchema,
-  document: DocumentNode,
-  operation: OperationDefinitionNode,
-  variables: Record<string, unknown> | undefined,
-  defaultPageSize: number,
-): number | undefined {
-  const key = `${operation.name?.value ?? ''}\n${JSON.stringify(variables ?? {})}`;
-  if (key.length > MAX_VARIABLES_KEY) return operationCost(schema, document, operation, variables, defaultPageSize);
-  let known = costs.get(document);
-  if (known?.has(key)) return known.get(key);
-  const cost = operationCost(schema, document, operation, variables, defaultPageSize);
-  if (!known || known.size >= COSTS_PER_DOCUMENT) costs.set(document, (known = new Map()));
-  known.set(key, cost);
-  return cost;
+export function costEstimates(schema: GraphQLSchema, defaultPageSize: number, onWalk: () => void = () => {}) {
+  const plans = new WeakMap<DocumentNode, Map<OperationDefinitionNode, CostPlan>>();
+  return (document: DocumentNode, operation: OperationDefinitionNode, variables: Record<string, unknown> | undefined): number | undefined => {
+    const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], variables ?? {}, { maxErrors: 1 });
+    // Variables that do not coerce: nothing runs (execution answers their errors).
+    if (coerced.errors) return undefined;
+    let byOperation = plans.get(document);
+    if (!byOperation) plans.set(document, (byOperation = new Map()));
+    let plan = byOperation.get(operation);
+    if (!plan) byOperation.set(operation, (plan = { variables: costVariables(schema, document, operation), estimates: new Map() }));
+    // Absent and null differ (a default applies to the one, not the other): absent is left out.
+    const key = JSON.stringify(plan.variables.map((name) => (name in coerced.coerced ? [name, coerced.coerced[name]] : [name])));
+    const known = plan.estimates.get(key);
+    if (known !== undefined) return known;
+    onWalk();
+    const cost = operationCost(schema, document, operation, variables, defaultPageSize);
+    if (cost === undefined || key.length > MAX_ESTIMATE_KEY) return cost;
+    if (plan.estimates.size >= ESTIMATES_PER_OPERATION) plan.estimates.delete(plan.estimates.keys().next().value as string);
+    plan.estimates.set(key, cost);
+    return cost;
+  };
 }
 
 /** Refuses an operation whose cost, page sizes included, exceeds the maximum, before it runs; returns the cost. */
-export function checkCost(
-  schema: GraphQLSchema,
-  document: DocumentNode,
-  operation: OperationDefinitionNode,
-  variables: Record<string, unknown> | undefined,
-  { maxCost, defaultPageSize }: CostOptions,
-): number | undefined {
-  const cost = rememberedCost(schema, document, operation, variables, defaultPageSize);
+export function checkCost(cost: number | undefined, maxCost: number): number | undefined {
   if (cost === undefined || cost <= maxCost) return cost;
   const shown = Number.isFinite(cost) ? cost : `over ${MAX_COST_NODES} selections`;
   const message = `Query cost ${shown} exceeds the limit of ${maxCost}: ask for smaller pages or fewer nested lists`;

@@ -77,8 +77,10 @@ export interface OperationGuard {
      * (see `prepare`), so a refusal is thrown where Apollo still answers it as a coded error (a
      * throw from its parsing or validation hooks would be a 500), and Apollo's document store then
      * holds the validated document. Syntax and validation errors are left to Apollo to answer.
+     * An automatic persisted query sent as its hash alone is charged here when this process does
+     * not hold its document (see `createOperationGuard`).
      */
-    admit(request: { method?: string; url?: string; body?: unknown }, viewerId: string): void;
+    admit(request: HttpRequest, viewerId: string): void;
   };
 }
 
@@ -91,10 +93,27 @@ export interface ApolloDocumentStore {
 
 export const sha256Hex = (text: string) => createHash('sha256').update(text).digest('hex');
 
+/** Hashes charged to a viewer ahead of their text (automatic persisted queries), remembered. */
+const MAX_PREPAID = 1000;
+
 /**
  * Builds the operation checks every transport runs (HTTP through Apollo's plugin; WebSocket and
  * SSE by calling `documentText`, `prepare` and `checkOperation` in that order), so a limit cannot
  * be bypassed by changing transport. Suggestions are removed from errors by `formatError`.
+ *
+ * The new-document budget (HUB_MAX_NEW_DOCUMENTS_PER_MINUTE) charges a viewer for the documents
+ * this process must parse, validate and compile for them, and for nothing else:
+ * - a document already in the cache is free, whoever sent it first, even to a viewer over budget;
+ * - trusted documents (`documentId`, or their exact text) are checked at start and always free;
+ * - an invalid document is charged on every attempt (it is not cached: there is nothing to reuse);
+ * - an automatic persisted query sent as its hash alone, whose document this process does not
+ *   hold, is one new document: charged before the hash is looked up (the shared table would
+ *   otherwise let a viewer cycle more documents than the cache holds, uncharged, and probe hashes
+ *   at a database round trip each). Its usual sequel, the client re-sending hash and text after
+ *   PERSISTED_QUERY_NOT_FOUND (here or on another process), is not charged again, nor is the
+ *   same hash sent again meanwhile: one document, one charge.
+ * Beyond the budget the answer is HTTP 429, BAD_USER_INPUT, reason NEW_DOCUMENT_RATE, with
+ * `retry-after`; the viewer's window refills a minute after it began.
  */
 export function createOperationGuard(
   schema: GraphQLSchema,
@@ -149,6 +168,20 @@ export function createOperationGuard(
   }
 
   const apolloKey = (key: string) => key.slice(key.lastIndexOf(':') + 1);
+  // Hash → viewer: an automatic persisted query charged before its text arrived (see above).
+  const prepaid = new Map<string, string>();
+  const prepay = (hash: string, viewerId: string) => {
+    // Sent as a hash again before its document reached this process: still the same document.
+    if (prepaid.get(hash) === viewerId) return;
+    chargeNewDocument(viewerId);
+    prepaid.delete(hash);
+    prepaid.set(hash, viewerId);
+    if (prepaid.size > MAX_PREPAID) prepaid.delete(prepaid.keys().next().value as string);
+  };
+  const chargeText = (hash: string, viewerId: string) => {
+    if (prepaid.get(hash) === viewerId) prepaid.delete(hash);
+    else chargeNewDocument(viewerId);
+  };
 
   function prepare(text: string, viewerId: string): PreparedDocument {
     const hash = sha256Hex(text);
@@ -157,7 +190,7 @@ export function createOperationGuard(
       count('cached');
       return { document: cached };
     }
-    chargeNewDocument(viewerId);
+    chargeText(hash, viewerId);
     let document: DocumentNode;
     try {
       count('parse');
@@ -197,6 +230,8 @@ export function createOperationGuard(
           return cache.get(apolloKey(key));
         },
         async set(key, document) {
+          // Apollo parsed it: a hash alone whose document came from the shared table (paid in admit).
+          prepaid.delete(apolloKey(key));
           cache.set(apolloKey(key), document, document.loc?.source.body.length ?? 0);
         },
         async delete() {
@@ -206,7 +241,14 @@ export function createOperationGuard(
       admit(request, viewerId) {
         const text = queryTextOf(request);
         // Syntax and validation errors are Apollo's to answer (in its usual shape); refusals throw here.
-        if (text !== undefined) prepare(text, viewerId);
+        if (text !== undefined) {
+          prepare(text, viewerId);
+          return;
+        }
+        const hash = persistedHashOf(request);
+        if (hash === undefined) return;
+        if (cache.get(hash)) count('cached');
+        else prepay(hash, viewerId);
       },
       plugin: {
         async requestDidStart() {
@@ -231,12 +273,33 @@ export function createOperationGuard(
   };
 }
 
-/** The query text of an HTTP request as Apollo will read it (POST body or GET parameter). */
-function queryTextOf({ method, url, body }: { method?: string; url?: string; body?: unknown }): string | undefined {
+type HttpRequest = { method?: string; url?: string; body?: unknown };
+
+/** A request's parameters as Apollo will read them: the POST body, or the GET query string. */
+function paramsOf({ method, url, body }: HttpRequest): { query?: unknown; extensions?: unknown } {
   if (method === 'GET') {
-    const search = url?.includes('?') ? url.slice(url.indexOf('?') + 1) : '';
-    return new URLSearchParams(search).get('query') ?? undefined;
+    const params = new URLSearchParams(url?.includes('?') ? url.slice(url.indexOf('?') + 1) : '');
+    let extensions: unknown;
+    try {
+      extensions = JSON.parse(params.get('extensions') ?? 'null');
+    } catch {
+      extensions = undefined; // Apollo answers a malformed `extensions` itself
+    }
+    return { query: params.get('query') ?? undefined, extensions };
   }
-  const query = body && typeof body === 'object' && !Array.isArray(body) ? (body as { query?: unknown }).query : undefined;
+  return body && typeof body === 'object' && !Array.isArray(body) ? (body as { query?: unknown; extensions?: unknown }) : {};
+}
+
+/** The query text of an HTTP request. */
+function queryTextOf(request: HttpRequest): string | undefined {
+  const { query } = paramsOf(request);
   return typeof query === 'string' ? query : undefined;
+}
+
+/** The hash of an automatic persisted query (`extensions.persistedQuery.sha256Hash`). */
+function persistedHashOf(request: HttpRequest): string | undefined {
+  const { extensions } = paramsOf(request);
+  const persisted = extensions && typeof extensions === 'object' ? (extensions as { persistedQuery?: unknown }).persistedQuery : undefined;
+  const hash = persisted && typeof persisted === 'object' ? (persisted as { sha256Hash?: unknown }).sha256Hash : undefined;
+  return typeof hash === 'string' ? hash : undefined;
 }

@@ -2,18 +2,35 @@
  * Bad input: property-based fuzzing (fast-check) of GraphQL documents, variables, cursors, ids,
  * headers and JSON bodies against the real HTTP app. Whatever comes in, the answer is never a
  * 5xx, never an error without a code from the API's vocabulary, never INTERNAL_SERVER_ERROR,
- * and the server keeps serving.
+ * and the server keeps serving. The classes of issue #12 each have a property of their own:
+ * fragment graphs, token bombs, cost-bypass documents, content encodings, header bytes,
+ * documentId requests in every trusted-documents mode, and every component of every cursor
+ * kind; their 4xx answers must be in the API's JSON error format. Cases run per class and the
+ * 5xx seen are written to test-artifacts/reliability-fuzz.json (`byClass`).
  */
-import { createHmac } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
+import path from 'node:path';
 import fc from 'fast-check';
+import { parse } from 'graphql';
+import { parseLsn } from '../../src/db/replicas';
 import { factories } from '../factories';
 import { startTestServer, TEST_SECRET, TestServer } from '../harness';
 import { findViolations } from '../invariants';
 import { User } from '../../src/users/user.entity';
+import { objectsIn, printDocument, roots } from '../support/cost-documents';
+import { documentId, encodedBody, forgedCursor, fragmentChain, fragmentGraph, headerBomb, oddHeaderValue, printFragmentGraph, tokenBomb } from '../support/hostile';
+import { RawAnswer, rawRequest, rawSocketRequest } from '../support/raw-http';
 import { tally, writeFigures } from './support/figures';
 import { API_CODES, HttpResult, request } from './support/http';
 
 let t: TestServer;
+/** The same app with a token limit far above the default, so documents reach the fragment limits. */
+let roomy: TestServer;
+/** Trusted documents (the example client's manifest) in `allow` and `require` mode; `t` is `off`. */
+let allow: TestServer;
+let require_: TestServer;
+const MANIFEST = path.resolve(__dirname, '../../examples/dashboard-client/gql/persisted-documents.json');
+const [[DASHBOARD_ID, DASHBOARD_TEXT]] = Object.entries(require(MANIFEST) as Record<string, string>);
 let admin: User;
 let member: User;
 let other: User;
@@ -22,9 +39,20 @@ const cursors: string[] = [];
 const figures: Record<string, unknown> = {};
 const outcomesByTarget: Record<string, string[]> = {};
 
+/** Real cursors by list (`field orderBy`), for forging every component of every kind. */
+const cursorsByList: Record<string, string[]> = {};
+const parents = { session: '', user: '', skill: '' };
+
 beforeAll(async () => {
   // Every generated document reaches the parser and validation, not the new-document budget.
-  t = await startTestServer({ HUB_MAX_NEW_DOCUMENTS_PER_MINUTE: '1000000' });
+  const lifted = { HUB_MAX_NEW_DOCUMENTS_PER_MINUTE: '1000000' };
+  const trusted = { ...lifted, HUB_TRUSTED_DOCUMENTS_FILE: MANIFEST };
+  [t, roomy, allow, require_] = await Promise.all([
+    startTestServer(lifted),
+    startTestServer({ ...lifted, HUB_MAX_QUERY_TOKENS: '100000' }),
+    startTestServer({ ...trusted, HUB_TRUSTED_DOCUMENTS: 'allow' }),
+    startTestServer({ ...trusted, HUB_TRUSTED_DOCUMENTS: 'require' }),
+  ]);
   const f = factories(t.dataSource);
   admin = await f.admin();
   member = await f.user();
@@ -44,17 +72,44 @@ beforeAll(async () => {
   for (const e of d.sessions.edges) cursors.push(e.cursor, ...e.node.messages.edges.map((m: any) => m.cursor));
   cursors.push(...d.users.edges.map((e: any) => e.cursor), ...d.skills.edges.map((e: any) => e.cursor));
   expect(cursors.length).toBeGreaterThan(5);
+  // The lists under one row page that row's children: rows of their own, which no mutation of
+  // the other properties can name (they draw from `ids`), so the parents are there to the end.
+  const owner = await f.user();
+  const ownSession = await f.session(owner);
+  for (let k = 0; k < 4; k += 1) await f.message(ownSession);
+  await f.session(owner);
+  const ownSkill = await f.skill();
+  await f.link(ownSession, ownSkill);
+  parents.session = ownSession.id;
+  parents.user = owner.id;
+  parents.skill = ownSkill.id;
+  for (const list of CURSOR_LISTS) {
+    for (const order of list.orders) {
+      const r = await t.gql(list.doc, { first: 3, o: order, id: list.id?.() }, { as: admin });
+      cursorsByList[`${list.name} ${order}`] = list.edges(r.data).map((e: { cursor: string }) => e.cursor);
+    }
+  }
+  expect(Object.values(cursorsByList).every((list) => list.length > 0)).toBe(true);
 });
 
 afterAll(async () => {
   const totals = Object.values(outcomesByTarget).reduce((sum, list) => sum + list.length, 0);
+  // Per class of input (the part of the target before ':'): cases run and answers >= 500 seen.
+  const byClass: Record<string, { cases: number; fiveXX: number }> = {};
+  for (const [target, list] of Object.entries(outcomesByTarget)) {
+    const entry = (byClass[target.split(':')[0]] ??= { cases: 0, fiveXX: 0 });
+    entry.cases += list.length;
+    entry.fiveXX += list.filter((label) => /^5\d\d /.test(label)).length;
+  }
   writeFigures('fuzz', {
     cases: totals,
+    fiveXX: Object.values(byClass).reduce((sum, c) => sum + c.fiveXX, 0),
+    byClass,
     problems: Object.fromEntries(problems),
     byTarget: Object.fromEntries(Object.entries(outcomesByTarget).map(([k, v]) => [k, { cases: v.length, outcomes: tally(v) }])),
     ...figures,
   });
-  await t?.close();
+  await Promise.all([t?.close(), roomy?.close(), allow?.close(), require_?.close()]);
 });
 
 /** The answer to any input: no 5xx, JSON errors always carry a known code that is not INTERNAL_SERVER_ERROR, non-JSON is 4xx. */
@@ -89,8 +144,46 @@ function problemsSince(before: Set<string>): Record<string, { count: number; exa
 }
 
 function record(target: string, r: HttpResult): void {
-  const label = r.network ? `network:${r.network}` : `${r.status} ${[...new Set(r.codes)].sort().join('+') || (r.body?.data ? 'data' : 'other')}`;
+  // A code with its reason where the server gives one (BAD_USER_INPUT/TOO_MANY_FRAGMENTS).
+  const codes = (r.body?.errors ?? []).map((e: any) => (e?.extensions?.reason ? `${e.extensions.code}/${e.extensions.reason}` : String(e?.extensions?.code)));
+  const label = r.network ? `network:${r.network}` : `${r.status} ${[...new Set(codes)].sort().join('+') || (r.body?.data ? 'data' : 'other')}`;
   (outcomesByTarget[target] ??= []).push(label);
+}
+
+/** A raw answer (test/support/raw-http.ts) as this file's result, for `record` and `problemWith`. */
+function fromRaw(answer: RawAnswer): HttpResult {
+  const errors: any[] = Array.isArray(answer.json?.errors) ? answer.json.errors : [];
+  return {
+    status: answer.status,
+    body: answer.json,
+    text: answer.text,
+    codes: errors.map((e) => (typeof e?.extensions?.code === 'string' ? e.extensions.code : '<none>')),
+    messages: errors.map((e) => String(e?.message)),
+    network: answer.network,
+    startedAt: 0,
+    endedAt: 0,
+  };
+}
+
+/**
+ * Records and checks an answer to one of issue #12's classes: besides `problemWith`, a 4xx must
+ * be in the API's JSON error format (the envelope answers outside it were that issue's defects).
+ */
+function check(target: string, r: HttpResult, input: string): void {
+  record(target, r);
+  const problem = problemWith(r) ?? (r.status >= 400 && !Array.isArray(r.body?.errors) ? `HTTP ${r.status} outside the JSON error format: ${r.text?.slice(0, 200)}` : undefined);
+  if (problem) report(target, problem, input);
+}
+
+/** The server still answers, after a class of hostile input (a `require` server: its trusted document). */
+async function stillServing(server: TestServer): Promise<void> {
+  if (server === require_) {
+    const r = await request(server.url, { headers: bearer(admin), body: { documentId: DASHBOARD_ID, variables: { first: 1 } } });
+    expect(r.body?.data?.sessions).toBeDefined();
+    return;
+  }
+  const r = await server.gql('{ me { id } }', {}, { as: admin });
+  expect(r.data?.me?.id).toBe(admin.id);
 }
 
 const bearer = (user: User | null): Record<string, string> => (user ? { authorization: `Bearer ${t.tokenFor(user)}` } : {});
@@ -179,6 +272,25 @@ const filter = () =>
   );
 const orderBy = typed(fc.constantFrom('CREATED_AT_DESC', 'CREATED_AT_ASC', 'UPDATED_AT_DESC', 'CREATED_AT_DESC', 'created_at_desc'));
 const viewer = () => fc.constantFrom<User | null>(admin, member, other, null);
+
+/** Every paginated list, with the orderings that make its cursors differ (test/support/hostile.ts forges them). */
+interface CursorList {
+  name: string;
+  orders: string[];
+  doc: string;
+  edges(data: any): { cursor: string }[];
+  id?(): string;
+}
+const PAGE_VARS = '$a: String, $b: String, $first: Int, $last: Int';
+const PAGE_ARGS = 'after: $a, before: $b, first: $first, last: $last';
+const CURSOR_LISTS: CursorList[] = [
+  { name: 'sessions', orders: ['CREATED_AT_DESC', 'CREATED_AT_ASC', 'UPDATED_AT_DESC'], doc: `query (${PAGE_VARS}, $o: SessionOrder) { sessions(${PAGE_ARGS}, orderBy: $o) { edges { cursor } } }`, edges: (d) => d.sessions.edges },
+  { name: 'messages', orders: ['CREATED_AT_ASC', 'CREATED_AT_DESC'], doc: `query (${PAGE_VARS}, $o: MessageOrder, $id: ID!) { session(id: $id) { messages(${PAGE_ARGS}, orderBy: $o) { edges { cursor } } } }`, edges: (d) => d.session.messages.edges, id: () => parents.session },
+  { name: 'users', orders: [''], doc: `query (${PAGE_VARS}) { users(${PAGE_ARGS}) { edges { cursor } } }`, edges: (d) => d.users.edges },
+  { name: 'skills', orders: [''], doc: `query (${PAGE_VARS}) { skills(${PAGE_ARGS}) { edges { cursor } } }`, edges: (d) => d.skills.edges },
+  { name: 'userSessions', orders: [''], doc: `query (${PAGE_VARS}, $id: ID!) { user(id: $id) { sessions(${PAGE_ARGS}) { edges { cursor } } } }`, edges: (d) => d.user.sessions.edges, id: () => parents.user },
+  { name: 'skillSessions', orders: [''], doc: `query (${PAGE_VARS}, $id: ID!) { skill(id: $id) { sessions(${PAGE_ARGS}) { edges { cursor } } } }`, edges: (d) => d.skill.sessions.edges, id: () => parents.skill },
+];
 
 // ---- properties ------------------------------------------------------------------------------
 
@@ -376,6 +488,210 @@ test('random Authorization and other headers never give a 500: a bad token is UN
   );
   expect(problemsSince(seen)).toEqual({});
 });
+
+// ---- issue #12's classes -----------------------------------------------------------------------
+
+const postTo = (server: TestServer, body: unknown, as: User | null = member, timeoutMs = 30_000) => request(server.url, { headers: bearer(as), body, timeoutMs });
+
+test('fragment graphs (chains, trees, cycles, unknown fragments, spreads in inline fragments, past the limits) are data or a coded 4xx', async () => {
+  const seen = new Set(problems.keys());
+  await fc.assert(
+    fc.asyncProperty(fragmentGraph, fc.constantFrom('roomy', 'roomy', 't'), async (graph, which) => {
+      const query = printFragmentGraph(graph);
+      const shape = `${graph.cycles ? 'cycles' : 'forward'}${graph.unknown ? '+unknown' : ''}${graph.mismatched ? '+mismatched' : ''}`;
+      check(`fragments:${shape}`, await postTo(which === 't' ? t : roomy, { query }), query);
+    }),
+    { numRuns: 250 },
+  );
+  // The limits themselves, and one past each: 100 fragments, 5,000 selections once expanded.
+  // (Nested spreads count towards the depth limit too, so the limits are reached side by side.)
+  const flat = (count: number, fields: number) =>
+    [`{ me { ${Array.from({ length: count }, (_, i) => `...F${i}`).join(' ')} } }`, ...Array.from({ length: count }, (_, i) => `fragment F${i} on User { ${'id '.repeat(fields)}}`)].join('\n');
+  // 4,901 selections pass the size check (graphql-js's own overlap budget then aborts validation: a coded 400).
+  const limits: [string, string | undefined][] = [
+    [flat(100, 1), 'data'],
+    [flat(101, 1), 'TOO_MANY_FRAGMENTS'],
+    [flat(100, 48), undefined],
+    [flat(100, 49), 'TOO_MANY_SELECTIONS'],
+    [fragmentChain(13, 2, 'User'), 'TOO_MANY_SELECTIONS'],
+    [fragmentChain(2000, 2, 'Session'), 'TOO_MANY_FRAGMENTS'],
+  ];
+  for (const [query, expected] of limits) {
+    const r = await postTo(roomy, { query });
+    check('fragments:limits', r, query);
+    const reason = r.body?.errors?.[0]?.extensions?.reason;
+    if (expected === 'data') expect(r.body?.errors).toBeUndefined();
+    else expect(reason).toBe(expected);
+  }
+  expect(problemsSince(seen)).toEqual({});
+  await Promise.all([stillServing(t), stillServing(roomy)]);
+}, 300_000);
+
+test('token bombs (fields, aliases, directives, arguments, long lists, big strings, nesting) are refused for tokens exactly past the limit, else data or a coded 4xx', async () => {
+  const servers = [
+    { server: t, limit: t.config.maxQueryTokens },
+    { server: roomy, limit: roomy.config.maxQueryTokens },
+  ];
+  const seen = new Set(problems.keys());
+  await fc.assert(
+    fc.asyncProperty(fc.constantFrom(...servers).chain((s) => fc.tuple(fc.constant(s), tokenBomb(s.limit))), async ([{ server, limit }, bomb]) => {
+      const r = await postTo(server, { query: bomb.query });
+      check(`tokens:${bomb.shape}`, r, bomb.query);
+      if (r.status === 413) return; // over the body limit: never parsed
+      // graphql-js with the same limit is the oracle: the server refuses for tokens exactly when it stops.
+      let over = false;
+      try {
+        parse(bomb.query, { maxTokens: limit });
+      } catch (error) {
+        over = /tokens/.test(String(error));
+      }
+      const refusedForTokens = r.status === 400 && r.messages.some((m) => /more tha[nt] \d+ tokens/.test(m));
+      expect({ shape: bomb.shape, n: bomb.n, refusedForTokens }).toEqual({ shape: bomb.shape, n: bomb.n, refusedForTokens: over });
+    }),
+    { numRuns: 200 },
+  );
+  expect(problemsSince(seen)).toEqual({});
+  await Promise.all([stillServing(t), stillServing(roomy)]);
+}, 300_000);
+
+test('cost-bypass documents (variables with defaults, connections under inline and named fragments, nested connections) answer within their estimate or a coded 4xx', async () => {
+  const seen = new Set(problems.keys());
+  await fc.assert(
+    fc.asyncProperty(roots, fc.constantFrom(...ids.sessions), fc.constantFrom(admin, member), async (list, sessionId, as) => {
+      const { query, variables } = printDocument(list, sessionId);
+      const r = await postTo(t, { query, variables }, as);
+      check('cost:generated', r, `${query} ${JSON.stringify(variables)}`);
+      if (r.status === 200 && r.codes.length === 0) {
+        const cost = Number(r.headers?.get('x-query-cost'));
+        expect(cost).toBeLessThanOrEqual(t.config.maxQueryCost);
+        expect(Object.values(r.body.data).reduce((sum: number, v) => sum + objectsIn(v), 0)).toBeLessThanOrEqual(cost);
+      }
+    }),
+    { numRuns: 150 },
+  );
+  expect(problemsSince(seen)).toEqual({});
+}, 300_000);
+
+test('content encodings (gzip, deflate, br: valid, truncated, stacked, bombs; unknown ones) are data or a coded 4xx in JSON', async () => {
+  const bodies = ['{ me { id } }', 'query ($f: Int) { sessions(first: $f) { totalCount } }'].map((query) => Buffer.from(JSON.stringify({ query, variables: { f: 2 } })));
+  const seen = new Set(problems.keys());
+  await fc.assert(
+    fc.asyncProperty(fc.constantFrom(...bodies).chain(encodedBody), async ({ encoding, bytes }) => {
+      const r = fromRaw(await rawRequest(t.url, { headers: { 'content-type': 'application/json', 'content-encoding': encoding, ...bearer(member) }, body: bytes }));
+      check(`encoding:${encoding.toLowerCase().trim() || 'empty'}`, r, `${encoding}: ${bytes.length} bytes`);
+    }),
+    { numRuns: 200 },
+  );
+  expect(problemsSince(seen)).toEqual({});
+  await stillServing(t);
+}, 300_000);
+
+test('headers: over-long, many, and odd bytes in authorization, x-request-id, x-hub-lsn and content-type are data or a coded 4xx in JSON', async () => {
+  const token = t.tokenFor(member);
+  const valid: Record<string, string> = { authorization: `Bearer ${token}`, 'x-request-id': 'req-1234', 'x-hub-lsn': '16/B374D848', 'content-type': 'application/json' };
+  const body = JSON.stringify({ query: '{ me { id } }' });
+  const seen = new Set(problems.keys());
+  await fc.assert(
+    fc.asyncProperty(
+      fc.oneof(
+        headerBomb.map((headers) => ({ kind: 'bomb', headers: Object.entries(headers) as [string, Buffer | string][] })),
+        fc.constantFrom(...Object.keys(valid)).chain((name) =>
+          fc.tuple(oddHeaderValue(valid[name]), fc.boolean()).map(([value, twice]) => ({
+            kind: name,
+            // The odd value instead of the good one, or as a second line of the same header.
+            headers: [...Object.entries(valid).filter(([n]) => n !== name || twice), [name, value]] as [string, Buffer | string][],
+          })),
+        ),
+      ),
+      async ({ kind, headers }) => {
+        const all = kind === 'bomb' ? [...(Object.entries(valid) as [string, string][]), ...headers] : headers;
+        const answer = await rawSocketRequest(t.url, { headers: all, body });
+        const r = fromRaw(answer);
+        check(`headers:${kind}`, r, `${kind}: ${headers.map(([n, v]) => `${n}=${Buffer.from(v).toString('hex').slice(0, 80)}`).join(' ').slice(0, 300)}`);
+        // A request id is echoed only when it is a sane token: odd bytes never come back.
+        if (answer.headers['x-request-id'] !== undefined) expect(String(answer.headers['x-request-id'])).toMatch(/^[\w.:-]{1,128}$/);
+      },
+    ),
+    { numRuns: 300 },
+  );
+  // x-hub-lsn is read only with read replicas; its parser answers any text with an LSN or nothing.
+  fc.assert(
+    fc.property(fc.oneof(fc.string({ maxLength: 40 }), fc.string({ unit: 'binary', maxLength: 40 }), fc.tuple(fc.bigInt({ min: 0n, max: 2n ** 40n }), fc.bigInt({ min: 0n, max: 2n ** 40n })).map(([a, b]) => `${a.toString(16)}/${b.toString(16)}`)), (text) => {
+      const lsn = parseLsn(text);
+      expect(lsn === undefined || (lsn >= 0n && lsn < 2n ** 64n)).toBe(true);
+    }),
+    { numRuns: 500 },
+  );
+  expect(problemsSince(seen)).toEqual({});
+  await stillServing(t);
+}, 300_000);
+
+test('documentId requests (POST and GET; malformed, unknown, wrong prefix or length, with and without text) are data or a coded 4xx in every trusted-documents mode', async () => {
+  const modes = [
+    { mode: 'off', server: t },
+    { mode: 'allow', server: allow },
+    { mode: 'require', server: require_ },
+  ];
+  const hashOf = (text: string) => createHash('sha256').update(text).digest('hex');
+  const query = fc.option(fc.constantFrom('{ me { id } }', DASHBOARD_TEXT, '', '{ me { id ', 'subscription { sessionChanged { kind } }'), { nil: undefined });
+  const seen = new Set(problems.keys());
+  await fc.assert(
+    fc.asyncProperty(
+      fc.constantFrom(...modes),
+      fc.option(documentId(DASHBOARD_ID), { nil: undefined, freq: 6 }),
+      query,
+      fc.option(fc.oneof(fc.constantFrom(DASHBOARD_TEXT, '{ me { id } }').map((text) => ({ persistedQuery: { version: 1, sha256Hash: hashOf(text) } })), fc.jsonValue()), { nil: undefined, freq: 3 }),
+      fc.option(fc.oneof(fc.constant({ first: 2 }), fc.constant({ first: 'x' }), fc.constant({ first: 1000 }), weird), { nil: undefined }),
+      fc.constantFrom('POST', 'GET'),
+      viewer(),
+      async ({ mode, server }, id, text, extensions, variables, method, as) => {
+        const body: Record<string, unknown> = { documentId: id, query: text, extensions, variables };
+        const present = Object.entries(body).filter(([, v]) => v !== undefined);
+        const r =
+          method === 'POST'
+            ? await request(server.url, { headers: bearer(as), body: Object.fromEntries(present) })
+            : await request(`${server.url}?${new URLSearchParams(present.map(([k, v]): [string, string] => [k, typeof v === 'string' ? v : JSON.stringify(v)]))}`, { method: 'GET', headers: { ...bearer(as), 'apollo-require-preflight': 'true' } });
+        check(`documentId:${mode}:${method}`, r, `${method} ${JSON.stringify(body)}`);
+        // `require` runs the manifest's documents alone; `off` runs no documentId.
+        if (r.body?.data && mode === 'require') expect({ id, text, extensions }).toEqual({ id: DASHBOARD_ID, text: undefined, extensions: undefined });
+        if (r.body?.data && mode === 'off') expect(id === undefined || id === null).toBe(true);
+      },
+    ),
+    { numRuns: 400 },
+  );
+  expect(problemsSince(seen)).toEqual({});
+  await Promise.all([stillServing(t), stillServing(allow), stillServing(require_)]);
+}, 300_000);
+
+test('forged cursors (every component of every cursor kind, other lists\' cursors, broken encodings) are data or BAD_USER_INPUT, never a statement', async () => {
+  const keys = Object.keys(cursorsByList);
+  const all = Object.values(cursorsByList).flat();
+  const components: Record<string, number> = {};
+  const seen = new Set(problems.keys());
+  await fc.assert(
+    fc.asyncProperty(
+      fc.constantFrom(...keys).chain((key) => fc.tuple(fc.constant(key), fc.constantFrom(...cursorsByList[key]).chain((real) => forgedCursor(real, all.filter((c) => !cursorsByList[key].includes(c)))))),
+      fc.constantFrom('a', 'b'),
+      fc.option(fc.integer({ min: 0, max: 5 }), { nil: undefined }),
+      fc.boolean(),
+      async ([key, forged], arg, size, backward) => {
+        const [name, order] = key.split(' ');
+        const list = CURSOR_LISTS.find((l) => l.name === name)!;
+        const variables = { [arg]: forged.cursor, [backward ? 'last' : 'first']: size, o: order || undefined, id: list.id?.() };
+        const r = await postTo(t, { query: list.doc, variables }, admin);
+        components[forged.component] = (components[forged.component] ?? 0) + 1;
+        check(`cursors:${name}:${forged.component}`, r, JSON.stringify(variables));
+        // A cursor we could not have issued is refused at the edge; one we did runs.
+        if (forged.valid === false) expect(r.codes).toContain('BAD_USER_INPUT');
+        if (forged.valid === true) expect(r.codes).toEqual([]);
+      },
+    ),
+    { numRuns: 700 },
+  );
+  figures.cursorComponents = components;
+  expect(problemsSince(seen)).toEqual({});
+  await stillServing(t);
+}, 300_000);
 
 test('after the fuzzing the server still serves and the database is consistent', async () => {
   const health = await request(t.url.replace('/graphql', '/healthz'));

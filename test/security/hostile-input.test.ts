@@ -4,12 +4,12 @@
  * limit, subscriptions over plain HTTP, content encodings the server cannot decode, and header
  * blocks over Node's limit. Each class is generated (fast-check); no answer may be a 5xx.
  */
-import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import { User } from '../../src/users/user.entity';
 import { startTestServer, TestServer } from '../harness';
 import { factories } from '../factories';
-import { problemWith, rawRequest } from './raw-http';
+import { encodedBody, fragmentChain, headerBomb, TOKEN_SHAPES } from '../support/hostile';
+import { problemWith, rawRequest } from '../support/raw-http';
 
 let t: TestServer;
 /** The same app with a token limit high enough that only the fragment limits stand in the way. */
@@ -34,16 +34,6 @@ const post = (server: TestServer, body: unknown, headers: Record<string, string>
     body: typeof body === 'string' || Buffer.isBuffer(body) ? body : JSON.stringify(body),
   });
 
-/** `fragment F0 on Session { ...F1 ...F1' }` … : each fragment spreads the next `fanOut` times (aliases apart). */
-function fragmentChain(length: number, fanOut: number, type: 'Session' | 'User'): string {
-  const fragments = Array.from({ length }, (_, i) => {
-    const next = i + 1 < length ? Array.from({ length: fanOut }, () => `...F${i + 1}`).join(' ') : 'id';
-    return `fragment F${i} on ${type} { id ${next} }`;
-  });
-  const root = type === 'Session' ? '{ sessions(first: 1) { nodes { ...F0 } } }' : '{ me { ...F0 } }';
-  return [root, ...fragments].join('\n');
-}
-
 describe('documents', () => {
   it('a fragment chain of any length and fan-out is a coded 4xx or data, never a 500', async () => {
     const cases = { rejected: 0, answered: 0 };
@@ -65,14 +55,8 @@ describe('documents', () => {
   }, 120_000);
 
   it('a document over the token limit is a coded 400 (parsing stops), never a 500', async () => {
-    const shape = fc.constantFrom(
-      (n: number) => `{ me { ${'id '.repeat(n)} } }`,
-      (n: number) => `{ ${Array.from({ length: n }, (_, i) => `a${i}: me { id }`).join(' ')} }`,
-      (n: number) => `{ me { id } } ${Array.from({ length: n }, (_, i) => `fragment G${i} on User { id }`).join(' ')}`,
-      (n: number) => `query (${Array.from({ length: n }, (_, i) => `$v${i}: Int`).join(' ')}) { me { id } }`,
-      (n: number) => `{ sessions(first: 1) { nodes { id ${'@include(if: true) '.repeat(n)} } } }`,
-      (n: number) => `{ me { id } } # ${'x '.repeat(n)}`, // comments are not tokens: this one runs
-    );
+    // Comments and strings are not many tokens: those run (or are refused for other reasons).
+    const shape = fc.constantFrom(...Object.values(TOKEN_SHAPES));
     await fc.assert(
       fc.asyncProperty(shape, fc.integer({ min: 1000, max: 40_000 }), async (make, n) => {
         const answer = await post(t, { query: make(n) });
@@ -107,19 +91,8 @@ describe('documents', () => {
 describe('HTTP envelope', () => {
   const validBody = Buffer.from(JSON.stringify({ query: '{ me { id } }' }));
   it('a content-encoding the server cannot decode is a coded 4xx in the JSON error format', async () => {
-    const body = fc.oneof(
-      fc.constant({ encoding: 'gzip', bytes: gzipSync(validBody) }),
-      fc.constant({ encoding: 'deflate', bytes: deflateSync(validBody) }),
-      fc.constant({ encoding: 'identity', bytes: validBody }),
-      fc.record({ encoding: fc.constantFrom('gzip', 'deflate', 'br', 'x-gzip', 'compress', 'zstd', 'gzip, gzip', 'GZIP', 'identity, gzip', 'bogus', ''), bytes: fc.uint8Array({ maxLength: 400 }).map((a) => Buffer.from(a)) }),
-      fc.record({ encoding: fc.constantFrom('gzip', 'deflate', 'br'), cut: fc.nat({ max: 30 }) }).map(({ encoding, cut }) => {
-        const whole = encoding === 'gzip' ? gzipSync(validBody) : encoding === 'deflate' ? deflateSync(validBody) : brotliCompressSync(validBody);
-        return { encoding, bytes: whole.subarray(0, Math.max(1, whole.length - 1 - cut)) };
-      }),
-      fc.constant({ encoding: 'gzip', bytes: gzipSync(Buffer.alloc(5 * 1024 * 1024, 0x20)) }), // a small zip bomb
-    );
     await fc.assert(
-      fc.asyncProperty(body, async ({ encoding, bytes }) => {
+      fc.asyncProperty(encodedBody(validBody), async ({ encoding, bytes }) => {
         const answer = await post(t, bytes, { 'content-encoding': encoding });
         expect(problemWith(answer)).toBeUndefined();
       }),
@@ -128,14 +101,9 @@ describe('HTTP envelope', () => {
   }, 120_000);
 
   it('a header block over the server limit is a 431 in the JSON error format', async () => {
-    const headers = fc.oneof(
-      fc.integer({ min: 1, max: 120_000 }).map((n) => ({ 'x-padding': 'a'.repeat(n) })),
-      fc.integer({ min: 1, max: 3000 }).map((n) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`x-h${i}`, 'v'.repeat(20)]))),
-      fc.integer({ min: 1, max: 60_000 }).map((n) => ({ authorization: `Bearer ${'a'.repeat(n)}` })),
-    );
     const seen = new Set<number>();
     await fc.assert(
-      fc.asyncProperty(headers, async (extra) => {
+      fc.asyncProperty(headerBomb, async (extra) => {
         const answer = await post(t, validBody, extra);
         seen.add(answer.status);
         expect(problemWith(answer)).toBeUndefined();

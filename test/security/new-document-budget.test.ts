@@ -14,7 +14,7 @@ import { NewDocumentBudget } from '../../src/http/document-cache';
 import { User } from '../../src/users/user.entity';
 import { factories, Factories } from '../factories';
 import { startTestServer, TestServer } from '../harness';
-import { problemWith, RawAnswer, rawRequest } from './raw-http';
+import { problemWith, RawAnswer, rawRequest } from '../support/raw-http';
 
 const BUDGET = 4;
 const MANIFEST = path.resolve(__dirname, '../../examples/dashboard-client/gql/persisted-documents.json');

@@ -56,13 +56,16 @@ export const page: fc.Arbitrary<Page> = fc.oneof(
   fc.record({ n: fc.option(pageSize, { nil: null }), arg }).map((p): Page => ({ kind: 'variable', ...p })),
   fc.record({ def: pageSize, sent: fc.option(fc.option(pageSize, { nil: null }), { nil: undefined, freq: 2 }), arg }).map((p): Page => ({ kind: 'default', ...p })),
 );
-const wrap = fc.constantFrom<Wrap>('direct', 'inline', 'fragment');
-const condition: fc.Arbitrary<Condition | undefined> = fc.option(
+const wrap = fc.constantFrom<Wrap>('direct', 'direct', 'inline', 'fragment');
+/** `arb` one time in `1 + absent`, else undefined (fc.option cannot make the value the rarer one). */
+const sometimes = <T>(arb: fc.Arbitrary<T>, absent: number): fc.Arbitrary<T | undefined> =>
+  fc.oneof({ weight: absent, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary: arb });
+const condition: fc.Arbitrary<Condition | undefined> = sometimes(
   fc.record(
     { directive: fc.constantFrom<'include' | 'skip'>('include', 'skip'), how: fc.constantFrom<Condition['how']>('literal', 'variable', 'default'), value: fc.boolean(), sent: fc.boolean() },
     { requiredKeys: ['directive', 'how', 'value'] },
   ),
-  { nil: undefined, freq: 3 },
+  3,
 );
 export const messagesSel: fc.Arbitrary<MessagesSel> = fc.record({
   page,
@@ -76,8 +79,8 @@ export const sessionSel: fc.Arbitrary<SessionSel> = fc.record({
   skills: fc.boolean(),
   nodeSync: fc.boolean(),
   lastMessage: fc.boolean(),
-  messages: fc.option(messagesSel, { nil: undefined, freq: 1 }),
-  ownerSessions: fc.option(fc.record({ page, messages: fc.option(messagesSel, { nil: undefined }) }), { nil: undefined, freq: 6 }),
+  messages: fc.option(messagesSel, { nil: undefined, freq: 2 }),
+  ownerSessions: sometimes(fc.record({ page, messages: fc.option(messagesSel, { nil: undefined, freq: 2 }) }), 6),
   wrap,
   condition,
 });

@@ -19,24 +19,27 @@ export interface SessionsArgs extends PageArgs {
 }
 
 /**
- * The relations the page's nodes select that a loader can be primed with, one per field selection
- * (aliases with other arguments are others). A selection whose arguments are bad is left to its
- * resolver, which reports the error at its own path.
+ * The relations the page's nodes select that a loader can be primed with, one per field and
+ * argument values (aliases with other arguments are others; the same field selected again, through
+ * fragments or aliases, is one column: its loader key is the same). A selection whose arguments
+ * are bad is left to its resolver, which reports the error at its own path.
  */
 function prefetchesOf(ctx: Context, fields: FieldNode[], info: GraphQLResolveInfo): Prefetch[] {
   const type = info.schema.getType('Session') as GraphQLObjectType;
-  const prefetches: Prefetch[] = [];
+  const prefetches = new Map<string, Prefetch>();
   for (const field of fields) {
     const prefetch = ctx.loaders.sessionFieldPrefetch[field.name.value];
     const definition = type.getFields()[field.name.value];
     if (!prefetch || !definition) continue;
     try {
-      prefetches.push(prefetch(getArgumentValues(definition, field, info.variableValues)));
+      const args = getArgumentValues(definition, field, info.variableValues);
+      const key = `${field.name.value}:${JSON.stringify(args)}`;
+      if (!prefetches.has(key)) prefetches.set(key, prefetch(args));
     } catch {
       // reported by the field's resolver
     }
   }
-  return prefetches;
+  return [...prefetches.values()];
 }
 
 /**

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { print } from 'graphql';
 import { CANONICAL } from '../../bench/documents';
 import { DashboardDocument } from '../../examples/dashboard-client/gql/graphql';
@@ -39,6 +40,40 @@ describe('SQL budget', () => {
     }
     if (first === 10) console.log(`Dashboard statements (${result.sql}):\n${result.statements.join('\n---\n')}`);
     expect(result.sql).toBe(2);
+  });
+
+  it('reads a relation selected again (aliases, fragments) once: one sub-select per field and arguments', async () => {
+    const admin = await f.admin();
+    const selections = fc.array(
+      fc.record({
+        // Other arguments need their own response name: `m3:` (an alias of its own stays one).
+        field: fc.constantFrom('messageCount', 'skills { id }', 'messages(first: 2) { nodes { id } }', 'm3: messages(first: 3) { nodes { id } }'),
+        via: fc.constantFrom('plain', 'alias', 'fragment', 'inline'),
+      }),
+      { minLength: 1, maxLength: 30 },
+    );
+    await fc.assert(
+      fc.asyncProperty(selections, async (picked) => {
+        const fragments: string[] = [];
+        const fields = picked.map(({ field, via }, i) => {
+          if (via === 'alias' && !field.startsWith('m3:')) return `a${i}: ${field}`;
+          if (via === 'inline') return `... on Session { ${field} }`;
+          if (via === 'fragment') {
+            fragments.push(`fragment F${i} on Session { ${field} }`);
+            return `...F${i}`;
+          }
+          return field;
+        });
+        const result = await t.gql(`{ sessions(first: 5) { nodes { id ${fields.join(' ')} } } } ${fragments.join(' ')}`, {}, { as: admin });
+        expect(result.errors).toBeUndefined();
+        expect(result.sql).toBe(2);
+        const page = result.statements[1];
+        // Distinct relations: the count, the skills, and each distinct page size of messages.
+        const distinct = new Set(picked.map(({ field }) => field)).size;
+        expect(page.match(/ AS r\d+/g)?.length ?? 0).toBe(distinct);
+      }),
+      { numRuns: 40 },
+    );
   });
 
   it.each([10, 100, 500])('serves the canonical dashboard of the bench at %i sessions in two statements', async (first) => {

@@ -128,7 +128,9 @@ export function createOperationGuard(
     costLimit: { enabled: false },
     // Suggestions are removed from every error (validation and variable coercion) by formatError.
     blockFieldSuggestion: { enabled: false },
-    maxDepth: { enabled: true, n: config.maxQueryDepth, ignoreIntrospection: true },
+    // Depth is the nesting of fields: a fragment spread or inline fragment is not a level (codegen
+    // clients nest fragments), while what fragments expand to is bounded by the selection limit.
+    maxDepth: { enabled: true, n: config.maxQueryDepth, ignoreIntrospection: true, flattenFragments: true },
     maxAliases: { enabled: true, n: 15 },
     maxDirectives: { enabled: true, n: 20 },
   }).protect();

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { createDataSource } from '../../ormconfig';
 import { factories } from '../factories';
 import { codes, startTestServer, testDatabaseUrl, TestServer } from '../harness';
@@ -20,6 +21,37 @@ describe('query limits', () => {
   it('rejects a query nested deeper than the depth limit', async () => {
     const deep = '{ me { sessions { nodes { messages { nodes { session { messages { nodes { session { owner { sessions { nodes { id } } } } } } } } } } } } }';
     expectRejected(await t.gql(deep, {}, { as: user }));
+  });
+
+  it('counts the depth of fields, not of fragments: wrapping levels in fragments never changes the verdict', async () => {
+    // A chain of nested fields (me > sessions > nodes > messages > nodes > session > messages > …),
+    // each level's selection optionally wrapped in an inline or a named fragment; the verdict must
+    // be the same as for the chain without fragments, deep enough or not.
+    const HEAD: [string, string][] = [['me', 'User'], ['sessions(first: 1)', 'SessionConnection'], ['nodes', 'Session']];
+    const LOOP: [string, string][] = [['messages(first: 1)', 'MessageConnection'], ['nodes', 'Message'], ['session', 'Session']];
+    const wrap = fc.constantFrom('none', 'inline', 'named');
+    await fc.assert(
+      fc.asyncProperty(fc.integer({ min: 1, max: 16 }), fc.array(wrap, { minLength: 16, maxLength: 16 }), async (levels, wraps) => {
+        const chain = Array.from({ length: levels }, (_, i) => (i < HEAD.length ? HEAD[i] : LOOP[(i - HEAD.length) % LOOP.length]));
+        const fragments: string[] = [];
+        // The selection set of chain[i]'s field (its type is chain[i][1]).
+        const build = (i: number, withFragments: boolean): string => {
+          const [, type] = chain[i];
+          const inner = i + 1 < chain.length ? `${chain[i + 1][0]} { ${build(i + 1, withFragments)} }` : type.endsWith('Connection') ? '__typename' : 'id';
+          if (!withFragments || wraps[i] === 'none') return inner;
+          if (wraps[i] === 'inline') return `... on ${type} { ${inner} }`;
+          fragments.push(`fragment L${i} on ${type} { ${inner} }`);
+          return `...L${i}`;
+        };
+        const plain = await t.gql(`{ me { ${build(0, false)} } }`, {}, { as: user });
+        const wrapped = await t.gql(`{ me { ${build(0, true)} } } ${fragments.join(' ')}`, {}, { as: user });
+        if (levels <= 6) expect(plain.errors).toBeUndefined();
+        if (levels >= 15) expect(codes(plain)).toEqual(['BAD_USER_INPUT']);
+        expect(wrapped.status).toBe(plain.status);
+        expect(codes(wrapped)).toEqual(codes(plain));
+      }),
+      { numRuns: 60 },
+    );
   });
 
   it('rejects more than 15 aliases', async () => {

@@ -5,6 +5,7 @@ import { MessagesLiveIndex1764400000000 } from './1764400000000-messages-live-in
 import { LiveNotifyTriggers1764500000000 } from './1764500000000-live-notify-triggers';
 import { AudioUploads1764600000000 } from './1764600000000-audio-uploads';
 import { ScaleOutTables1764700000000 } from './1764700000000-scale-out-tables';
+import { MessageOrder1764800000000 } from './1764800000000-message-order';
 
 /** Every migration, oldest first; the DataSource lists them explicitly. */
 export const MIGRATIONS: Function[] = [
@@ -15,4 +16,5 @@ export const MIGRATIONS: Function[] = [
   LiveNotifyTriggers1764500000000,
   AudioUploads1764600000000,
   ScaleOutTables1764700000000,
+  MessageOrder1764800000000,
 ];

@@ -2,6 +2,7 @@ import { EntityManager, EntityTarget, ObjectLiteral } from 'typeorm';
 import { cascadeWrites } from '../db/guards';
 import { refreshHeld } from '../db/held-rows';
 import { queryRows } from '../db/query-rows';
+import { isUuid } from '../ids';
 import { Message } from '../messages/message.entity';
 import { ACTIVE_SYNC_STATUSES } from '../node-sync/node-sync.entity';
 import { Session } from '../sessions/session.entity';
@@ -25,7 +26,10 @@ import { lockSessions } from './locks';
  *    messages carrying the stamp; a message never lives in a soft-deleted session;
  *  - purging a session removes its messages, skill links and node sync rows (and, after commit,
  *    the audio objects no remaining message uses); a skill leaving the catalogue loses its links;
- *  - `sessions.is_syncing` equals "some node is PENDING or SYNCING".
+ *  - `sessions.is_syncing` equals "some node is PENDING or SYNCING";
+ *  - a message's `created_at` is stamped under its session's lock, strictly after every message
+ *    of the session and never ahead of the clock (`messageCreatedAt`), so within a session
+ *    `created_at` order is commit order and a cursor resume misses nothing.
  */
 
 /** A session a cascade changes, with its `updated_at` before this write when the write already moved it. */
@@ -236,4 +240,16 @@ export async function removeUploadsOfMessages(manager: EntityManager, messageIds
   if (messageIds.length === 0) return;
   const uploads = await write<{ key: string }>(manager, `DELETE FROM audio_uploads WHERE message_id = ANY($1::uuid[]) RETURNING key`, [messageIds]);
   await removeUnreferencedAudio(manager, uploads.map((u) => u.key));
+}
+
+/**
+ * The `created_at` of a message inserted into `sessionId`, as the SQL its INSERT evaluates
+ * (TypeORM inlines a function value): `hub_message_created_at` (migration MessageOrder) locks the
+ * session, so its writers take turns, and returns the clock strictly after the session's newest
+ * message. A message that names its own time (an import, a test's fixture) keeps it.
+ */
+export function messageCreatedAt(sessionId: string): () => string {
+  // Inlined, so it must be exactly a UUID: it comes from the message's own session id.
+  if (!isUuid(sessionId)) throw new Error(`A message's session id must be a UUID, not ${JSON.stringify(sessionId)}`);
+  return () => `hub_message_created_at('${sessionId}'::uuid)`;
 }

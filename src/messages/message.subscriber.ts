@@ -1,5 +1,5 @@
 import { EntitySubscriberInterface, EventSubscriber, InsertEvent, QueryRunner, EntityManager, RecoverEvent, RemoveEvent, SoftRemoveEvent, UpdateEvent } from 'typeorm';
-import { removeUnreferencedAudio, stampMessagesOfDeletedSessions, touchSessions } from '../consistency/cascades';
+import { messageCreatedAt, removeUnreferencedAudio, stampMessagesOfDeletedSessions, touchSessions } from '../consistency/cascades';
 import { inBatch } from '../db/event-batch';
 import { Message } from './message.entity';
 
@@ -17,7 +17,8 @@ function messageOf(event: MessageEvent): { id?: string; sessionId: string; audio
 }
 
 /**
- * Dispatches writes to messages to their cascades (src/consistency/cascades.ts): every new,
+ * Dispatches writes to messages to their cascades (src/consistency/cascades.ts): a new message
+ * is stamped with its session's next time (`messageCreatedAt`); every new,
  * changed, deleted or restored message moves its session's `updatedAt`; a message inserted into
  * a soft-deleted session is deleted with it; one cannot be recovered there; a hard-removed
  * message's audio leaves the store after commit when no other message uses it.
@@ -26,6 +27,12 @@ function messageOf(event: MessageEvent): { id?: string; sessionId: string; audio
 export class MessageSubscriber implements EntitySubscriberInterface<Message> {
   listenTo() {
     return Message;
+  }
+
+  beforeInsert(event: InsertEvent<Message>): void {
+    const message = event.entity;
+    // Stamped in the INSERT, under the session's lock: within a session, time order is commit order.
+    if (message.createdAt === undefined) (message as { createdAt: unknown }).createdAt = messageCreatedAt(message.sessionId);
   }
 
   afterInsert(event: InsertEvent<Message>): Promise<void> {

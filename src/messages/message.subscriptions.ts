@@ -14,11 +14,11 @@ type SubscriptionRoot = ResolversParentTypes['Subscription'];
 /** `messageAdded` cursors are `Session.messages` (oldest first) cursors: either resumes the other. */
 const MESSAGES_LIST = listId('session.messages', 'CREATED_AT_ASC');
 const BEFORE_ANY: CursorKey = ['1970-01-01T00:00:00.000Z', '00000000-0000-0000-0000-000000000000'];
-/** After a lost LISTEN connection the replay also looks this far back before the last delivered
- * message, for messages that committed after it with an earlier `createdAt` (a longer
- * transaction); the ones already delivered are skipped by id. */
-const OUT_OF_ORDER_SLACK_MS = 30_000;
 const REPLAY_PAGE = 100;
+
+/** Whether `a` comes after `b` in the messages' (createdAt, id) order; ISO times of one form and
+ * lower-case uuids compare as PostgreSQL compares them. */
+const isAfter = (a: CursorKey, b: CursorKey) => a[0] > b[0] || (a[0] === b[0] && a[1].toLowerCase() > b[1].toLowerCase());
 
 export interface MessageAddedState {
   sessionId: string;
@@ -41,7 +41,7 @@ function edgeOf(message: MessageModel): Delivery {
 }
 
 /** Listed messages of a live session in the viewer's scope, after `floor`, oldest first, one page. */
-async function messagesAfter(ctx: Context, sessionId: string, floor: CursorKey, notBefore: Date | undefined): Promise<MessageModel[]> {
+async function messagesAfter(ctx: Context, sessionId: string, floor: CursorKey): Promise<MessageModel[]> {
   const params = new SqlParams();
   const conditions = [
     `m.session_id = ${params.add(sessionId)}::uuid`,
@@ -50,7 +50,6 @@ async function messagesAfter(ctx: Context, sessionId: string, floor: CursorKey, 
     params.named(sessionScope(ctx.viewer, 's')),
     `(m.created_at, m.id) > (${params.add(floor[0])}::timestamptz, ${params.add(floor[1])}::uuid)`,
   ];
-  if (notBefore) conditions.push(`m.created_at >= ${params.add(notBefore.toISOString())}::timestamptz`);
   const rows: MessageModel[] = await ctx.dataSource.query(
     `SELECT ${messageRows.select('m')} FROM messages m JOIN sessions s ON s.id = m.session_id
      WHERE ${conditions.join(' AND ')} ORDER BY m.created_at, m.id LIMIT ${params.limit(REPLAY_PAGE)}`,
@@ -64,6 +63,12 @@ async function messagesAfter(ctx: Context, sessionId: string, floor: CursorKey, 
  * group's `messageById` loader (scope in its SQL; it primes `sessionById`); a message deleted
  * again, or in a session deleted meanwhile, is not delivered. Replays page through the
  * session's messages from the subscriber's position; message ids are delivered once.
+ *
+ * Exactly once across reconnects rests on one rule (src/consistency/cascades.ts
+ * `messageCreatedAt`): within a session, (createdAt, id) order is commit order. So a resume
+ * from a cursor and a replay after a lost LISTEN connection both read strictly after a position,
+ * and nothing committed later can sort before it; and a resumed subscriber drops live events
+ * at or before its `after` (a notification still in flight for a message the client had).
  */
 export const messageAddedFeed: LiveFeed<MessageAddedState> = {
   name: 'messageAdded',
@@ -78,7 +83,12 @@ export const messageAddedFeed: LiveFeed<MessageAddedState> = {
     const messages = await Promise.all(mine.map((e) => ctx.loaders.messageById.load(e.messageId)));
     const sessions = await Promise.all(messages.map((m) => (m ? ctx.loaders.sessionById.load(m.sessionId) : null)));
     const deliverable = messages.filter((m, i): m is MessageModel => Boolean(m && !m.deletedAt && sessions[i] && !sessions[i]!.deletedAt));
-    return subscribers.map(({ state }) => deliverable.filter((m) => m.sessionId === state.sessionId).map(edgeOf));
+    return subscribers.map(({ state }) =>
+      deliverable
+        .filter((m) => m.sessionId === state.sessionId)
+        .map(edgeOf)
+        .filter((edge) => !state.replayFromAfter || isAfter(edge.position as CursorKey, state.floor)),
+    );
   },
 
   async *replay(subscriber: LiveSubscriber<MessageAddedState>, scope: LiveScope, from: 'start' | 'gap') {
@@ -94,11 +104,11 @@ export const messageAddedFeed: LiveFeed<MessageAddedState> = {
       if (last) state.floor = [new Date(last.created_at).toISOString(), last.id];
       return;
     }
+    // After a gap: from the last message delivered (or the floor, if none was).
     const position = subscriber.position as CursorKey | undefined;
-    const notBefore = from === 'gap' && position ? new Date(Date.parse(position[0]) - OUT_OF_ORDER_SLACK_MS) : undefined;
-    let cursor = state.floor;
+    let cursor = from === 'gap' && position && isAfter(position, state.floor) ? position : state.floor;
     for (;;) {
-      const page = await messagesAfter(ctx, state.sessionId, cursor, notBefore);
+      const page = await messagesAfter(ctx, state.sessionId, cursor);
       if (page.length === 0) return;
       yield page.filter((m) => !subscriber.seen.has(m.id)).map(edgeOf);
       if (page.length < REPLAY_PAGE) return;

@@ -6,6 +6,7 @@ import { LiveNotifyTriggers1764500000000 } from './1764500000000-live-notify-tri
 import { AudioUploads1764600000000 } from './1764600000000-audio-uploads';
 import { ScaleOutTables1764700000000 } from './1764700000000-scale-out-tables';
 import { MessageOrder1764800000000 } from './1764800000000-message-order';
+import { LivePurgeDetails1764900000000 } from './1764900000000-live-purge-details';
 
 /** Every migration, oldest first; the DataSource lists them explicitly. */
 export const MIGRATIONS: Function[] = [
@@ -17,4 +18,5 @@ export const MIGRATIONS: Function[] = [
   AudioUploads1764600000000,
   ScaleOutTables1764700000000,
   MessageOrder1764800000000,
+  LivePurgeDetails1764900000000,
 ];

@@ -1,5 +1,5 @@
 import { Client } from 'pg';
-import { LIVE_CHANNEL, LiveEvent, parseNotification } from './notifications';
+import { LIVE_CHANNEL, LiveEvent, parseNotification, PurgeAssembler } from './notifications';
 
 export interface ListenerOptions {
   connectionString: string;
@@ -50,9 +50,10 @@ export class LiveListener {
     this.retryTimer = undefined;
     const attempt = (async () => {
       const client = new Client({ connectionString: this.options.connectionString, keepAlive: true, application_name: `hub-live-listener:${process.pid}` });
+      const purges = new PurgeAssembler();
       client.on('notification', (message) => {
         if (message.channel !== LIVE_CHANNEL) return;
-        const events = parseNotification(message.payload);
+        const events = purges.accept(parseNotification(message.payload));
         if (events.length) this.options.onEvents(events);
       });
       client.on('error', (error) => this.lost(client, error));

@@ -1,5 +1,6 @@
 /**
- * What the `hub_live` NOTIFY payloads announce (see the LiveNotifyTriggers migration): ids only,
+ * What the `hub_live` NOTIFY payloads announce (see the LiveNotifyTriggers and LivePurgeDetails
+ * migrations): ids only,
  * parsed into events. Unknown or malformed entries are dropped, never thrown: a payload written
  * by a newer server version must not stop an older one's listener.
  */
@@ -18,7 +19,18 @@ export interface SessionEvent {
   /** For PURGED: the state the session had, so a purge reaches only filters it matched. */
   wasDeleted: boolean;
   wasSyncing: boolean;
+  /** For PURGED: the skills and nodes it had (undefined: not announced, by a database without
+   * the LivePurgeDetails migration). */
+  had?: { skillIds: string[]; nodeIds: string[] };
   at: Date;
+}
+
+/** What a purged session had, announced just before its PURGED entry (see PurgeAssembler). */
+export interface PurgeDetail {
+  type: 'purgeDetail';
+  sessionId: string;
+  skillId?: string;
+  nodeId?: string;
 }
 
 export interface MessageEvent {
@@ -49,7 +61,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const isId = (value: unknown): value is string => typeof value === 'string' && UUID.test(value);
 
 /** The events of one NOTIFY payload, in the order the trigger wrote them. */
-export function parseNotification(payload: string | undefined): LiveEvent[] {
+export function parseNotification(payload: string | undefined): (LiveEvent | PurgeDetail)[] {
   let parsed: { at?: unknown; e?: unknown };
   try {
     parsed = JSON.parse(payload ?? '');
@@ -58,12 +70,18 @@ export function parseNotification(payload: string | undefined): LiveEvent[] {
   }
   if (!parsed || !Array.isArray(parsed.e)) return [];
   const at = typeof parsed.at === 'string' && !Number.isNaN(Date.parse(parsed.at)) ? new Date(parsed.at) : new Date();
-  const events: LiveEvent[] = [];
+  const events: (LiveEvent | PurgeDetail)[] = [];
   for (const entry of parsed.e as unknown[]) {
     if (!Array.isArray(entry)) continue;
-    const [tag, a, b, c, d, e] = entry;
+    const [tag, a, b, c, d, e, f] = entry;
     if (tag === 'S' && typeof a === 'string' && KINDS[a] && isId(b) && isId(c)) {
-      events.push({ type: 'session', kind: KINDS[a], sessionId: b, ownerId: c, wasDeleted: d === 1, wasSyncing: e === 1, at });
+      const event: SessionEvent = { type: 'session', kind: KINDS[a], sessionId: b, ownerId: c, wasDeleted: d === 1, wasSyncing: e === 1, at };
+      if (KINDS[a] === 'PURGED' && f === 1) event.had = { skillIds: [], nodeIds: [] };
+      events.push(event);
+    } else if (tag === 'K' && isId(a) && isId(b)) {
+      events.push({ type: 'purgeDetail', sessionId: a, skillId: b.toLowerCase() });
+    } else if (tag === 'N' && isId(a) && typeof b === 'string') {
+      events.push({ type: 'purgeDetail', sessionId: a, nodeId: b });
     } else if (tag === 'M' && isId(a) && isId(b) && isId(c)) {
       events.push({ type: 'message', messageId: a, sessionId: b, ownerId: c, at });
     } else if (tag === 'B' && isId(a) && isId(b)) {
@@ -73,6 +91,37 @@ export function parseNotification(payload: string | undefined): LiveEvent[] {
     }
   }
   return events;
+}
+
+/**
+ * Joins a purge's details to its PURGED event. The trigger writes a purged session's K/N entries
+ * right before its P entry, in one transaction, whose notifications arrive together and in order;
+ * a long list may span several payloads, so one assembler follows one LISTEN connection (a new
+ * connection starts a new one: what a lost connection cut off is a gap anyway).
+ */
+export class PurgeAssembler {
+  private details = new Map<string, { skillIds: Set<string>; nodeIds: Set<string> }>();
+
+  /** The payload's events, PURGED ones with what the session had; details are held until then. */
+  accept(events: (LiveEvent | PurgeDetail)[]): LiveEvent[] {
+    const out: LiveEvent[] = [];
+    for (const event of events) {
+      if (event.type === 'purgeDetail') {
+        let had = this.details.get(event.sessionId);
+        if (!had) this.details.set(event.sessionId, (had = { skillIds: new Set(), nodeIds: new Set() }));
+        if (event.skillId) had.skillIds.add(event.skillId);
+        if (event.nodeId !== undefined) had.nodeIds.add(event.nodeId);
+        continue;
+      }
+      if (event.type === 'session' && event.kind === 'PURGED') {
+        const had = this.details.get(event.sessionId);
+        this.details.delete(event.sessionId);
+        if (event.had && had) event.had = { skillIds: [...had.skillIds], nodeIds: [...had.nodeIds] };
+      }
+      out.push(event);
+    }
+    return out;
+  }
 }
 
 /**

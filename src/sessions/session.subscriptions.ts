@@ -20,11 +20,18 @@ function matchesRow(filter: SessionFilter, session: SessionModel): boolean {
 
 const needsQuery = (filter: SessionFilter) => filter.skillId !== undefined || filter.nodeId !== undefined;
 
-/** A purge leaves no row: it reaches the filters the session matched by what the notification
- * carries (owner, deleted, syncing); skill and node conditions cannot be checked any more, and a
- * subscriber who could see the session learns only its id. */
+/**
+ * A purge leaves no row, so its event is matched on the session just before the purge, as the
+ * notification describes it (owner, deleted and syncing state, the skills and nodes it had): a
+ * subscriber gets PURGED exactly for the sessions that `sessions(filter)` could have listed for
+ * it then, and learns only the id. (A notification from a database without the LivePurgeDetails
+ * migration names no skills or nodes: skill and node conditions then count as matched.)
+ */
 function purgeMatches(filter: SessionFilter, event: SessionEvent): boolean {
-  return matchesKnown(filter, { deleted: event.wasDeleted, ownerId: event.ownerId, isSyncing: event.wasSyncing });
+  if (!matchesKnown(filter, { deleted: event.wasDeleted, ownerId: event.ownerId, isSyncing: event.wasSyncing })) return false;
+  if (filter.skillId !== undefined && event.had && !event.had.skillIds.includes(filter.skillId)) return false;
+  if (filter.nodeId !== undefined && event.had && !event.had.nodeIds.includes(filter.nodeId)) return false;
+  return true;
 }
 
 /** Which of `ids` match a filter's skill/node conditions, within the viewer's scope: one statement. */

@@ -1,0 +1,58 @@
+import { randomUUID } from 'node:crypto';
+import fc from 'fast-check';
+import { LiveEvent, parseNotification, PurgeAssembler, SessionEvent } from '../../src/live/notifications';
+
+/** A purge's K/N entries may span several NOTIFY payloads (the trigger cuts them at 7,500 bytes). */
+
+const payload = (entries: unknown[]) => JSON.stringify({ at: '2026-11-29T08:00:00.000Z', e: entries });
+
+describe('purge details', () => {
+  it('joins the skills and nodes announced before a PURGED entry to it, however the payloads are cut', () => {
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.record({ skills: fc.nat(4), nodes: fc.nat(3), marked: fc.boolean() }),
+          { minLength: 1, maxLength: 5 },
+        ),
+        fc.array(fc.nat(), { maxLength: 6 }),
+        (purges, cuts) => {
+          const owner = randomUUID();
+          const expected = new Map<string, SessionEvent['had']>();
+          const entries: unknown[] = [];
+          for (const { skills, nodes, marked } of purges) {
+            const id = randomUUID();
+            const skillIds = Array.from({ length: skills }, () => randomUUID());
+            const nodeIds = Array.from({ length: nodes }, (_, i) => `node-${i}`);
+            // A PURGED entry without the trailing 1 (an older database) announces nothing before it.
+            if (marked) {
+              entries.push(...skillIds.map((k) => ['K', id, k]), ...nodeIds.map((n) => ['N', id, n]));
+              entries.push(['S', 'P', id, owner, 0, 1, 1]);
+              expected.set(id, { skillIds, nodeIds });
+            } else {
+              entries.push(['S', 'P', id, owner, 1, 0]);
+              expected.set(id, undefined);
+            }
+          }
+          const bounds = [...new Set(cuts.map((c) => c % (entries.length + 1)))].sort((a, b) => a - b);
+          const assembler = new PurgeAssembler();
+          const events: LiveEvent[] = [];
+          let from = 0;
+          for (const to of [...bounds, entries.length]) {
+            events.push(...assembler.accept(parseNotification(payload(entries.slice(from, to)))));
+            from = to;
+          }
+          expect(events.every((e) => e.type === 'session' && e.kind === 'PURGED')).toBe(true);
+          expect(new Map(events.map((e) => [(e as SessionEvent).sessionId, (e as SessionEvent).had]))).toEqual(expected);
+        },
+      ),
+    );
+  });
+
+  it('drops malformed entries and keeps the others', () => {
+    const id = randomUUID();
+    const events = parseNotification(payload([['K', 'not-a-uuid', randomUUID()], ['N', id, 7], ['S', 'P', id, randomUUID(), 0, 0, 1], 'x', null]));
+    expect(events).toEqual([expect.objectContaining({ type: 'session', kind: 'PURGED', sessionId: id, had: { skillIds: [], nodeIds: [] } })]);
+    expect(parseNotification('{"e": 5}')).toEqual([]);
+    expect(parseNotification('not json')).toEqual([]);
+  });
+});

@@ -102,8 +102,11 @@ export function attachLive(deps: LiveDeps) {
       logger.info({ ...record, ...(record.codes.length ? { errors: record.codes } : {}), codes: undefined }, 'graphql subscription');
     },
     onClosed(record) {
-      liveMetrics.closed.inc({ reason: record.reason });
+      liveMetrics.closed.inc({ reason: record.reason.startsWith('protocol error') ? 'protocol error' : record.reason });
       logger.info(record, 'live connection closed by the server');
+    },
+    onInternalError(error) {
+      logger.error({ err: error }, 'live message handling failed');
     },
     metrics: liveMetrics,
   });

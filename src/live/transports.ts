@@ -2,13 +2,13 @@ import http from 'node:http';
 import { Duplex } from 'node:stream';
 import express from 'express';
 import { createSourceEventStream, DocumentNode, ExecutionResult, GraphQLError, GraphQLFormattedError, GraphQLSchema } from 'graphql';
-import { createHandler as createSseHandler } from 'graphql-sse/lib/use/http';
-import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer, WebSocket } from 'ws';
 import { sqlScope, SqlStats } from '../db/sql-counter';
 import { Channel } from './channel';
 import { LiveHub, LiveViewer, TooManySubscriptions } from './hub';
 import { checkOperation, OperationLimits, OperationRequest } from './operation';
+import { createSseHandler } from './sse';
+import { useGraphqlWs } from './ws';
 
 /** The live limits (HUB_LIVE_* variables). */
 export interface LiveLimits {
@@ -50,6 +50,8 @@ export interface LiveTransportDeps {
   /** Observability: one call per subscription start (errors included) and per server-side close. */
   onOperation(record: { transport: string; operation: string; durationMs: number; sql: number; codes: string[] }): void;
   onClosed(record: { transport: string; reason: string; code?: number }): void;
+  /** A failure of the server itself while handling a live message (logged; the connection gets 4500). */
+  onInternalError(error: unknown): void;
   metrics: { connections: { inc(labels: { transport: string }): void; dec(labels: { transport: string }): void } };
 }
 
@@ -70,6 +72,13 @@ type StartResult = { stream: AsyncIterable<ExecutionResult>; document: DocumentN
 function asGraphQLError(error: unknown): GraphQLError {
   if (error instanceof GraphQLError) return error;
   return new GraphQLError((error as Error)?.message ?? String(error), { originalError: error as Error });
+}
+
+/** graphql-js reports some bad input before any resolver runs (variables that do not coerce):
+ * no path and no code. Apollo codes these BAD_USER_INPUT over HTTP; so do the live transports. */
+function asRequestError(error: GraphQLError): GraphQLError {
+  if (error.path !== undefined || error.extensions?.code !== undefined) return error;
+  return new GraphQLError(error.message, { nodes: error.nodes, source: error.source, positions: error.positions, originalError: error.originalError, extensions: { code: 'BAD_USER_INPUT' } });
 }
 
 function limitError(field: string, message: string, limit: string): GraphQLError {
@@ -143,7 +152,7 @@ export function attachLiveTransports(deps: LiveTransportDeps) {
         }),
       );
       if (Symbol.asyncIterator in source) result = { stream: source as AsyncIterable<ExecutionResult>, document: checked.document, operationName: checked.operationName };
-      else result = { errors: [...((source as ExecutionResult).errors ?? [])] };
+      else result = { errors: [...((source as ExecutionResult).errors ?? [])].map(asRequestError) };
     } catch (error) {
       result = { errors: [asGraphQLError(error)] };
     }
@@ -190,7 +199,10 @@ export function attachLiveTransports(deps: LiveTransportDeps) {
     socket: WebSocket;
     auth?: LiveAuth;
     authorization?: string;
-    active: number;
+    /** The connection's open streams: all end with the socket, whatever graphql-ws still tracks. */
+    streams: Set<Channel>;
+    /** Ids whose subscribe is still being set up (authentication, registration). */
+    settingUp: Set<string>;
   }
   const slowConsumer = (socket: WebSocket) => {
     if (socket.readyState !== WebSocket.OPEN) return;
@@ -200,13 +212,14 @@ export function attachLiveTransports(deps: LiveTransportDeps) {
     setTimeout(() => socket.terminate(), 2000).unref();
   };
 
-  const wsServer = useServer(
+  const wsServer = useGraphqlWs<WsExtra>(
     {
       schema: deps.schema,
       connectionInitWaitTimeout: limits.connectionInitTimeoutMs,
       onConnect: async (ctx) => {
         const extra = ctx.extra as unknown as WsExtra;
-        extra.active = 0;
+        extra.streams = new Set();
+        extra.settingUp = new Set();
         // `authorization` as the contract names it; GraphiQL sends its Headers pane (`Authorization`).
         const authorization = ctx.connectionParams?.authorization ?? ctx.connectionParams?.Authorization;
         try {
@@ -226,27 +239,46 @@ export function attachLiveTransports(deps: LiveTransportDeps) {
           return false;
         }
       },
-      onSubscribe: async (ctx, _id, payload) => {
+      onSubscribe: async (ctx, id, payload) => {
         const extra = ctx.extra as unknown as WsExtra;
-        if (extra.active >= limits.maxSubscriptionsPerConnection) {
+        // graphql-ws forgets an id on `complete` while its subscribe is still being set up; the
+        // same id subscribed again then shared one entry with it, and the first stream was
+        // never ended (a subscriber left registered for the life of the connection).
+        if (extra.settingUp.has(id)) {
+          return [new GraphQLError(`Subscription ${id.slice(0, 64)} is still being set up; use another id or wait for its end`, { extensions: { code: 'CONFLICT' } })];
+        }
+        if (extra.streams.size + extra.settingUp.size >= limits.maxSubscriptionsPerConnection) {
           const message = `A connection may hold at most ${limits.maxSubscriptionsPerConnection} subscriptions`;
           return [limitError('subscription', message, 'HUB_LIVE_MAX_SUBSCRIPTIONS_PER_CONNECTION')];
         }
-        // Authenticated again per subscription: the viewer may have been deleted since.
-        let auth: LiveAuth;
+        extra.settingUp.add(id);
         try {
-          auth = await deps.authenticate(extra.authorization);
-        } catch (error) {
-          return [asGraphQLError(error)];
+          // Authenticated again per subscription: the viewer may have been deleted since.
+          let auth: LiveAuth;
+          try {
+            auth = await deps.authenticate(extra.authorization);
+          } catch (error) {
+            return [asGraphQLError(error)];
+          }
+          const result = await start('ws', auth, payload, () =>
+            new Channel(limits.maxBufferBytes, () => extra.socket.bufferedAmount, () => slowConsumer(extra.socket)),
+          );
+          if ('errors' in result) return result.errors;
+          const stream = result.stream as Channel;
+          // The client may have gone while this was set up: nobody would end the stream.
+          if (extra.socket.readyState !== WebSocket.OPEN) void stream.return();
+          else {
+            extra.streams.add(stream);
+            stream.onClose(() => extra.streams.delete(stream));
+          }
+          return { schema: deps.schema, document: result.document, operationName: result.operationName, contextValue: { stream } };
+        } finally {
+          extra.settingUp.delete(id);
         }
-        const result = await start('ws', auth, payload, () =>
-          new Channel(limits.maxBufferBytes, () => extra.socket.bufferedAmount, () => slowConsumer(extra.socket)),
-        );
-        if ('errors' in result) return result.errors;
-        extra.active += 1;
-        const stream = result.stream as Channel;
-        stream.onClose(() => (extra.active -= 1));
-        return { schema: deps.schema, document: result.document, operationName: result.operationName, contextValue: { stream } };
+      },
+      onClose: (ctx) => {
+        const extra = ctx.extra as unknown as WsExtra;
+        for (const stream of extra.streams ?? []) void stream.return();
       },
       subscribe: (args) => (args.contextValue as { stream: AsyncIterable<ExecutionResult> }).stream as any,
       // Results are formatted by the hub already (plain objects, no toJSON).
@@ -254,15 +286,19 @@ export function attachLiveTransports(deps: LiveTransportDeps) {
       onError: (_ctx, _id, _payload, errors) => errors.map((error) => deps.formatError(error)) as any,
     },
     wss,
+    {
+      onProtocolError: (error) => deps.onClosed({ transport: 'ws', reason: `protocol error: ${error.message}`.slice(0, 120) }),
+      onInternalError: (error) => deps.onInternalError(error),
+    },
   );
 
   // ----------------------------------------------------------------------------- graphql-sse
-  const sse = createSseHandler({
+  const sse = createSseHandler<{ res: http.ServerResponse }>({
     schema: deps.schema,
     // Distinct connections only: each subscription is its own request and stream.
     authenticate: () => null,
     onSubscribe: async (req, params) => {
-      const res = (req.context as unknown as { res: http.ServerResponse }).res;
+      const { res } = req.context;
       const json = (status: number, errors: GraphQLError[]) =>
         [JSON.stringify({ errors: errors.map((e) => deps.formatError(e)) }), { status, statusText: http.STATUS_CODES[status] ?? '', headers: { 'content-type': 'application/json; charset=utf-8' } }] as const;
       let auth: LiveAuth;
@@ -286,7 +322,8 @@ export function attachLiveTransports(deps: LiveTransportDeps) {
         if (code === 'BAD_USER_INPUT' || code === 'GRAPHQL_VALIDATION_FAILED' || code === 'GRAPHQL_PARSE_FAILED' || code === 'OPERATION_RESOLUTION_FAILURE') {
           return json(400, result.errors) as any;
         }
-        return { errors: result.errors.map((e) => deps.formatError(e)) } as any;
+        // With `data`, or graphql-sse takes the result for execution arguments ("Unable to detect operation AST").
+        return { data: null, errors: result.errors.map((e) => deps.formatError(e)) } as any;
       }
       return result.stream as any;
     },
@@ -309,7 +346,7 @@ export function attachLiveTransports(deps: LiveTransportDeps) {
       sseResponses.delete(res);
       deps.metrics.connections.dec({ transport: 'sse' });
     });
-    Promise.resolve(sse(req, res)).catch((error: unknown) => {
+    sse(req, res, { res }).catch((error: unknown) => {
       deps.onClosed({ transport: 'sse', reason: `handler error: ${(error as Error)?.message}` });
       if (!res.headersSent) res.status(500).json({ errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
       else res.destroy();

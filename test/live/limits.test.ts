@@ -227,4 +227,27 @@ describe('live limits', () => {
         await ws.dispose();
       }
     }));
+  it('leaves no subscriber behind when a client completes a subscription and reuses its id while it is being set up', () =>
+    withServer({}, async (t) => {
+      const user = await factories(t.dataSource).user();
+      for (let round = 0; round < 5; round += 1) {
+        const { socket, closed } = await rawSocket(t);
+        const messages: any[] = [];
+        socket.on('message', (data) => messages.push(JSON.parse(String(data))));
+        socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${t.tokenFor(user)}` } }));
+        for (const deadline = Date.now() + 5000; !messages.some((m) => m.type === 'connection_ack') && Date.now() < deadline; ) await sleep(5);
+        // Back to back: the first subscribe is still authenticating when the others arrive.
+        socket.send(JSON.stringify({ type: 'subscribe', id: '1', payload: { query: SESSION_CHANGED } }));
+        socket.send(JSON.stringify({ type: 'complete', id: '1' }));
+        socket.send(JSON.stringify({ type: 'subscribe', id: '1', payload: { query: SESSION_CHANGED } }));
+        await sleep(200);
+        // The reuse is refused with a code while the first is set up (or, if it was done, served).
+        for (const m of messages.filter((x) => x.type === 'error')) expect(m.payload[0].extensions.code).toBe('CONFLICT');
+        expect(t.server.live.hub.subscriberCount).toBeLessThanOrEqual(1);
+        socket.close();
+        await closed;
+        for (const deadline = Date.now() + 5000; t.server.live.hub.subscriberCount > 0 && Date.now() < deadline; ) await sleep(10);
+        expect(t.server.live.hub.subscriberCount).toBe(0);
+      }
+    }));
 });

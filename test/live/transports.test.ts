@@ -128,5 +128,41 @@ describe('live transports', () => {
     } finally {
       await ws.dispose();
     }
+    // Over SSE: the error as the stream's one event (graphql-sse took an errors-only result for
+    // execution arguments and answered 400 "Unable to detect operation AST").
+    const response = await fetch(`${t.url}/stream`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'text/event-stream', authorization: `Bearer ${t.tokenFor(other)}` },
+      body: JSON.stringify({ query: MESSAGE_ADDED, variables: { sessionId: session.id } }),
+    });
+    expect(response.status).toBe(200);
+    const events = (await response.text()).split('\n').filter((line) => line.startsWith('data:') && line.length > 6);
+    expect(events.map((line) => JSON.parse(line.slice(5)))).toEqual([
+      { data: null, errors: [expect.objectContaining({ message: `Session ${session.id} not found`, extensions: { code: 'NOT_FOUND' } })] },
+    ]);
+  });
+
+  it('answers malformed SSE requests with coded 4xx errors, not graphql-sse’s uncoded ones', async () => {
+    const owner = await f.user();
+    const post = (body: string, headers: Record<string, string> = {}) =>
+      fetch(`${t.url}/stream`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'text/event-stream', authorization: `Bearer ${t.tokenFor(owner)}`, ...headers },
+        body,
+      });
+    const cases: [Promise<Response>, number, string][] = [
+      [post('{"query":'), 400, 'body'],
+      [post('[1]'), 400, 'body'],
+      [post('{}'), 400, 'query'],
+      [post(JSON.stringify({ query: SESSION_CHANGED, variables: 'x' })), 400, 'variables'],
+      [post(JSON.stringify({ query: SESSION_CHANGED }), { accept: 'application/json' }), 406, 'accept'],
+      [post(JSON.stringify({ query: SESSION_CHANGED }), { 'content-type': 'text/plain' }), 415, 'content-type'],
+      [post(`{"query":"${'x'.repeat(300 * 1024)}"}`), 413, 'body'],
+    ];
+    for (const [pending, status, field] of cases) {
+      const response = await pending;
+      const body = (await response.json()) as { errors: { extensions: { code: string; validation: { field: string }[] } }[] };
+      expect({ status: response.status, code: body.errors[0].extensions.code, field: body.errors[0].extensions.validation[0].field }).toEqual({ status, code: 'BAD_USER_INPUT', field });
+    }
   });
 });

@@ -8,14 +8,10 @@ import { Config } from '../config';
 import { openDatabase } from '../db/database';
 import { metricsHandler, serveClusterMetrics } from '../http/metrics';
 import { createLogger } from '../logger';
+import { RestartBackoff } from './restart-backoff';
 import { prepareDatabase, printBanner } from './serve';
 import { stopOnSignals } from './shutdown';
 
-/** Restart delays after a crash: doubling from this, up to the cap, while crashes keep coming. */
-const RESTART_BASE_MS = 100;
-const RESTART_MAX_MS = 10_000;
-/** Crashes further apart than this do not add up into a crash loop. */
-const CRASH_WINDOW_MS = 60_000;
 /** How long SIGTERM waits for workers to drain before killing them. */
 const DRAIN_TIMEOUT_MS = 30_000;
 
@@ -23,8 +19,9 @@ const DRAIN_TIMEOUT_MS = 30_000;
  * `hub serve --workers N`: this process is the cluster's primary. It owns what must happen once
  * (the secret, migrations, the demo seed, the embedded PostgreSQL, started before the workers
  * and stopped after them) and forks N workers that each serve the API on the one shared port
- * (node:cluster). A worker that dies is replaced after a delay that doubles with each crash in
- * the last minute (a crash loop does not spin); SIGTERM/SIGINT drain every worker (each
+ * (node:cluster). A worker that dies is replaced after a delay that doubles with each crash of
+ * its slot, up to 10 s, and starts over once a worker stayed up 30 s (RestartBackoff: a crash loop
+ * does not spin); SIGTERM/SIGINT drain every worker (each
  * finishes its in-flight requests), then stop the database. /metrics on any worker, or on
  * HUB_METRICS_PORT served here, sums every worker's registry.
  */
@@ -75,16 +72,15 @@ export async function runCluster(config: Config, options: { migrate: boolean; wo
 
   // Workers get the database the primary prepared and the one secret, so none creates another.
   const workerEnv = { DATABASE_URL: databaseUrl, HUB_JWT_SECRET: secret };
-  const crashes: number[] = [];
+  const backoff = new RestartBackoff();
   const fork = (slot: number): Worker => {
     const worker = cluster.fork({ ...workerEnv, HUB_WORKER_SLOT: String(slot) });
+    const started = Date.now();
     worker.on('exit', (code, signal) => {
       if (stopping()) return;
-      const now = Date.now();
-      crashes.push(now);
-      while (crashes.length && crashes[0] < now - CRASH_WINDOW_MS) crashes.shift();
-      const delay = Math.min(RESTART_MAX_MS, RESTART_BASE_MS * 2 ** (crashes.length - 1));
-      logger.error({ worker: worker.process.pid, slot, code, signal, restartInMs: delay }, 'worker exited; restarting it');
+      const upMs = Date.now() - started;
+      const delay = backoff.delayFor(slot, upMs);
+      logger.error({ worker: worker.process.pid, slot, code, signal, upMs, restartInMs: delay }, 'worker exited; restarting it');
       setTimeout(() => {
         if (!stopping()) fork(slot);
       }, delay);

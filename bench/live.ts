@@ -4,8 +4,8 @@
  * sessions of 10 members, each followed by 5 connections of its owner and 5 of admins (20 admin
  * users); meanwhile 100 `postMessage`/s through the two processes' HTTP APIs, alternately.
  * Reports delivered vs expected (every message to each of its 10 subscribers, none twice, in
- * order), p50/p99 delivery latency (the message's `createdAt`, its transaction's time, to its
- * receipt), SQL statements and events per event batch (the servers' own histograms) and RSS per
+ * order), p50/p99 delivery latency (the message's `createdAt`, stamped in its INSERT under the
+ * session's lock, to its receipt), SQL statements and events per event batch (the servers' own histograms) and RSS per
  * 1,000 connections. Writes bench/RESULTS-live.md. Every process it starts, it stops.
  */
 import 'reflect-metadata';
@@ -285,7 +285,7 @@ Two built server processes (production mode) on one PostgreSQL; ${f.connections}
 connections, half on each, each holding one \`messageAdded\` subscription (${SESSIONS} sessions of
 ${MEMBERS} members; each session followed by 5 connections of its owner and 5 of admins, ${ADMINS}
 admin users); ${RATE} \`postMessage\`/s for ${DURATION_S} s through the two processes' HTTP APIs,
-alternately. Latency: from the message's \`createdAt\` (its transaction's time) to its receipt by
+alternately. Latency: from the message's \`createdAt\` (stamped in its INSERT) to its receipt by
 the subscriber, everything on one 2-core machine (bench client, both servers, PostgreSQL).
 
 | row | figure |

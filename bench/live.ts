@@ -48,34 +48,35 @@ function freePort(): Promise<number> {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** A fresh scratch database for this run, on DATABASE_URL's server or the embedded one under .bench-live. */
 async function openDatabase(): Promise<{ url: string; embedded?: EmbeddedPostgres; drop(): Promise<void> }> {
-  if (process.env.DATABASE_URL) {
-    const base = new URL(process.env.DATABASE_URL);
-    const name = `hub_bench_live_${Date.now().toString(36)}`;
-    const admin = new Client({ connectionString: Object.assign(new URL(base), { pathname: '/postgres' }).toString() });
-    await admin.connect();
-    await admin.query(`CREATE DATABASE ${name}`);
-    await admin.end();
-    const url = Object.assign(new URL(base), { pathname: `/${name}` }).toString();
-    return {
-      url,
-      async drop() {
-        const c = new Client({ connectionString: Object.assign(new URL(base), { pathname: '/postgres' }).toString() });
-        await c.connect();
-        await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-        await c.end();
-      },
-    };
-  }
-  const embedded = await startEmbeddedPostgres(path.join(ROOT, '.bench-live'));
-  return { url: embedded.url, embedded, drop: async () => undefined };
+  const embedded = process.env.DATABASE_URL ? undefined : await startEmbeddedPostgres(path.join(ROOT, '.bench-live'));
+  const base = new URL(process.env.DATABASE_URL ?? embedded!.url);
+  const adminUrl = Object.assign(new URL(base), { pathname: '/postgres' }).toString();
+  const name = `hub_bench_live_${Date.now().toString(36)}`;
+  const admin = new Client({ connectionString: adminUrl });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  return {
+    url: Object.assign(new URL(base), { pathname: `/${name}` }).toString(),
+    embedded,
+    async drop() {
+      const c = new Client({ connectionString: adminUrl });
+      await c.connect();
+      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await c.end();
+    },
+  };
 }
+
+const METRICS_TOKEN = 'bench-live-metrics-token-0123456789abcdef';
 
 async function startServer(url: string): Promise<{ child: ChildProcess; base: string }> {
   const port = await freePort();
   const child = spawn(process.execPath, ['--max-semi-space-size=64', path.join(ROOT, 'bin', 'hub.js'), 'serve', '--no-migrate'], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH, NODE_ENV: 'production', DATABASE_URL: url, PORT: String(port), HOST: '127.0.0.1', HUB_JWT_SECRET: SECRET, HUB_LOG_LEVEL: 'warn' },
+    env: { PATH: process.env.PATH, NODE_ENV: 'production', DATABASE_URL: url, PORT: String(port), HOST: '127.0.0.1', HUB_JWT_SECRET: SECRET, HUB_LOG_LEVEL: 'warn', HUB_METRICS_TOKEN: METRICS_TOKEN },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   const base = `http://127.0.0.1:${port}`;
@@ -92,7 +93,10 @@ async function startServer(url: string): Promise<{ child: ChildProcess; base: st
 
 /** Sums a series (all label sets) in a process's /metrics. */
 async function metric(base: string, name: string): Promise<number> {
-  const text = await (await fetch(`${base}/metrics`)).text();
+  // In production /metrics answers only with the metrics token (issue #12).
+  const response = await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
+  if (!response.ok) throw new Error(`${base}/metrics answered ${response.status}`);
+  const text = await response.text();
   return text
     .split('\n')
     .filter((line) => line.startsWith(name) && (line[name.length] === ' ' || line[name.length] === '{'))

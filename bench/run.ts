@@ -21,6 +21,7 @@ import { assertSameDashboards, normalizeOurs, normalizePostGraphile } from './ch
 import { DATA_SETS, openBenchCluster } from './databases';
 import { CANONICAL } from './documents';
 import { POSTGRAPHILE_DASHBOARD } from './postgraphile';
+import { freePort } from './ports';
 
 const ROOT = path.join(__dirname, '..', '..');
 const SECRET = 'bench-secret-bench-secret-bench-secret-0123456789';
@@ -55,15 +56,6 @@ interface Row {
   errors: number;
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = require('node:net').createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** Resident set size of a process in MB, or 0 once it is gone. */
 function rssMb(pid: number): number {

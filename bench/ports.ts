@@ -1,0 +1,13 @@
+import net from 'node:net';
+
+/** A loopback port free right now, for a server a bench or a test starts (and stops) itself. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}

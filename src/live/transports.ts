@@ -97,6 +97,17 @@ export function attachLiveTransports(deps: LiveTransportDeps) {
   let connections = 0;
   const sockets = new Set<WebSocket>();
   const sseResponses = new Set<http.ServerResponse>();
+  /** Counts an open connection (the per-process limit, the metric, what close() ends) until it closes. */
+  function track<C extends { once(event: 'close', listener: () => void): unknown }>(open: Set<C>, connection: C, transport: 'ws' | 'sse'): void {
+    connections += 1;
+    open.add(connection);
+    deps.metrics.connections.inc({ transport });
+    connection.once('close', () => {
+      connections -= 1;
+      open.delete(connection);
+      deps.metrics.connections.dec({ transport });
+    });
+  }
 
   async function start(
     transport: string,
@@ -184,16 +195,7 @@ export function attachLiveTransports(deps: LiveTransportDeps) {
     wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
   };
   deps.httpServer.on('upgrade', onUpgrade);
-  wss.on('connection', (socket) => {
-    connections += 1;
-    sockets.add(socket);
-    deps.metrics.connections.inc({ transport: 'ws' });
-    socket.once('close', () => {
-      connections -= 1;
-      sockets.delete(socket);
-      deps.metrics.connections.dec({ transport: 'ws' });
-    });
-  });
+  wss.on('connection', (socket) => track(sockets, socket, 'ws'));
 
   interface WsExtra {
     socket: WebSocket;
@@ -338,14 +340,7 @@ export function attachLiveTransports(deps: LiveTransportDeps) {
       });
       return;
     }
-    connections += 1;
-    sseResponses.add(res);
-    deps.metrics.connections.inc({ transport: 'sse' });
-    res.once('close', () => {
-      connections -= 1;
-      sseResponses.delete(res);
-      deps.metrics.connections.dec({ transport: 'sse' });
-    });
+    track(sseResponses, res, 'sse');
     sse(req, res, { res }).catch((error: unknown) => {
       deps.onClosed({ transport: 'sse', reason: `handler error: ${(error as Error)?.message}` });
       if (!res.headersSent) res.status(500).json({ errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });

@@ -17,33 +17,22 @@ export interface MessagesPageArgs extends PageRequest {
   order: KeysetOrder<MessageModel>;
 }
 
-/**
- * The messages a session `s` lists, as `select … tail` over messages alias `m`: a live
- * session's messages that are not deleted; a soft-deleted session's messages deleted together
- * with it (same stamp), never those deleted on their own before. Two branches gated by the
- * session's state rather than one `m.deleted_at IS NOT DISTINCT FROM s.deleted_at`: the planner
- * cannot estimate that condition, guesses one row, and then reads and sorts a session's every
- * message instead of walking the `(session_id, created_at, id)` index to the LIMIT.
- */
-export function listedMessages(select: string, conditions: string[], tail: string): string {
-  const where = [`m.session_id = s.id`, ...conditions].join(' AND ');
-  return `(SELECT ${select} FROM messages m WHERE s.deleted_at IS NULL AND ${LIVE_SESSION} AND ${where} ${tail})
-    UNION ALL
-    (SELECT ${select} FROM messages m WHERE s.deleted_at IS NOT NULL AND ${DELETED_SESSION} AND ${where} ${tail})`;
-}
-
-/** Which messages a live session lists, and which a soft-deleted one does (see listedMessages). */
+/** Which messages a live session lists, and which a soft-deleted one does. */
 const LIVE_SESSION = 'm.deleted_at IS NULL';
 const DELETED_SESSION = 'm.deleted_at = s.deleted_at';
 
 /**
- * A scalar of the messages session `s` lists, for the state it is in: `scalar(where)` is a
- * sub-select over messages `m` under the state's condition. Where a value (a count, a JSON list)
- * is wanted rather than rows, a CASE runs only the branch that applies, without the UNION's
- * append and one-time filters on every row: a tenth of the page statement at 100 sessions.
+ * A value over the messages session `s` lists — a live session's messages that are not deleted; a
+ * soft-deleted session's messages deleted together with it (same stamp), never those deleted on
+ * their own before — where `value(where)` is a sub-select over messages `m` under `where`. One
+ * sub-select per state under a CASE, so only the branch that applies runs: not one
+ * `m.deleted_at IS NOT DISTINCT FROM s.deleted_at` (the planner cannot estimate it, guesses one row,
+ * then reads and sorts a session's every message instead of walking the `(session_id, created_at,
+ * id)` index to the LIMIT), and not a UNION of gated branches (an append and one-time filters on
+ * every row: a tenth of the 100-session page statement).
  */
-export function listedMessagesScalar(scalar: (where: string) => string): string {
-  return `CASE WHEN s.deleted_at IS NULL THEN ${scalar(`${LIVE_SESSION} AND m.session_id = s.id`)} ELSE ${scalar(`${DELETED_SESSION} AND m.session_id = s.id`)} END`;
+export function listedMessages(value: (where: string) => string): string {
+  return `CASE WHEN s.deleted_at IS NULL THEN ${value(`${LIVE_SESSION} AND m.session_id = s.id`)} ELSE ${value(`${DELETED_SESSION} AND m.session_id = s.id`)} END`;
 }
 
 /**
@@ -57,10 +46,8 @@ export function messagesPageColumn(args: MessagesPageArgs): RelationColumn<Page<
     sql(params) {
       const where = windowSql(args.order, 'm', args, params);
       const tail = `ORDER BY ${orderSql(args.order, 'm', args.backward)} LIMIT ${params.limit(args.size + 1)}`;
-      const rows = listedMessagesScalar((state) => messageRows.jsonList(`SELECT ${messageRows.select('m')} FROM messages m WHERE ${[state, ...where].join(' AND ')} ${tail}`));
-      const flags = edgeFlagsSql(args.order, 'm', args, params, (c, o) =>
-        anyRowSql(`(${listedMessages('1', [c], `ORDER BY ${o} LIMIT 1`)}) nearest`, 'TRUE'),
-      );
+      const rows = listedMessages((listed) => messageRows.jsonList(`SELECT ${messageRows.select('m')} FROM messages m WHERE ${[listed, ...where].join(' AND ')} ${tail}`));
+      const flags = edgeFlagsSql(args.order, 'm', args, params, (c, o) => listedMessages((listed) => anyRowSql('messages m', `${listed} AND ${c}`, o)));
       return flags ? `json_build_object('rows', ${rows}, 'flags', (SELECT row_to_json(f) FROM (SELECT ${flags}) f))` : rows;
     },
     decode(value) {
@@ -73,13 +60,13 @@ export function messagesPageColumn(args: MessagesPageArgs): RelationColumn<Page<
 
 /** `Session.messageCount`: the messages the session lists (counted on the live-messages index). */
 export const MESSAGE_COUNT_COLUMN: RelationColumn<number> = {
-  sql: () => listedMessagesScalar((state) => `(SELECT count(*)::int FROM messages m WHERE ${state})`),
+  sql: () => listedMessages((listed) => `(SELECT count(*)::int FROM messages m WHERE ${listed})`),
   decode: (value) => (value ?? 0) as number,
 };
 
 /** `Session.lastMessage`: the newest message the session lists, or null. */
 export const LAST_MESSAGE_COLUMN: RelationColumn<MessageModel | null> = {
   // The two branches of `listedMessages` exclude each other: at most one row.
-  sql: () => listedMessagesScalar((state) => messageRows.jsonRow(`SELECT ${messageRows.select('m')} FROM messages m WHERE ${state} ORDER BY m.created_at DESC, m.id DESC LIMIT 1`)),
+  sql: () => listedMessages((listed) => messageRows.jsonRow(`SELECT ${messageRows.select('m')} FROM messages m WHERE ${listed} ORDER BY m.created_at DESC, m.id DESC LIMIT 1`)),
   decode: (value) => (value ?? null) as MessageModel | null,
 };

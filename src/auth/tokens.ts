@@ -1,5 +1,6 @@
 import { createSecretKey, KeyObject } from 'node:crypto';
 import jwt from 'jsonwebtoken';
+import { BoundedMap } from '../common/bounded-map';
 
 /** Clock skew tolerated on `exp` and `nbf`. */
 const CLOCK_TOLERANCE_SECONDS = 30;
@@ -55,7 +56,7 @@ interface Claims {
 
 /** Tokens whose signature was verified, by secret and text; a token is a client's for its lifetime. */
 const VERIFIED_TOKENS = 10_000;
-const verified = new Map<string, Claims>();
+const verified = new BoundedMap<string, Claims>(VERIFIED_TOKENS);
 
 /**
  * The claims of a token whose signature and claims' shape are valid, verified once per process:
@@ -82,7 +83,6 @@ function verifiedClaims(secret: string, token: string, now: number): Claims | un
   } catch {
     return undefined;
   }
-  if (verified.size >= VERIFIED_TOKENS) verified.delete(verified.keys().next().value as string);
   verified.set(key, claims);
   return claims;
 }

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { Client, ClientConfig } from 'pg';
+import { BoundedMap } from '../common/bounded-map';
 
 /** Named statements kept per connection (PostGraphile keeps 100 too), least recently used out first. */
 const STATEMENTS_PER_CONNECTION = 100;
@@ -24,7 +25,7 @@ const STALE_STATEMENT = new Set(['26000', '0A000']); // invalid statement name; 
  * every loader and every write use it without knowing; statement counting is unchanged.
  */
 export class PreparingClient extends Client {
-  private readonly recent = new Map<string, true>();
+  private readonly recent = new BoundedMap<string, true>(STATEMENTS_PER_CONNECTION);
   private readonly evicted = new Set<string>();
   /** Names whose server-side statement is stale on this connection: their texts run unnamed here. */
   private readonly stale = new Set<string>();
@@ -51,12 +52,7 @@ export class PreparingClient extends Client {
 
   private use(name: string): void {
     this.evicted.delete(name);
-    this.recent.delete(name);
-    this.recent.set(name, true);
-    if (this.recent.size <= STATEMENTS_PER_CONNECTION) return;
-    const oldest = this.recent.keys().next().value as string;
-    this.recent.delete(oldest);
-    this.evicted.add(oldest);
+    for (const oldest of this.recent.set(name, true)) this.evicted.add(oldest);
   }
 
   /** A statement the server no longer has, or whose plan changed shape (DDL): deallocated, then run unnamed. */

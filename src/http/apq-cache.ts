@@ -1,5 +1,6 @@
 import type { KeyValueCache } from '@apollo/utils.keyvaluecache';
 import { DataSource } from 'typeorm';
+import { BoundedMap } from '../common/bounded-map';
 
 /** Documents kept in the shared table; the least recently used beyond it are deleted. */
 export const APQ_MAX_ENTRIES = 2000;
@@ -17,17 +18,14 @@ const TRIM_EVERY = 50;
  * whole document. The table is bounded (APQ_MAX_ENTRIES, least recently used go first).
  */
 export class SharedApqCache implements KeyValueCache<string> {
-  private readonly local = new Map<string, string>();
+  private readonly local = new BoundedMap<string, string>(LOCAL_ENTRIES);
   private writes = 0;
 
   constructor(private readonly dataSource: DataSource) {}
 
   async get(key: string): Promise<string | undefined> {
     const hit = this.local.get(key);
-    if (hit !== undefined) {
-      this.remember(key, hit);
-      return hit;
-    }
+    if (hit !== undefined) return hit;
     try {
       // TypeORM answers an UPDATE … RETURNING with [rows, count].
       const [rows] = await this.dataSource.query(
@@ -35,7 +33,7 @@ export class SharedApqCache implements KeyValueCache<string> {
         [key],
       );
       const document: string | undefined = rows[0]?.document;
-      if (document !== undefined) this.remember(key, document);
+      if (document !== undefined) this.local.set(key, document);
       return document;
     } catch {
       return undefined;
@@ -44,7 +42,7 @@ export class SharedApqCache implements KeyValueCache<string> {
 
   async set(key: string, value: string): Promise<void> {
     if (Buffer.byteLength(value) > APQ_MAX_DOCUMENT_BYTES) return;
-    this.remember(key, value);
+    this.local.set(key, value);
     try {
       await this.dataSource.query(
         `INSERT INTO hub_persisted_queries (key, document) VALUES ($1, $2)
@@ -71,9 +69,4 @@ export class SharedApqCache implements KeyValueCache<string> {
     );
   }
 
-  private remember(key: string, value: string): void {
-    this.local.delete(key);
-    this.local.set(key, value);
-    if (this.local.size > LOCAL_ENTRIES) this.local.delete(this.local.keys().next().value!);
-  }
 }

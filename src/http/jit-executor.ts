@@ -2,6 +2,7 @@ import type { ApolloServerOptionsWithGateway, BaseContext } from '@apollo/server
 import { DocumentNode, execute, ExecutionResult, getVariableValues, GraphQLError, GraphQLSchema } from 'graphql';
 import { CompiledQuery, compileQuery, isCompiledQuery } from 'graphql-jit';
 import { CountStep } from './document-cache';
+import { BoundedMap } from '../common/bounded-map';
 
 /** Compiled operations kept, least recently used first out. */
 const CACHE_SIZE = 1000;
@@ -36,21 +37,17 @@ function toGraphQLError(error: GraphQLError): GraphQLError {
  * first, so their errors are exactly those of `execute` (Apollo recognises them as BAD_USER_INPUT).
  */
 export function jitGateway(schema: GraphQLSchema, count: CountStep = () => {}): Gateway {
-  const cache = new Map<string, Compiled>();
+  const cache = new BoundedMap<string, Compiled>(CACHE_SIZE);
 
   function compiledFor(key: string, document: DocumentNode, operationName?: string): Compiled {
     let compiled = cache.get(key);
-    if (compiled !== undefined) {
-      cache.delete(key); // re-inserted below: most recently used last
-    } else {
-      count('compile');
-      try {
-        const result = compileQuery(schema, document, operationName);
-        compiled = isCompiledQuery(result) ? result : null;
-      } catch {
-        compiled = null;
-      }
-      if (cache.size >= CACHE_SIZE) cache.delete(cache.keys().next().value as string);
+    if (compiled !== undefined) return compiled;
+    count('compile');
+    try {
+      const result = compileQuery(schema, document, operationName);
+      compiled = isCompiledQuery(result) ? result : null;
+    } catch {
+      compiled = null;
     }
     cache.set(key, compiled);
     return compiled;

@@ -19,6 +19,7 @@ import { checkDocumentSize, documentRefused } from './document-limits';
 import { CountStep, DocumentCache, NewDocumentBudget } from './document-cache';
 import { checkCost, costEstimates } from './query-cost';
 import { TrustedDocuments } from './trusted-documents';
+import { BoundedMap } from '../common/bounded-map';
 
 /** The part of the configuration the checks read. */
 export type GuardConfig = Pick<
@@ -171,14 +172,12 @@ export function createOperationGuard(
 
   const apolloKey = (key: string) => key.slice(key.lastIndexOf(':') + 1);
   // Hash → viewer: an automatic persisted query charged before its text arrived (see above).
-  const prepaid = new Map<string, string>();
+  const prepaid = new BoundedMap<string, string>(MAX_PREPAID);
   const prepay = (hash: string, viewerId: string) => {
     // Sent as a hash again before its document reached this process: still the same document.
     if (prepaid.get(hash) === viewerId) return;
     chargeNewDocument(viewerId);
-    prepaid.delete(hash);
     prepaid.set(hash, viewerId);
-    if (prepaid.size > MAX_PREPAID) prepaid.delete(prepaid.keys().next().value as string);
   };
   const chargeText = (hash: string, viewerId: string) => {
     if (prepaid.get(hash) === viewerId) prepaid.delete(hash);

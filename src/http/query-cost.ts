@@ -19,6 +19,7 @@ import {
 } from 'graphql';
 import { ComplexityEstimator, createComplexityRule } from 'graphql-query-complexity';
 import { ErrorCode } from '../errors';
+import { BoundedMap } from '../common/bounded-map';
 
 /**
  * The cost of an operation, computed by graphql-query-complexity on the operation that will run:
@@ -165,7 +166,7 @@ const ESTIMATES_PER_OPERATION = 64;
 /** The longest key worth remembering (a list of ids as a cost variable can be long): beyond, walked each time. */
 const MAX_ESTIMATE_KEY = 1024;
 
-type CostPlan = { variables: string[]; estimates: Map<string, number> };
+type CostPlan = { variables: string[]; estimates: BoundedMap<string, number> };
 
 /**
  * Operation costs, remembered. The estimate is a walk of the operation with its fragments expanded
@@ -185,7 +186,7 @@ export function costEstimates(schema: GraphQLSchema, defaultPageSize: number, on
     let byOperation = plans.get(document);
     if (!byOperation) plans.set(document, (byOperation = new Map()));
     let plan = byOperation.get(operation);
-    if (!plan) byOperation.set(operation, (plan = { variables: costVariables(schema, document, operation), estimates: new Map() }));
+    if (!plan) byOperation.set(operation, (plan = { variables: costVariables(schema, document, operation), estimates: new BoundedMap(ESTIMATES_PER_OPERATION) }));
     // Absent and null differ (a default applies to the one, not the other): absent is left out.
     const key = JSON.stringify(plan.variables.map((name) => (name in coerced.coerced ? [name, coerced.coerced[name]] : [name])));
     const known = plan.estimates.get(key);
@@ -193,7 +194,6 @@ export function costEstimates(schema: GraphQLSchema, defaultPageSize: number, on
     onWalk();
     const cost = operationCost(schema, document, operation, variables, defaultPageSize);
     if (cost === undefined || key.length > MAX_ESTIMATE_KEY) return cost;
-    if (plan.estimates.size >= ESTIMATES_PER_OPERATION) plan.estimates.delete(plan.estimates.keys().next().value as string);
     plan.estimates.set(key, cost);
     return cost;
   };

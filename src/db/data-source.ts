@@ -46,7 +46,8 @@ export function modelDataSourceOptions(model: DataModel, settings: DataSourceSet
       // Never wait forever for a connection or a statement.
       connectionTimeoutMillis: 5000,
       // Each distinct statement parsed and planned once per connection (src/db/prepared-statements.ts).
-      ...(settings.preparedStatements === false ? {} : { Client: PreparingClient }),
+      Client: PreparingClient,
+      preparedStatements: settings.preparedStatements !== false,
       // random_page_cost 1.1 (PostgreSQL's default is 4, a spinning disk's): the hub's hot rows are
       // in memory, and at 4 the planner hashed the whole skills table once per listed session
       // rather than probing its primary key for a session's few links (10x data set: the

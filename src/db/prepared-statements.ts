@@ -21,24 +21,35 @@ const STALE_STATEMENT = new Set(['26000', '0A000']); // invalid statement name; 
  * `STATEMENTS_PER_CONNECTION` of them and deallocates the least recently used once it is idle
  * (never inside a transaction, so a failed DEALLOCATE cannot abort anyone's work).
  *
- * The pool creates its connections with this class (`extra.Client` in ormconfig.ts), so TypeORM,
- * every loader and every write use it without knowing; statement counting is unchanged.
+ * The pool creates its connections with this class (`extra.Client` in src/db/data-source.ts), so
+ * TypeORM, every loader and every write use it without knowing; statement counting is unchanged.
+ * With `preparedStatements: false` in its config (`HUB_PREPARED_STATEMENTS=false`) it runs every
+ * statement unnamed.
+ *
+ * A connection the server ends between two queries (a restart, a stopped standby) emits `error`
+ * while no query is there to receive it; pg-pool listens only while the client is idle in the
+ * pool, so a client held by TypeORM between its query and its release had no listener and the
+ * error crashed the process (seen once in the replica failover test). The client is not queryable
+ * any more: its next query fails and the pool drops it when it is released.
  */
 export class PreparingClient extends Client {
+  private readonly prepares: boolean;
   private readonly recent = new BoundedMap<string, true>(STATEMENTS_PER_CONNECTION);
   private readonly evicted = new Set<string>();
   /** Names whose server-side statement is stale on this connection: their texts run unnamed here. */
   private readonly stale = new Set<string>();
 
-  constructor(config?: string | ClientConfig) {
+  constructor(config?: string | (ClientConfig & { preparedStatements?: boolean })) {
     super(config);
+    this.prepares = typeof config !== 'object' || config.preparedStatements !== false;
+    this.on('error', () => undefined);
     this.on('drain', () => this.deallocateEvicted());
   }
 
   // pg's `query` has a dozen overloads; only (text, values) without a callback — TypeORM's call — is named.
   override query(...args: any[]): any {
     const [text, values, callback] = args;
-    if (typeof text !== 'string' || callback !== undefined || !(values === undefined || Array.isArray(values)) || !PREPARABLE.test(text)) {
+    if (!this.prepares || typeof text !== 'string' || callback !== undefined || !(values === undefined || Array.isArray(values)) || !PREPARABLE.test(text)) {
       return (super.query as (...a: unknown[]) => unknown)(...args);
     }
     const name = `hub_${createHash('sha1').update(text).digest('hex')}`;

@@ -74,6 +74,17 @@ describe('named prepared statements', () => {
     expect(statements).toBeGreaterThan(5000);
   }, 120_000);
 
+  it('with preparedStatements false (HUB_PREPARED_STATEMENTS=false) every statement runs unnamed', async () => {
+    const client = new PreparingClient({ connectionString: testDatabaseUrl(), preparedStatements: false });
+    await client.connect();
+    try {
+      for (let i = 0; i < 20; i += 1) expect((await client.query(`SELECT $1::int + ${i % 3} AS v`, [i])).rows).toEqual([{ v: i + (i % 3) }]);
+      expect(await prepared(client)).toBe(0);
+    } finally {
+      await client.end();
+    }
+  });
+
   it('a statement whose result type changed under DDL fails once, then runs again', async () => {
     const url = testDatabaseUrl();
     const client = new PreparingClient({ connectionString: url });

@@ -9,9 +9,22 @@ const config: CodegenConfig = {
   overwrite: true,
   hooks: { afterOneFileWrite: ['node scripts/mark-generated.js'] },
   generates: {
-    'src/generated/resolvers-types.ts': {
-      plugins: ['typescript', 'typescript-resolvers'],
+    // The schema's own types (enums, inputs, arguments) apart from the resolver types: entities and
+    // SQL read them, and the resolver types import the context and the read models, which import
+    // the entities; one file would tie every feature into one import cycle (test/import-cycles.test.ts).
+    'src/generated/schema-types.ts': {
+      plugins: ['typescript'],
       config: {
+        scalars: { DateTime: { input: 'Date', output: 'Date | string' } },
+        enumsAsTypes: true,
+        avoidOptionals: false,
+        maybeValue: 'T | null',
+      },
+    },
+    'src/generated/resolvers-types.ts': {
+      plugins: [{ add: { content: "import * as Types from './schema-types';" } }, 'typescript-resolvers'],
+      config: {
+        namespacedImportName: 'Types',
         useIndexSignature: false,
         contextType: '../context#Context',
         scalars: { DateTime: { input: 'Date', output: 'Date | string' } },
@@ -25,6 +38,7 @@ const config: CodegenConfig = {
           SessionConnection: '../models#SessionConnectionModel',
           MessageConnection: '../models#MessageConnectionModel',
           SkillConnection: '../models#SkillConnectionModel',
+          MessageSearchConnection: '../models#MessageSearchConnectionModel',
         },
         // Enums as string unions, defined here and nowhere else: the entities, the database enums and
         // the order and filter tables derive from them with `satisfies`, so a value added to the
@@ -50,10 +64,12 @@ const config: CodegenConfig = {
       plugins: ['typescript-operations', 'typed-document-node'],
       config: { scalars: { DateTime: 'string' }, enumsAsTypes: true },
     },
-    // The live dashboard runs in a browser without graphql's printer: documents as typed strings.
-    'examples/live-dashboard/generated.ts': {
+    // The live dashboard runs in a browser without graphql's printer: documents as typed strings,
+    // each with its trusted-document id, and their manifest (what a hub in `require` mode loads).
+    'examples/live-dashboard/gql/': {
       documents: 'examples/live-dashboard/*.graphql',
-      plugins: ['typescript-operations', 'typed-document-node'],
+      preset: 'client',
+      presetConfig: { persistedDocuments: { hashAlgorithm: 'sha256' }, fragmentMasking: false },
       config: { scalars: { DateTime: 'string' }, enumsAsTypes: true, documentMode: 'string' },
     },
   },

@@ -5,8 +5,8 @@ module.exports = {
   roots: ['<rootDir>/src', '<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
   // The reliability suite (load, restarts, shutdown, fuzzing) and the multi-process scale tests
-  // run on the built server, on their own: npm run test:reliability.
-  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/reliability/', '<rootDir>/test/scale/processes/'],
+  // and the PgBouncer tests run on the built server, on their own: npm run test:reliability.
+  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/reliability/', '<rootDir>/test/scale/processes/', '<rootDir>/test/pooler/'],
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }] },
   globalSetup: '<rootDir>/test/global-setup.ts',
   globalTeardown: '<rootDir>/test/global-teardown.ts',

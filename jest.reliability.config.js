@@ -5,7 +5,7 @@ const base = require('./jest.config');
 
 module.exports = {
   ...base,
-  roots: ['<rootDir>/test/reliability', '<rootDir>/test/scale/processes'],
+  roots: ['<rootDir>/test/reliability', '<rootDir>/test/scale/processes', '<rootDir>/test/pooler'],
   testPathIgnorePatterns: ['/node_modules/'],
   testTimeout: 180000,
   maxWorkers: 1,

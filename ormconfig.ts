@@ -1,23 +1,23 @@
 import 'reflect-metadata';
 import { DataSource, DataSourceOptions } from 'typeorm';
 import { AudioUpload } from './src/audio-uploads/audio-upload.entity';
-import { AudioUploadSubscriber } from './src/audio-uploads/audio-upload.subscriber';
+import { AudioUploadSubscriber } from './src/audio-uploads/audio-upload.entity-events';
 import { DataModel, DataSourceSettings, modelDataSourceOptions } from './src/db/data-source';
 import { installWriteGuards } from './src/db/guards';
 import { installHeldRows } from './src/db/held-rows';
+import { AfterCommitRollbackSubscriber } from './src/db/write-transaction.entity-events';
 import { Message } from './src/messages/message.entity';
-import { MessageSubscriber } from './src/messages/message.subscriber';
+import { MessageSubscriber } from './src/messages/message.entity-events';
 import { NodeSync } from './src/node-sync/node-sync.entity';
-import { NodeSyncSubscriber } from './src/node-sync/node-sync.subscriber';
+import { NodeSyncSubscriber } from './src/node-sync/node-sync.entity-events';
 import { Session } from './src/sessions/session.entity';
-import { SessionSubscriber } from './src/sessions/session.subscriber';
+import { SessionSubscriber } from './src/sessions/session.entity-events';
 import { SessionSkill } from './src/skills/session-skill.entity';
-import { SessionSkillSubscriber } from './src/skills/session-skill.subscriber';
+import { SessionSkillSubscriber } from './src/skills/session-skill.entity-events';
 import { Skill } from './src/skills/skill.entity';
-import { SkillSubscriber } from './src/skills/skill.subscriber';
-import { AudioCleanupSubscriber } from './src/storage/audio-cleanup.subscriber';
+import { SkillSubscriber } from './src/skills/skill.entity-events';
 import { User } from './src/users/user.entity';
-import { UserSubscriber } from './src/users/user.subscriber';
+import { UserSubscriber } from './src/users/user.entity-events';
 import { MIGRATIONS } from './migrations';
 
 // The composition root of the data model: the one place that names every feature's entities and
@@ -26,9 +26,12 @@ import { MIGRATIONS } from './migrations';
 /** Every entity of the data model; the DataSource lists them explicitly. */
 export const ENTITIES = [User, Session, Message, Skill, SessionSkill, NodeSync, AudioUpload];
 
-/** Entity subscribers own the cross-entity side effects of writes. */
+/**
+ * Entity subscribers own the cross-entity side effects of writes. Their order does not matter:
+ * no two of them handle the same event of the same entity (test/write/subscribers.test.ts), so
+ * TypeORM's broadcast order never decides which effect comes first.
+ */
 export const SUBSCRIBERS: Function[] = [
-  // First: the upload rows of removed users, sessions and messages go before their parents do.
   AudioUploadSubscriber,
   UserSubscriber,
   SessionSubscriber,
@@ -36,7 +39,7 @@ export const SUBSCRIBERS: Function[] = [
   SkillSubscriber,
   SessionSkillSubscriber,
   NodeSyncSubscriber,
-  AudioCleanupSubscriber,
+  AfterCommitRollbackSubscriber,
 ];
 
 // Every entity has subscriber-owned cascades or derived columns, so every one is guarded:

@@ -2,8 +2,8 @@
 // The `hub` CLI runs the compiled code (`npm run build` emits dist/); tsc keeps the
 // decorator metadata TypeORM needs, which tsx/esbuild would drop.
 //
-// --max-semi-space-size=64: a GraphQL response allocates many short-lived objects; a larger
-// young generation (V8's default semi-space is 16 MB) means fewer scavenges and gave the
-// dashboard about 15% more requests/s in bench/. `npm start` passes the same flag.
+// The shebang's V8 flags are the server's (src/cli/v8-flags.ts, the one list): given here, as
+// by `npm start`, `hub serve` runs in this process; started without them (`node bin/hub.js
+// serve`), it relaunches itself with them, and its cluster workers always get them.
 'use strict';
 require('../dist/src/main.js').main(process.argv.slice(2));

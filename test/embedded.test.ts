@@ -1,7 +1,9 @@
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
+import { freePort } from '../src/common/ports';
 import { startEmbeddedPostgres } from '../src/db/embedded';
 
 const postmasterPid = (dir: string) => Number(fs.readFileSync(path.join(dir, 'pg', 'postmaster.pid'), 'utf8').split('\n')[0]);
@@ -74,6 +76,40 @@ describe('embedded PostgreSQL', () => {
       expect(await selectOne(owner.url)).toBe(1);
     } finally {
       await owner.stop();
+    }
+  });
+
+  it('listens on HUB_EMBEDDED_PG_PORT, and on a free port (said) when another program holds it', async () => {
+    const wanted = await freePort();
+    const first = await startEmbeddedPostgres(dir, () => undefined, { port: wanted });
+    try {
+      expect([first.port, first.portTaken]).toEqual([wanted, undefined]);
+      expect(new URL(first.url).port).toBe(String(wanted));
+    } finally {
+      await first.stop();
+    }
+    const squatter = net.createServer();
+    await new Promise<void>((resolve) => squatter.listen(wanted, '127.0.0.1', resolve));
+    const said: string[] = [];
+    try {
+      const second = await startEmbeddedPostgres(dir, (m) => said.push(m), { port: wanted });
+      try {
+        expect(second.portTaken).toBe(wanted);
+        expect(second.port).not.toBe(wanted);
+        expect(await selectOne(second.url)).toBe(1);
+        expect(said.join('\n')).toContain(`port ${wanted} is taken by another program`);
+      } finally {
+        await second.stop();
+      }
+    } finally {
+      await new Promise((resolve) => squatter.close(resolve));
+    }
+    // Free again: the wanted port, not the fallback.
+    const third = await startEmbeddedPostgres(dir, () => undefined, { port: wanted });
+    try {
+      expect([third.port, third.portTaken]).toEqual([wanted, undefined]);
+    } finally {
+      await third.stop();
     }
   });
 });

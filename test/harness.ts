@@ -8,8 +8,9 @@ import { DataSource } from 'typeorm';
 import { createDataSource } from '../ormconfig';
 import { signToken } from '../src/auth/tokens';
 import { Config, loadConfig } from '../src/config';
+import { ReadReplicas } from '../src/db/replicas';
 import { SqlStats } from '../src/db/sql-counter';
-import { createLogger } from '../src/logger';
+import { createLogger, Logger } from '../src/logger';
 import { createServer, HubServer } from '../src/server';
 import { User } from '../src/users/user.entity';
 import { freshDatabase } from './databases';
@@ -36,7 +37,12 @@ export interface GqlOptions {
 }
 
 export interface TestServer {
+  /** The GraphQL endpoint (`<base>/graphql`). */
   url: string;
+  /** The server's origin, e.g. http://127.0.0.1:41234. */
+  base: string;
+  /** With `replicaUrls`: the read replicas the server routes reads to. */
+  replicas?: ReadReplicas;
   dataSource: DataSource;
   config: Config;
   server: HubServer;
@@ -51,26 +57,65 @@ export function testDatabaseUrl(): string {
   return url;
 }
 
-/** The real HTTP app on the run's test database, listening on an ephemeral loopback port. */
-export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
-  const config = loadConfig({ HUB_JWT_SECRET: TEST_SECRET, DATABASE_URL: testDatabaseUrl(), ...env });
-  const dataSource = createDataSource({ url: config.databaseUrl!, poolSize: 5, statementTimeoutMs: config.statementTimeoutMs });
+/** Where and how big: the defaults are the run's test database and a pool of 5. */
+export interface TestServerSetup {
+  /** The database (default: `env.DATABASE_URL`, else the run's test database). */
+  databaseUrl?: string;
+  poolSize?: number;
+  /** Streaming replicas the server reads from (HUB_READ_REPLICA_URLS), pools of 5. */
+  replicaUrls?: string[];
+  /** The server's logger (default: silent, or HUB_TEST_LOG_LEVEL), for tests that read what it logs. */
+  logger?: Logger;
+}
+
+/**
+ * The one way the tests start the server in this process (test/starters.test.ts refuses
+ * another): the real HTTP app on an ephemeral loopback port, `env` over the test settings.
+ * `useTestServer` wraps it for a test file.
+ */
+export async function startTestServer(env: Record<string, string> = {}, setup: TestServerSetup = {}): Promise<TestServer> {
+  // The server's pool and its config name one database, whichever way the test gave it.
+  const databaseUrl = setup.databaseUrl ?? env.DATABASE_URL ?? testDatabaseUrl();
+  const replicaUrls = setup.replicaUrls ?? [];
+  const config = loadConfig({
+    HUB_JWT_SECRET: TEST_SECRET,
+    DATABASE_URL: databaseUrl,
+    ...(replicaUrls.length ? { HUB_READ_REPLICA_URLS: replicaUrls.join(',') } : {}),
+    ...env,
+  });
+  const logger = setup.logger ?? createLogger(process.env.HUB_TEST_LOG_LEVEL ?? 'silent');
+  const dataSource = createDataSource({ url: databaseUrl, poolSize: setup.poolSize ?? 5, statementTimeoutMs: config.statementTimeoutMs });
   await dataSource.initialize();
+  let replicas: ReadReplicas | undefined;
+  if (replicaUrls.length) {
+    replicas = new ReadReplicas(dataSource, {
+      urls: config.scale.readReplicaUrls,
+      waitMs: config.scale.replicaWaitMs,
+      maxLagMs: config.scale.replicaMaxLagMs,
+      poolSize: 5,
+      logger,
+    });
+    await replicas.start();
+  }
   let last: SqlStats = { statements: 0, log: [] };
   const server = await createServer({
     dataSource,
     config,
     secret: TEST_SECRET,
-    logger: createLogger(process.env.HUB_TEST_LOG_LEVEL ?? 'silent'),
+    logger,
+    replicas,
     onRequestStats: (stats) => {
       last = stats;
     },
   });
-  const url = `${await server.listen(0, '127.0.0.1')}/graphql`;
+  const base = await server.listen(0, '127.0.0.1');
+  const url = `${base}/graphql`;
   const tokenFor = (user: User, ttlSeconds = 600) => signToken(TEST_SECRET, user.id, ttlSeconds);
 
   return {
     url,
+    base,
+    replicas,
     dataSource,
     config,
     server,
@@ -93,6 +138,7 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
     },
     async close() {
       await server.close();
+      await replicas?.stop();
       await dataSource.destroy();
     },
   };
@@ -112,6 +158,8 @@ export function invalidFields(result: GqlResult): string[] {
 export interface TestServerOptions {
   /** After every test, the whole database must be consistent (test/invariants.ts): the write tests. */
   invariants?: boolean;
+  /** A new database for this file, dropped after it: no other test file's writes reach it. */
+  ownDatabase?: boolean;
 }
 
 /**
@@ -122,12 +170,17 @@ export interface TestServerOptions {
 export function useTestServer(env: Record<string, string> = {}, options: TestServerOptions = {}): { t: TestServer; f: Factories } {
   let server: TestServer | undefined;
   let made: Factories | undefined;
+  let own: { url: string; drop(): Promise<void> } | undefined;
   beforeAll(async () => {
-    server = await startTestServer(env);
+    if (options.ownDatabase) own = await freshDatabase(testDatabaseUrl());
+    server = await startTestServer(own ? { ...env, DATABASE_URL: own.url } : env);
     made = factories(server.dataSource);
-  });
+  }, options.ownDatabase ? 120_000 : undefined);
   if (options.invariants) afterEach(() => expectInvariants(started(server).dataSource));
-  afterAll(() => server?.close());
+  afterAll(async () => {
+    await server?.close();
+    await own?.drop();
+  });
   const started = <T>(value: T | undefined): T => {
     if (!value) throw new Error('useTestServer: the server starts in beforeAll; use it inside tests and hooks');
     return value;

@@ -7,6 +7,12 @@ import { AudioUploads1764600000000 } from './1764600000000-audio-uploads';
 import { ScaleOutTables1764700000000 } from './1764700000000-scale-out-tables';
 import { MessageOrder1764800000000 } from './1764800000000-message-order';
 import { LivePurgeDetails1764900000000 } from './1764900000000-live-purge-details';
+import { RequesterWindows1765300000000 } from './1765300000000-requester-windows';
+import { MessageSearch1765427000000 } from './1765427000000-message-search';
+import { LiveBeforeState1765500000000 } from './1765500000000-live-before-state';
+import { RequesterWindowsAccepted1765610000000 } from './1765610000000-requester-windows-accepted';
+import { StreamedMessages1765660000000 } from './1765660000000-streamed-messages';
+import { MessageSearchVector1796530286950 } from './1796530286950-message-search-vector';
 
 /** Every migration, oldest first; the DataSource lists them explicitly. */
 export const MIGRATIONS: Function[] = [
@@ -19,4 +25,10 @@ export const MIGRATIONS: Function[] = [
   ScaleOutTables1764700000000,
   MessageOrder1764800000000,
   LivePurgeDetails1764900000000,
+  RequesterWindows1765300000000,
+  MessageSearch1765427000000,
+  LiveBeforeState1765500000000,
+  RequesterWindowsAccepted1765610000000,
+  StreamedMessages1765660000000,
+  MessageSearchVector1796530286950,
 ];

@@ -1,11 +1,24 @@
 import os from 'node:os';
 import path from 'node:path';
 import { DEFAULT_MAX_TOKEN_TTL_SECONDS, parseDuration } from './auth/tokens';
+import { normalOrigin } from './http/cors';
+
+/** `HUB_STREAM_TIMEOUT`'s default: 10 minutes. */
+const DEFAULT_STREAM_TIMEOUT_SECONDS = 600;
 
 /** Everything the server reads from the environment, parsed and checked once at start. */
 export interface Config {
   /** Unset: the embedded PostgreSQL under `dataDir` is used. */
   databaseUrl?: string;
+  /** `HUB_DIRECT_DATABASE_URL`: a session of its own (LISTEN, migrations and their lock) when
+   * `databaseUrl` is a transaction-mode pooler. Unset: `databaseUrl`. */
+  directDatabaseUrl?: string;
+  /** `HUB_ALLOW_SESSION_SETTINGS_MISMATCH=true`: serve in production although a pooled connection's
+   * statement_timeout or TimeZone is not ours (src/db/pooler.ts); otherwise production refuses. */
+  allowSessionSettingsMismatch: boolean;
+  /** The embedded PostgreSQL's port (`HUB_EMBEDDED_PG_PORT`); unset: 54329 on the first start,
+   * then the port it had last time. Taken by another program: a free one (the banner says). */
+  embeddedPgPort?: number;
   /** Unset outside production: a secret is generated once and kept under `dataDir`. */
   jwtSecret?: string;
   port: number;
@@ -25,6 +38,8 @@ export interface Config {
   audioMaxBytes: number;
   /** Accepted upload content types, lower case: exact `audio/<subtype>` or `audio/*` (`HUB_AUDIO_CONTENT_TYPES`). */
   audioContentTypes: string[];
+  /** Disk and upload bounds per requester and per body (src/audio-uploads/). */
+  audioUploads: AudioUploadLimits;
   /** Largest query cost accepted (fields, multiplied by page sizes). */
   maxQueryCost: number;
   maxQueryDepth: number;
@@ -32,6 +47,10 @@ export interface Config {
   statementTimeoutMs: number;
   /** Named prepared statements per connection (`HUB_PREPARED_STATEMENTS`, default true). */
   preparedStatements: boolean;
+  /** `HUB_REMEMBER_VIEWERS` (default: on in production): a token's user, once looked up, is
+   * re-checked inside the request's first statement instead of by a statement of its own
+   * (src/users/viewer-confirmation.ts). Off: every request looks its viewer up first. */
+  rememberViewers: boolean;
   /** Browser origins allowed by CORS; empty: same-origin only. `*` allows any. */
   corsOrigins: string[];
   /** Introspection: on in development, off in production unless HUB_INTROSPECTION=true. */
@@ -42,14 +61,35 @@ export interface Config {
   maxQueryTokens: number;
   /** Documents not yet parsed and validated that one viewer may send per minute. */
   maxNewDocumentsPerMinute: number;
+  /** The largest GraphQL answer sent, in bytes of JSON (`HUB_MAX_RESPONSE_BYTES`, default 10 MiB). */
+  maxResponseBytes: number;
+  /** Heavy requests (an answer that can pass `maxResponseBytes`) one member runs at once on one
+   * process; the others wait their turn (`HUB_MAX_HEAVY_REQUESTS_PER_VIEWER`, default 1). */
+  maxHeavyRequestsPerViewer: number;
+  /** Mesh nodes one session may hold sync rows for (`HUB_MAX_NODES_PER_SESSION`, at most and by default
+   * MAX_NODES_PER_SESSION: the `@listSize` the schema states for `Session.nodeSync`, which the cost counts). */
+  maxNodesPerSession: number;
   /** `off`: documents as text; `allow`: text or `documentId`; `require`: `documentId` only. */
   trustedDocuments: TrustedDocumentsMode;
   /** The persisted-documents manifest (`{"sha256:<hex>": "<document>"}`); needed by allow/require. */
   trustedDocumentsFile?: string;
   /** The furthest ahead a bearer token's `exp` may be, in seconds. */
   maxTokenTtlSeconds: number;
+  /** A message left STREAMING without an append for longer becomes FAILED (`HUB_STREAM_TIMEOUT`, default 10 min), in seconds. */
+  streamTimeoutSeconds: number;
   /** Scale-out (docs/SCALING.md): worker processes, read replicas, who may read /metrics. */
   scale: ScaleConfig;
+}
+
+export interface AudioUploadLimits {
+  /** Declared bytes of unattached, unexpired uploads one viewer may hold (HUB_AUDIO_MAX_PENDING_BYTES). */
+  maxPendingBytes: number;
+  /** The slowest upload body kept, in bytes per second, measured per stall window (HUB_AUDIO_MIN_UPLOAD_RATE). */
+  minBytesPerSecond: number;
+  /** The window the rate is measured over; a body bringing less in one is cut (HUB_AUDIO_UPLOAD_STALL_SECONDS). */
+  stallSeconds: number;
+  /** How often the server removes expired unattached uploads and abandoned staging files (HUB_AUDIO_GC_INTERVAL_SECONDS). */
+  gcIntervalSeconds: number;
 }
 
 export interface LiveConfig {
@@ -63,6 +103,18 @@ export interface LiveConfig {
   connectionInitTimeoutMs: number;
   /** Outbound bytes a connection may owe before it is closed as a slow consumer (HUB_LIVE_MAX_BUFFER_BYTES). */
   maxBufferBytes: number;
+  /** Live connections one client address (HUB_LIVE_MAX_CONNECTIONS_PER_ADDRESS) and one viewer
+   * (HUB_LIVE_MAX_CONNECTIONS_PER_VIEWER) may hold on one process. */
+  maxConnectionsPerAddress: number;
+  maxConnectionsPerViewer: number;
+  /** A reader that takes nothing of what it owes for this long is closed (HUB_LIVE_STALL_TIMEOUT_MS). */
+  stallTimeoutMs: number;
+  /** Replay steps (page reads, executions) running at once (HUB_LIVE_REPLAY_CONCURRENCY), and
+   * waiting beyond those (HUB_LIVE_REPLAY_QUEUE): a burst of resumes leaves the pool to requests. */
+  replayConcurrency: number;
+  replayQueue: number;
+  /** Replays one viewer runs at once on one process (HUB_LIVE_MAX_REPLAYS_PER_VIEWER); the rest wait their turn. */
+  maxReplaysPerViewer: number;
   /** Events arriving within this window are resolved together (HUB_LIVE_BATCH_MS). */
   batchMs: number;
   /** Longest wait between LISTEN reconnection attempts (HUB_LIVE_RECONNECT_MAX_MS). */
@@ -128,6 +180,9 @@ function s3Settings(env: NodeJS.ProcessEnv, problems: string[]): S3Settings {
   };
 }
 
+/** Mesh nodes per session: `Session.nodeSync`'s `@listSize(assumedSize: 20)` in schema.graphql. */
+export const MAX_NODES_PER_SESSION = 20;
+
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
     super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
@@ -165,6 +220,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
     problems.push('DATABASE_URL must be a postgres:// or postgresql:// URL');
   }
+  const directDatabaseUrl = env.HUB_DIRECT_DATABASE_URL || undefined;
+  if (directDatabaseUrl && !/^postgres(ql)?:\/\//.test(directDatabaseUrl)) {
+    problems.push('HUB_DIRECT_DATABASE_URL must be a postgres:// or postgresql:// URL');
+  }
+  if (directDatabaseUrl && !databaseUrl) problems.push('HUB_DIRECT_DATABASE_URL needs DATABASE_URL (the embedded PostgreSQL has no pooler)');
+  const allowMismatchRaw = env.HUB_ALLOW_SESSION_SETTINGS_MISMATCH;
+  if (allowMismatchRaw !== undefined && !['true', 'false'].includes(allowMismatchRaw)) {
+    problems.push('HUB_ALLOW_SESSION_SETTINGS_MISMATCH must be true or false');
+  }
+  const embeddedPgPort = env.HUB_EMBEDDED_PG_PORT ? integer(env, 'HUB_EMBEDDED_PG_PORT', 0, 1, 65535, problems) : undefined;
   const jwtSecret = env.HUB_JWT_SECRET || undefined;
   if (production && !jwtSecret) {
     problems.push('HUB_JWT_SECRET is required when NODE_ENV=production (no secret is generated in production)');
@@ -183,17 +248,26 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   for (const type of audioContentTypes) {
     if (!CONTENT_TYPE_ENTRY.test(type)) problems.push(`HUB_AUDIO_CONTENT_TYPES: "${type}" is not audio/<subtype> or audio/*`);
   }
+  const audioUploads: AudioUploadLimits = {
+    maxPendingBytes: integer(env, 'HUB_AUDIO_MAX_PENDING_BYTES', 4 * audioMaxBytes, 1, Number.MAX_SAFE_INTEGER, problems),
+    minBytesPerSecond: integer(env, 'HUB_AUDIO_MIN_UPLOAD_RATE', 1024, 1, AUDIO_MAX_BYTES_LIMIT, problems),
+    stallSeconds: integer(env, 'HUB_AUDIO_UPLOAD_STALL_SECONDS', 10, 1, 3600, problems),
+    gcIntervalSeconds: integer(env, 'HUB_AUDIO_GC_INTERVAL_SECONDS', 600, 1, 86_400, problems),
+  };
 
   const maxQueryCost = integer(env, 'HUB_MAX_QUERY_COST', 50_000, 100, 10_000_000, problems);
   const maxQueryDepth = integer(env, 'HUB_MAX_QUERY_DEPTH', 12, 2, 100, problems);
   const statementTimeoutMs = integer(env, 'HUB_STATEMENT_TIMEOUT_MS', 10_000, 100, 3_600_000, problems);
   const corsOrigins = (env.HUB_CORS_ORIGINS ?? '').split(',').map((o) => o.trim()).filter(Boolean);
   for (const origin of corsOrigins) {
-    if (origin !== '*' && !/^https?:\/\/[^/]+$/.test(origin)) problems.push(`HUB_CORS_ORIGINS: "${origin}" is not an origin like https://dash.example.com`);
+    if (origin !== '*' && normalOrigin(origin) === undefined) problems.push(`HUB_CORS_ORIGINS: "${origin}" is not an origin like https://dash.example.com`);
   }
   const preparedRaw = env.HUB_PREPARED_STATEMENTS;
   if (preparedRaw !== undefined && !['true', 'false'].includes(preparedRaw)) problems.push('HUB_PREPARED_STATEMENTS must be true or false');
   const preparedStatements = preparedRaw !== 'false';
+  const rememberRaw = env.HUB_REMEMBER_VIEWERS;
+  if (rememberRaw !== undefined && !['true', 'false'].includes(rememberRaw)) problems.push('HUB_REMEMBER_VIEWERS must be true or false');
+  const rememberViewers = rememberRaw === undefined ? production : rememberRaw === 'true';
   const introspectionRaw = env.HUB_INTROSPECTION;
   if (introspectionRaw !== undefined && !['true', 'false'].includes(introspectionRaw)) {
     problems.push('HUB_INTROSPECTION must be true or false');
@@ -201,6 +275,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const introspection = introspectionRaw === undefined ? !production : introspectionRaw === 'true';
   const maxQueryTokens = integer(env, 'HUB_MAX_QUERY_TOKENS', 3000, 100, 100_000, problems);
   const maxNewDocumentsPerMinute = integer(env, 'HUB_MAX_NEW_DOCUMENTS_PER_MINUTE', 120, 1, 1_000_000, problems);
+  const maxResponseBytes = integer(env, 'HUB_MAX_RESPONSE_BYTES', 10 * 1024 * 1024, 1024, 512 * 1024 * 1024, problems);
+  const maxHeavyRequestsPerViewer = integer(env, 'HUB_MAX_HEAVY_REQUESTS_PER_VIEWER', 1, 1, 1000, problems);
+  const maxNodesPerSession = integer(env, 'HUB_MAX_NODES_PER_SESSION', MAX_NODES_PER_SESSION, 1, MAX_NODES_PER_SESSION, problems);
   const trustedDocuments = (env.HUB_TRUSTED_DOCUMENTS || 'off') as TrustedDocumentsMode;
   if (!TRUSTED_DOCUMENTS_MODES.includes(trustedDocuments)) {
     problems.push(`HUB_TRUSTED_DOCUMENTS must be one of ${TRUSTED_DOCUMENTS_MODES.join(', ')} (got "${env.HUB_TRUSTED_DOCUMENTS}")`);
@@ -211,6 +288,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   const maxTokenTtlSeconds = env.HUB_MAX_TOKEN_TTL ? parseDuration(env.HUB_MAX_TOKEN_TTL) : DEFAULT_MAX_TOKEN_TTL_SECONDS;
   if (maxTokenTtlSeconds === undefined) problems.push(`HUB_MAX_TOKEN_TTL must be a duration such as 30m, 12h or 7d (got "${env.HUB_MAX_TOKEN_TTL}")`);
+  const streamTimeoutSeconds = env.HUB_STREAM_TIMEOUT ? parseDuration(env.HUB_STREAM_TIMEOUT) : DEFAULT_STREAM_TIMEOUT_SECONDS;
+  if (streamTimeoutSeconds === undefined) problems.push(`HUB_STREAM_TIMEOUT must be a duration such as 90s, 10m or 1h (got "${env.HUB_STREAM_TIMEOUT}")`);
 
   const live: LiveConfig = {
     maxConnections: integer(env, 'HUB_LIVE_MAX_CONNECTIONS', 10_000, 1, 1_000_000, problems),
@@ -218,6 +297,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxSubscriptionsPerViewer: integer(env, 'HUB_LIVE_MAX_SUBSCRIPTIONS_PER_VIEWER', 500, 1, 1_000_000, problems),
     connectionInitTimeoutMs: integer(env, 'HUB_LIVE_CONNECTION_INIT_TIMEOUT_MS', 3000, 100, 600_000, problems),
     maxBufferBytes: integer(env, 'HUB_LIVE_MAX_BUFFER_BYTES', 4 * 1024 * 1024, 1024, 1024 * 1024 * 1024, problems),
+    maxConnectionsPerAddress: integer(env, 'HUB_LIVE_MAX_CONNECTIONS_PER_ADDRESS', 1000, 1, 1_000_000, problems),
+    maxConnectionsPerViewer: integer(env, 'HUB_LIVE_MAX_CONNECTIONS_PER_VIEWER', 50, 1, 1_000_000, problems),
+    stallTimeoutMs: integer(env, 'HUB_LIVE_STALL_TIMEOUT_MS', 30_000, 100, 3_600_000, problems),
+    replayConcurrency: integer(env, 'HUB_LIVE_REPLAY_CONCURRENCY', 2, 1, 1000, problems),
+    replayQueue: integer(env, 'HUB_LIVE_REPLAY_QUEUE', 1000, 0, 1_000_000, problems),
+    maxReplaysPerViewer: integer(env, 'HUB_LIVE_MAX_REPLAYS_PER_VIEWER', 4, 1, 1000, problems),
     batchMs: integer(env, 'HUB_LIVE_BATCH_MS', 10, 0, 10_000, problems),
     reconnectMaxMs: integer(env, 'HUB_LIVE_RECONNECT_MAX_MS', 5000, 100, 600_000, problems),
   };
@@ -227,6 +312,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return {
     scale,
     databaseUrl,
+    directDatabaseUrl,
+    allowSessionSettingsMismatch: allowMismatchRaw === 'true',
+    embeddedPgPort,
     jwtSecret,
     port,
     host,
@@ -238,19 +326,25 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     storageDriver,
     s3,
     audioMaxBytes,
+    audioUploads,
     audioContentTypes,
     maxQueryCost,
     maxQueryDepth,
     statementTimeoutMs,
     preparedStatements,
+    rememberViewers,
     corsOrigins,
     introspection,
     live,
     maxQueryTokens,
     maxNewDocumentsPerMinute,
+    maxResponseBytes,
+    maxHeavyRequestsPerViewer,
+    maxNodesPerSession,
     trustedDocuments,
     trustedDocumentsFile,
     maxTokenTtlSeconds: maxTokenTtlSeconds ?? DEFAULT_MAX_TOKEN_TTL_SECONDS,
+    streamTimeoutSeconds: streamTimeoutSeconds ?? DEFAULT_STREAM_TIMEOUT_SECONDS,
   };
 }
 

@@ -2,6 +2,7 @@ import { GraphQLFormattedError } from 'graphql';
 import { ApolloServerErrorCode, unwrapResolverError } from '@apollo/server/errors';
 import { ErrorCode, isSafeInternal, PUBLIC_CODES, unavailable } from './errors';
 import { Logger } from './logger';
+import { CLIENT_LEFT, isClientGone } from './http/client-errors';
 
 // Apollo's own request errors are bad input in this API's vocabulary.
 const REQUEST_ERRORS: ReadonlySet<string> = new Set([
@@ -72,6 +73,12 @@ function formatErrorIn(logger: Logger) {
     if ((PUBLIC_CODES.has(code) && code !== ErrorCode.INTERNAL_SERVER_ERROR) || isSafeInternal(original)) {
       return { ...formatted, extensions };
     }
+    if (isClientGone(original)) {
+      // The client left (its request aborted, its stream closed): nobody reads this answer, and
+      // nothing is wrong with the server or the database.
+      logger.info({ path: formatted.path, reason: String((original as Error).message) }, CLIENT_LEFT);
+      return { message: 'The client went away', locations: formatted.locations, path: formatted.path, extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR } };
+    }
     if (isDatabaseUnavailable(original)) {
       // Lost the database mid-request (restart, failover): the same clear answer as a failed auth lookup.
       logger.warn({ err: original, path: formatted.path }, 'database unavailable during the request');
@@ -101,13 +108,19 @@ const UNAVAILABLE_MESSAGES = /Connection terminated|timeout exceeded when trying
 // statement then fails with these instead of the connection error itself.
 const RELEASED_RUNNER = new Set(['QueryRunnerAlreadyReleasedError', 'QueryRunnerProviderAlreadyReleasedError']);
 
-/** True when an error means PostgreSQL cannot be reached or dropped the connection (not a bug: retry later). */
+/** True when an error means PostgreSQL cannot be reached or dropped the connection (not a bug: retry later).
+ * A client's own aborted request also says ECONNRESET; it is the client's (isClientGone), not this. */
 export function isDatabaseUnavailable(error: unknown): boolean {
-  for (let e = error as any, depth = 0; e && depth < 5; e = e.originalError ?? e.driverError ?? e.cause, depth += 1) {
+  if (isClientGone(error)) return false;
+  type Wrapped = { code?: unknown; message?: unknown; name?: unknown; originalError?: unknown; driverError?: unknown; cause?: unknown };
+  let e: Wrapped | undefined = typeof error === 'object' && error !== null ? error : undefined;
+  for (let depth = 0; e && depth < 5; depth += 1) {
     const code = typeof e.code === 'string' ? e.code : undefined;
     if (code && (UNAVAILABLE_SQLSTATES.test(code) || UNAVAILABLE_NET_CODES.has(code))) return true;
     if (typeof e.message === 'string' && UNAVAILABLE_MESSAGES.test(e.message)) return true;
-    if (RELEASED_RUNNER.has(e.name)) return true;
+    if (typeof e.name === 'string' && RELEASED_RUNNER.has(e.name)) return true;
+    const next: unknown = e.originalError ?? e.driverError ?? e.cause;
+    e = typeof next === 'object' && next !== null ? next : undefined;
   }
   return false;
 }

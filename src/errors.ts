@@ -51,8 +51,14 @@ export function badField(field: string, message: string): GraphQLError {
   return badUserInput([{ field, message }]);
 }
 
-export function conflict(message: string): GraphQLError {
-  return apiError(ErrorCode.CONFLICT, message);
+/** A write that would take a requester past a bound: BAD_USER_INPUT naming the bound's variable in `extensions.limit`. */
+export function overLimit(field: string, message: string, limit: string): GraphQLError {
+  return apiError(ErrorCode.BAD_USER_INPUT, message, { validation: [{ field, message }], limit });
+}
+
+/** CONFLICT; `extensions` says what the caller needs to recover (e.g. a stream's current `length`). */
+export function conflict(message: string, extensions: Record<string, unknown> = {}): GraphQLError {
+  return apiError(ErrorCode.CONFLICT, message, extensions);
 }
 
 /** Internal errors whose message we wrote ourselves and may show (formatError masks all others). */
@@ -71,10 +77,15 @@ export function unavailable(): GraphQLError {
   return error;
 }
 
-/** A row a non-null field promises (an owner, a message's session) that is missing: a broken
- * invariant, logged and masked as INTERNAL_SERVER_ERROR, never a silent null. */
-export async function required<T>(value: Promise<T | null | undefined>, what: string): Promise<T> {
+/**
+ * A row a non-null field promises (an owner, a message's session). The foreign keys keep it
+ * while its child lives, so when it is missing a concurrent delete removed it after this
+ * request read the child (a batch reads each loader once, not all at one instant): the field is
+ * NOT_FOUND and, by GraphQL's null propagation, its nullable parent null. Never a silent null
+ * in a non-null field, never INTERNAL.
+ */
+export async function required<T>(value: Promise<T | null | undefined>, what: string, id: string): Promise<T> {
   const resolved = await value;
-  if (resolved === null || resolved === undefined) throw new Error(`invariant broken: ${what} is missing`);
+  if (resolved === null || resolved === undefined) throw notFound(what, id);
   return resolved;
 }

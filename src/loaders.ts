@@ -28,7 +28,7 @@ export function createLoaders(dataSource: DataSource, viewer: Viewer, config: Co
     ...skills,
     ...nodeSync,
     /** Not a loader: how `Query.sessions` fetches the relations its nodes select with its page and
-     * primes the loaders above with them (see session.list.ts). */
+     * primes the loaders above with them (see list-sessions.ts). */
     sessionFieldPrefetch: {
       ...messagePrefetch(messages, config.maxPageSize),
       ...skillPrefetch(skills),

@@ -111,7 +111,7 @@ describe('health endpoints', () => {
   it('answers /readyz with 200 while the database is reachable', async () => {
     const response = await fetch(`${base()}/readyz`);
     expect(response.status).toBe(200);
-    expect(await response.json()).toEqual({ status: 'ready' });
+    expect(await response.json()).toEqual({ status: 'ready', live: 'listening' });
   });
 });
 

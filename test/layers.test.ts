@@ -1,75 +1,107 @@
 /**
- * Issue #13, item 5: the lower layers know no feature. No module under src/db, src/http or
- * src/pagination imports a feature folder (any other folder of src/: sessions, messages, users,
- * skills, node-sync, audio-uploads, storage, nodes, live, …, and a folder added later), the
- * generated resolver types (the schema's features), or the composition roots outside src/
- * (ormconfig.ts, migrations/). They may import each other, src/common and src/'s top-level
- * modules (errors, config, logger, ids…). Type-only imports count: they are knowledge too.
+ * Issues #13 and #23: the lower layers know no feature and not the composition root. No module
+ * under src/db, src/http, src/pagination, src/limits, src/live, src/storage, src/auth or src/common reaches,
+ * by any chain of imports, a feature folder (any other folder of src/: sessions, messages, users,
+ * skills, node-sync, audio-uploads, nodes, consistency, cli, …, and a folder added later), the
+ * generated schema types, or a composition file (context.ts, loaders.ts, server.ts, schema.ts,
+ * live-server.ts, models.ts, ormconfig.ts, migrations/). They may import each other and src/'s
+ * top-level modules that are themselves below the features (errors, config, logger, ids…).
+ * Type-only imports count: they are knowledge too, and they tie the files together.
  */
-import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { graphOf, ModuleGraph, readSources } from './support/module-graph';
 
-const SRC = path.resolve(__dirname, '..', 'src');
-const LOWER = ['db', 'http', 'pagination'];
-const ALLOWED_FOLDERS = new Set([...LOWER, 'common']);
+const ROOT = path.resolve(__dirname, '..');
+const LOWER = ['db', 'http', 'pagination', 'limits', 'live', 'storage', 'auth', 'common'];
+const COMPOSITION = ['context.ts', 'loaders.ts', 'server.ts', 'schema.ts', 'live-server.ts', 'models.ts', 'main.ts'];
 
-/** The module specifiers a TypeScript file imports, exports from or requires. */
-function specifiers(source: string): string[] {
+/** Why `file` (a path under the root, `src/…`) is above the lower layers, or `undefined` when it is not. */
+function above(file: string): string | undefined {
+  if (!file.startsWith('src/')) return 'outside src/ (ormconfig.ts, migrations/)';
+  const [top, ...rest] = file.slice('src/'.length).split('/');
+  if (rest.length === 0) return COMPOSITION.includes(top) ? 'the composition root' : undefined;
+  if (top === 'generated') return 'the generated schema types';
+  return LOWER.includes(top) ? undefined : 'a feature folder';
+}
+
+/**
+ * Each import of a lower-layer file that reaches a file above the lower layers, directly or
+ * through top-level modules: `file → import (reaches target: why)`.
+ */
+function violations(graph: ModuleGraph): string[] {
   const found: string[] = [];
-  const patterns = [/\bfrom\s+['"]([^'"]+)['"]/g, /\bimport\s+['"]([^'"]+)['"]/g, /\b(?:import|require)\(\s*['"]([^'"]+)['"]\s*\)/g];
-  for (const pattern of patterns) for (const match of source.matchAll(pattern)) found.push(match[1]);
-  return found;
+  const lower = (file: string) => file.startsWith('src/') && LOWER.includes(file.split('/')[1]) && file.split('/').length > 2;
+  const reach = (start: string): { target: string; why: string } | undefined => {
+    const seen = new Set<string>();
+    const queue = [start];
+    while (queue.length) {
+      const file = queue.shift()!;
+      if (seen.has(file)) continue;
+      seen.add(file);
+      const why = above(file);
+      if (why) return { target: file, why };
+      // A lower-layer file is checked on its own; a top-level module is looked through.
+      if (!lower(file)) queue.push(...(graph.get(file) ?? []));
+    }
+    return undefined;
+  };
+  for (const [file, targets] of graph) {
+    if (!lower(file)) continue;
+    for (const target of targets) {
+      const hit = reach(target);
+      if (hit) found.push(`${file} → ${target}${hit.target === target ? '' : ` (reaches ${hit.target})`}: ${hit.why}`);
+    }
+  }
+  return found.sort();
 }
 
-/** What `file` (a path under src/) imports that a lower layer may not: `file → specifier` lines. */
-function violations(file: string, source: string): string[] {
-  return specifiers(source)
-    .filter((spec) => spec.startsWith('.'))
-    .filter((spec) => {
-      const target = path.relative(SRC, path.resolve(path.dirname(file), spec));
-      if (target.startsWith('..')) return true; // ormconfig.ts, migrations/: above src/
-      const [top, ...rest] = target.split(path.sep);
-      return rest.length > 0 && !ALLOWED_FOLDERS.has(top);
-    })
-    .map((spec) => `${path.relative(SRC, file)} → ${spec}`);
-}
-
-describe('the lower layers (src/db, src/http, src/pagination)', () => {
-  it('import no feature folder, no generated schema types and no composition root', () => {
-    const files = LOWER.flatMap((dir) =>
-      readdirSync(path.join(SRC, dir), { recursive: true, encoding: 'utf8' })
-        .filter((f) => f.endsWith('.ts'))
-        .map((f) => path.join(SRC, dir, f)),
-    );
-    expect(files.length).toBeGreaterThan(30);
-    expect(files.flatMap((file) => violations(file, readFileSync(file, 'utf8')))).toEqual([]);
+describe('the lower layers (db, http, pagination, limits, live, storage, auth, common)', () => {
+  it('reach no feature folder, no generated schema types and no composition file', () => {
+    const graph = graphOf(readSources(ROOT, 'src'));
+    expect([...graph.keys()].filter((f) => LOWER.includes(f.split('/')[1])).length).toBeGreaterThan(60);
+    expect(violations(graph)).toEqual([]);
   });
 
-  it('catches every form of import of a feature folder (the scan itself)', () => {
-    const file = path.join(SRC, 'db', 'example.ts');
-    const source = [
-      `import { Session } from '../sessions/session.entity';`,
-      `import type { Viewer } from '../auth/viewer';`,
-      `export { x } from '../live/hub';`,
-      `import '../storage/audio-cleanup';`,
-      `const m = await import('../users/user.rows');`,
-      `const n = require('../../ormconfig');`,
-      `import { X } from '../generated/resolvers-types';`,
-      // allowed: another lower layer, common, a top-level module, a package
-      `import { toPage } from '../pagination/connection';`,
-      `import { isStorableText } from '../common/text';`,
-      `import { badField } from '../errors';`,
-      `import { DataSource } from 'typeorm';`,
-    ].join('\n');
-    expect(violations(file, source).sort()).toEqual(
+  it('catches every form of import of what lies above them, directly or through a top-level module (the scan itself)', () => {
+    const sources = new Map([
       [
-      'db/example.ts → ../sessions/session.entity',
-      'db/example.ts → ../auth/viewer',
-      'db/example.ts → ../live/hub',
-      'db/example.ts → ../storage/audio-cleanup',
-      'db/example.ts → ../users/user.rows',
-      'db/example.ts → ../../ormconfig',
-      'db/example.ts → ../generated/resolvers-types',
+        'src/db/example.ts',
+        [
+          `import { Session } from '../sessions/session.entity';`,
+          `import type { Context } from '../context';`,
+          `export { x } from '../loaders';`,
+          `import '../consistency/cascades';`,
+          `const m = await import('../users/user.rows');`,
+          `const n = require('../../ormconfig');`,
+          `import { X } from '../generated/schema-types';`,
+          `import { leaky } from '../leaky';`,
+          // allowed: another lower layer, common, a top-level module below the features, a package
+          `import { toPage } from '../pagination/connection';`,
+          `import { isStorableText } from '../common/text';`,
+          `import { badField } from '../errors';`,
+          `import { DataSource } from 'typeorm';`,
+        ].join('\n'),
+      ],
+      ['src/live/feed.ts', `import { messageAddedFeed } from '../messages/message.feed';\nimport { Viewer } from '../auth/viewer';`],
+      ['src/auth/viewer.ts', `import { x } from '../server';`],
+      ['src/leaky.ts', `import { Context } from './context';`],
+      ['src/errors.ts', `import { config } from './config';`],
+      ['src/config.ts', ``],
+      ['src/pagination/connection.ts', ``],
+      ['src/common/text.ts', ``],
+    ]);
+    expect(violations(graphOf(sources))).toEqual(
+      [
+        'src/auth/viewer.ts → src/server.ts: the composition root',
+        'src/db/example.ts → ormconfig.ts: outside src/ (ormconfig.ts, migrations/)',
+        'src/db/example.ts → src/consistency/cascades.ts: a feature folder',
+        'src/db/example.ts → src/context.ts: the composition root',
+        'src/db/example.ts → src/generated/schema-types.ts: the generated schema types',
+        'src/db/example.ts → src/leaky.ts (reaches src/context.ts): the composition root',
+        'src/db/example.ts → src/loaders.ts: the composition root',
+        'src/db/example.ts → src/sessions/session.entity.ts: a feature folder',
+        'src/db/example.ts → src/users/user.rows.ts: a feature folder',
+        'src/live/feed.ts → src/messages/message.feed.ts: a feature folder',
       ].sort(),
     );
   });

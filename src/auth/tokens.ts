@@ -38,6 +38,17 @@ export function signToken(secret: string, userId: string, ttlSeconds: number): s
  * even when whoever signed it asked for more.
  */
 export function verifyToken(secret: string, token: string, maxTtlSeconds = DEFAULT_MAX_TOKEN_TTL_SECONDS, nowMs = Date.now()): string | undefined {
+  return verifiedToken(secret, token, maxTtlSeconds, nowMs)?.userId;
+}
+
+/** What a valid token says: whose it is and when it expires (ms since the epoch). */
+export interface VerifiedToken {
+  userId: string;
+  expiresAt: number;
+}
+
+/** `verifyToken` with the token's expiry, read from the same verification (no second decode). */
+export function verifiedToken(secret: string, token: string, maxTtlSeconds = DEFAULT_MAX_TOKEN_TTL_SECONDS, nowMs = Date.now()): VerifiedToken | undefined {
   const now = nowMs / 1000;
   const claims = verifiedClaims(secret, token, now);
   if (!claims) return undefined;
@@ -45,7 +56,7 @@ export function verifyToken(secret: string, token: string, maxTtlSeconds = DEFAU
   if (now >= claims.exp + CLOCK_TOLERANCE_SECONDS) return undefined;
   if (claims.nbf !== undefined && claims.nbf > now + CLOCK_TOLERANCE_SECONDS) return undefined;
   if (claims.exp > now + maxTtlSeconds + CLOCK_TOLERANCE_SECONDS) return undefined;
-  return claims.sub;
+  return { userId: claims.sub, expiresAt: claims.exp * 1000 };
 }
 
 interface Claims {

@@ -1,5 +1,5 @@
 /** Who is asking. Authorization decisions read only this. The users feature makes one from an
- * authenticated user (`users/authenticate.ts`); auth itself knows nothing of user rows. */
+ * authenticated user (`users/token-user.ts`, `auth/authenticate-request.ts`); auth itself knows nothing of user rows. */
 export interface Viewer {
   id: string;
   isAdmin: boolean;

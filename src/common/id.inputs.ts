@@ -34,15 +34,15 @@ export function IsStorableText(options?: ValidationOptions): PropertyDecorator {
   );
 }
 
-/** An email address. class-validator's IsEmail throws (a URIError) on lone surrogates; here
- * any such input is simply not an email address. */
+/** An email address in ASCII (see `normalizeEmail`). class-validator's IsEmail throws (a URIError)
+ * on lone surrogates; here any such input is simply not an email address. */
 export function IsEmailAddress(options?: ValidationOptions): PropertyDecorator {
   return ValidateBy(
     {
       name: 'isEmailAddress',
       validator: {
-        validate: (value) => typeof value === 'string' && isStorableText(value) && isEmail(value),
-        defaultMessage: () => 'must be an email address',
+        validate: (value) => typeof value === 'string' && isStorableText(value) && /^[\x21-\x7e]+$/.test(value) && isEmail(value),
+        defaultMessage: () => 'must be an email address of ASCII characters (internationalized addresses are not accepted)',
       },
     },
     options,

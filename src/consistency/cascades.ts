@@ -7,7 +7,7 @@ import { Message } from '../messages/message.entity';
 import { ACTIVE_SYNC_STATUSES } from '../node-sync/node-sync.entity';
 import { Session } from '../sessions/session.entity';
 import { removeAudioAfterCommit } from '../storage/audio-cleanup';
-import { lockSessions } from './locks';
+import { lockSessions, sessionsLockedForUpdate } from './locks';
 
 /**
  * The cross-entity effects of writes, each one named, set-based function over many rows, run
@@ -67,9 +67,7 @@ const NEXT_UPDATED_AT = nextUpdatedAt('COALESCE(p.previous, s.updated_at)');
 /**
  * Moves `updated_at` of the given sessions forward (the session, one of its messages, skill
  * links or its row changed), past `previous` when the write itself already set it. Many
- * sessions are locked in id order within the same statement, with the lock an UPDATE takes
- * anyway (FOR NO KEY UPDATE: it does not wait for the key share of a concurrent insert's
- * foreign-key check, which FOR UPDATE would, deadlocking two inserts into one session).
+ * sessions are locked in id order within the same statement (`sessionsLockedForUpdate`).
  * Returns the rows written.
  */
 export async function touchSessions(manager: EntityManager, changes: SessionChange[]): Promise<{ id: string; updated_at: Date; deleted_at: Date | null }[]> {
@@ -79,7 +77,7 @@ export async function touchSessions(manager: EntityManager, changes: SessionChan
     manager,
     `UPDATE sessions s SET updated_at = ${NEXT_UPDATED_AT}
      FROM unnest($1::uuid[], $2::timestamptz[]) AS p(id, previous)
-     WHERE s.id = p.id AND s.id IN (SELECT l.id FROM sessions l WHERE l.id = ANY($1::uuid[]) ORDER BY l.id FOR NO KEY UPDATE)
+     WHERE s.id = p.id AND s.id IN ${sessionsLockedForUpdate('$1')}
      RETURNING s.id, s.updated_at, s.deleted_at`,
     [unique.map((c) => c.id), unique.map((c) => c.previous ?? null)],
   );
@@ -188,7 +186,7 @@ export async function removeUnreferencedAudio(manager: EntityManager, keys: stri
     `SELECT k AS key FROM unnest($1::text[]) AS k WHERE NOT EXISTS (SELECT 1 FROM messages m WHERE m.audio_key = k)`,
     [unique],
   );
-  removeAudioAfterCommit(manager.queryRunner!, rows.map((r) => r.key));
+  removeAudioAfterCommit(manager, rows.map((r) => r.key));
 }
 
 /**

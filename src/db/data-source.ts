@@ -21,6 +21,26 @@ export interface DataSourceSettings {
   statementTimeoutMs?: number;
   /** Named prepared statements (default on; off behind PgBouncer in transaction mode before 1.21). */
   preparedStatements?: boolean;
+  /** Send the session settings (`SESSION_SETTINGS`) as the startup packet's `options` (default on):
+   * free on a direct connection. A transaction-mode pooler refuses the parameter, so behind one
+   * this is off and src/db/pooler.ts verifies the settings the server applies instead. */
+  startupOptions?: boolean;
+}
+
+/**
+ * The session settings every pooled connection runs with. timezone UTC: date_trunc buckets
+ * (activity) and text casts of timestamptz are UTC whatever the server's default.
+ * random_page_cost 1.1 (PostgreSQL's default is 4, a spinning disk's): the hub's hot rows are in
+ * memory, and at 4 the planner hashed the whole skills table once per listed session rather than
+ * probing its primary key for a session's few links (10x data set: the 100-session page statement
+ * 6.7 -> 4.5 ms of PostgreSQL CPU).
+ */
+export function sessionSettings(statementTimeoutMs?: number): Record<string, string> {
+  return {
+    timezone: 'UTC',
+    random_page_cost: '1.1',
+    ...(statementTimeoutMs ? { statement_timeout: String(statementTimeoutMs) } : {}),
+  };
 }
 
 /** The one DataSource configuration: the model listed explicitly, `synchronize` off (the schema
@@ -48,11 +68,9 @@ export function modelDataSourceOptions(model: DataModel, settings: DataSourceSet
       // Each distinct statement parsed and planned once per connection (src/db/prepared-statements.ts).
       Client: PreparingClient,
       preparedStatements: settings.preparedStatements !== false,
-      // random_page_cost 1.1 (PostgreSQL's default is 4, a spinning disk's): the hub's hot rows are
-      // in memory, and at 4 the planner hashed the whole skills table once per listed session
-      // rather than probing its primary key for a session's few links (10x data set: the
-      // 100-session page statement 6.7 -> 4.5 ms of PostgreSQL CPU).
-      options: `-c timezone=UTC -c random_page_cost=1.1${settings.statementTimeoutMs ? ` -c statement_timeout=${settings.statementTimeoutMs}` : ''}`,
+      ...(settings.startupOptions === false
+        ? {}
+        : { options: Object.entries(sessionSettings(settings.statementTimeoutMs)).map(([name, value]) => `-c ${name}=${value}`).join(' ') }),
     },
   };
 }

@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { Client } from 'pg';
+import { freePort } from '../common/ports';
 
 const run = promisify(execFile);
 
@@ -14,6 +15,9 @@ const run = promisify(execFile);
 export interface EmbeddedPostgres {
   url: string;
   dataDir: string;
+  port: number;
+  /** Set when the wanted port was taken by something that is not ours (the banner says so). */
+  portTaken?: number;
   stop(): Promise<void>;
 }
 
@@ -25,7 +29,8 @@ interface ClusterState {
   ownerPid?: number;
 }
 
-const DEFAULT_PORT = 54329;
+/** HUB_EMBEDDED_PG_PORT's default. */
+export const DEFAULT_EMBEDDED_PORT = 54329;
 const DATABASE = 'hub';
 const STATE_FILE = 'embedded-postgres.json';
 
@@ -63,13 +68,6 @@ function portIsFree(port: number): Promise<boolean> {
     server.once('error', () => resolve(false));
     server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
   });
-}
-
-async function freePort(preferred: number): Promise<number> {
-  for (let port = preferred; port < preferred + 100; port += 1) {
-    if (await portIsFree(port)) return port;
-  }
-  throw new Error(`No free port for the embedded PostgreSQL from ${preferred} to ${preferred + 99}`);
 }
 
 /** The pid in `postmaster.pid` if that process is still alive: a postmaster left behind by
@@ -117,6 +115,7 @@ async function readState(stateFile: string): Promise<ClusterState | undefined> {
 export async function startEmbeddedPostgres(
   dir: string,
   log: (message: string) => void = () => undefined,
+  settings: { port?: number } = {},
 ): Promise<EmbeddedPostgres> {
   const bin = binDir();
   const pgData = path.join(dir, 'pg');
@@ -127,8 +126,10 @@ export async function startEmbeddedPostgres(
   if (owner.uid !== undefined) await fs.chmod(dir, 0o755); // the postgres user must reach pg/
 
   let state = await readState(stateFile);
+  // HUB_EMBEDDED_PG_PORT, else the port this cluster had last time (a restart keeps its URL).
+  const wanted = settings.port ?? state?.port ?? DEFAULT_EMBEDDED_PORT;
   if (!state || !existsSync(path.join(pgData, 'PG_VERSION'))) {
-    state = { port: DEFAULT_PORT, user: 'hub', password: randomBytes(18).toString('base64url') };
+    state = { port: wanted, user: 'hub', password: randomBytes(18).toString('base64url') };
     log(`initialising embedded PostgreSQL in ${pgData}`);
     await fs.rm(pgData, { recursive: true, force: true });
     await fs.mkdir(pgData, { recursive: true, mode: 0o700 });
@@ -152,7 +153,7 @@ export async function startEmbeddedPostgres(
   const running = await runningPostmaster(pgData);
   if (running && state.ownerPid !== process.pid && isAlive(state.ownerPid)) {
     // A live `hub serve` owns the cluster: share it (a CLI command next to a running server).
-    return { url: connectionUrl(state, DATABASE), dataDir: pgData, stop: async () => undefined };
+    return { url: connectionUrl(state, DATABASE), dataDir: pgData, port: state.port, stop: async () => undefined };
   }
   const leftover = running;
   if (leftover) {
@@ -162,7 +163,10 @@ export async function startEmbeddedPostgres(
     );
   }
 
-  state.port = (await portIsFree(state.port)) ? state.port : await freePort(DEFAULT_PORT + 1);
+  // Our own cluster is stopped above (or shared), so what holds the port now is not ours.
+  const portTaken = (await portIsFree(wanted)) ? undefined : wanted;
+  state.port = portTaken === undefined ? wanted : await freePort();
+  if (portTaken !== undefined) log(`port ${portTaken} is taken by another program: the embedded PostgreSQL uses ${state.port}`);
   state.ownerPid = process.pid;
   await fs.writeFile(stateFile, JSON.stringify(state, null, 2), { mode: 0o600 });
 
@@ -189,6 +193,8 @@ export async function startEmbeddedPostgres(
   return {
     url: connectionUrl(state, DATABASE),
     dataDir: pgData,
+    port: state.port,
+    portTaken,
     async stop() {
       if (stopped) return;
       stopped = true;

@@ -1,9 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { DeleteQueryBuilder, EntityManager, EntityTarget, getMetadataArgsStorage, InsertQueryBuilder, ObjectLiteral, UpdateQueryBuilder } from 'typeorm';
-import { PostgresQueryRunner } from 'typeorm/driver/postgres/PostgresQueryRunner';
-import { SubjectExecutor } from 'typeorm/persistence/SubjectExecutor';
-import { SoftDeleteQueryBuilder } from 'typeorm/query-builder/SoftDeleteQueryBuilder';
-import { Broadcaster } from 'typeorm/subscriber/Broadcaster';
+import { EntityManager, EntityTarget, getMetadataArgsStorage, ObjectLiteral } from 'typeorm';
+import { BuilderState, PATCHABLE, patchInternal } from './typeorm-internals';
 
 /**
  * Write guards. Entity subscribers own the cascades and derived columns of the data model, but
@@ -58,15 +55,7 @@ function tableOf(target: Function): string {
   return table.name;
 }
 
-interface GuardableBuilder {
-  expressionMap: {
-    mainAlias?: { hasMetadata: boolean; metadata: { target: unknown; tableName: string }; tablePath?: string };
-    callListeners: boolean;
-    onUpdate?: unknown;
-    onConflict?: string;
-    queryType: string;
-  };
-}
+type GuardableBuilder = BuilderState;
 
 /** The guarded table a builder writes to, or undefined. */
 function guardedTable(builder: GuardableBuilder): string | undefined {
@@ -90,21 +79,24 @@ function check(builder: GuardableBuilder, operation: string): void {
   throw new UnobservedWriteError(operation, table);
 }
 
-function wrapExecute(proto: { execute: (...args: any[]) => Promise<any> }, operationOf: (builder: GuardableBuilder) => string | undefined) {
-  const original = proto.execute;
-  proto.execute = function guardedExecute(this: GuardableBuilder, ...args: unknown[]) {
-    const operation = operationOf(this);
-    if (operation) {
-      try {
-        check(this, operation);
-      } catch (error) {
-        return Promise.reject(error);
+type BuilderOwner = 'UpdateQueryBuilder' | 'DeleteQueryBuilder' | 'SoftDeleteQueryBuilder' | 'InsertQueryBuilder';
+
+function wrapExecute(owner: BuilderOwner, operationOf: (builder: GuardableBuilder) => string | undefined) {
+  patchInternal(owner, 'execute', (original) =>
+    function guardedExecute(this: GuardableBuilder, ...args: unknown[]) {
+      const operation = operationOf(this);
+      if (operation) {
+        try {
+          check(this, operation);
+        } catch (error) {
+          return Promise.reject(error);
+        }
       }
-    }
-    // A checked builder's SQL is not raw SQL (see the query wrapper below).
-    const scope = writeScope.getStore();
-    return scope === 'event' ? writeScope.run('builder', () => original.apply(this, args)) : original.apply(this, args);
-  };
+      // A checked builder's SQL is not raw SQL (see the query wrapper below).
+      const scope = writeScope.getStore();
+      return scope === 'event' ? writeScope.run('builder', () => original.apply(this, args)) : original.apply(this, args);
+    },
+  );
 }
 
 const RAW_WRITE = /\b(?:UPDATE|DELETE\s+FROM|INSERT\s+INTO|TRUNCATE(?:\s+TABLE)?)\s+(?:ONLY\s+)?(?:"?\w+"?\.)?"?(\w+)"?/gi;
@@ -115,14 +107,13 @@ function rawWriteTable(sql: string): string | undefined {
   return undefined;
 }
 
-/** Runs `method` of `proto` in `scope` (the hooks it calls, and what they await, see that scope). */
-function inScope(proto: object, method: string, scope: Scope): void {
-  const target = proto as Record<string, (...args: unknown[]) => unknown>;
-  const original = target[method];
-  if (typeof original !== 'function') throw new Error(`installWriteGuards: TypeORM has no ${method} to guard`);
-  target[method] = function (this: unknown, ...args: unknown[]) {
-    return writeScope.run(scope, () => original.apply(this, args));
-  };
+/** Runs `member` of `owner` in `scope` (the hooks it calls, and what they await, see that scope). */
+function inScope(owner: 'SubjectExecutor' | 'Broadcaster', member: string, scope: Scope): void {
+  patchInternal(owner, member, (original) =>
+    function (this: unknown, ...args: unknown[]) {
+      return writeScope.run(scope, () => original.apply(this, args));
+    },
+  );
 }
 
 /**
@@ -137,39 +128,35 @@ export function installWriteGuards(entities: Function[]): void {
   if (installed) return;
   installed = true;
 
-  for (const step of ['executeInsertOperations', 'executeUpdateOperations', 'executeRemoveOperations', 'executeSoftRemoveOperations', 'executeRecoverOperations']) {
-    inScope(SubjectExecutor.prototype, step, 'executor');
-  }
+  for (const step of Object.keys(PATCHABLE.SubjectExecutor.members)) inScope('SubjectExecutor', step, 'executor');
   // Subscribers' hooks are called synchronously from these; their async work keeps the scope.
-  for (const method of Object.getOwnPropertyNames(Broadcaster.prototype)) {
-    if (/^broadcast(Before|After)(Insert|Update|Remove|SoftRemove|Recover)Event$/.test(method)) inScope(Broadcaster.prototype, method, 'event');
-  }
+  for (const method of Object.keys(PATCHABLE.Broadcaster.members)) inScope('Broadcaster', method, 'event');
 
-  const runner = PostgresQueryRunner.prototype as unknown as { query: (sql: string, ...rest: unknown[]) => Promise<unknown> };
-  const query = runner.query;
-  runner.query = function (this: unknown, sql: string, ...rest: unknown[]) {
-    if (writeScope.getStore() === 'event') {
-      const table = rawWriteTable(sql);
-      if (table) return Promise.reject(new UnobservedWriteError('raw SQL write inside a subscriber', table));
-    }
-    return query.call(this, sql, ...rest);
-  };
+  patchInternal('PostgresQueryRunner', 'query', (query) =>
+    function (this: unknown, sql: string, ...rest: unknown[]) {
+      if (writeScope.getStore() === 'event') {
+        const table = rawWriteTable(sql);
+        if (table) return Promise.reject(new UnobservedWriteError('raw SQL write inside a subscriber', table));
+      }
+      return query.call(this, sql, ...rest);
+    },
+  );
 
   // `clear` is a TRUNCATE: no builder, no events, and no cascade at all.
-  const manager = EntityManager.prototype as { clear: (target: EntityTarget<ObjectLiteral>) => Promise<void> };
-  const clear = manager.clear;
-  manager.clear = function (this: EntityManager, target: EntityTarget<ObjectLiteral>) {
-    const { tableName } = this.connection.getMetadata(target);
-    if (guardedTables.has(tableName) && writeScope.getStore() !== 'cascade') {
-      return Promise.reject(new UnobservedWriteError('clear', tableName));
-    }
-    return clear.call(this, target);
-  };
+  patchInternal('EntityManager', 'clear', (clear) =>
+    function (this: EntityManager, target: EntityTarget<ObjectLiteral>, ...rest: unknown[]) {
+      const { tableName } = this.connection.getMetadata(target);
+      if (guardedTables.has(tableName) && writeScope.getStore() !== 'cascade') {
+        return Promise.reject(new UnobservedWriteError('clear', tableName));
+      }
+      return clear.call(this, target, ...rest);
+    },
+  );
 
-  wrapExecute(UpdateQueryBuilder.prototype as any, () => 'update');
-  wrapExecute(DeleteQueryBuilder.prototype as any, () => 'delete');
-  wrapExecute(SoftDeleteQueryBuilder.prototype as any, (b) => (b.expressionMap.queryType === 'restore' ? 'restore' : 'softDelete'));
-  wrapExecute(InsertQueryBuilder.prototype as any, (b) => {
+  wrapExecute('UpdateQueryBuilder', () => 'update');
+  wrapExecute('DeleteQueryBuilder', () => 'delete');
+  wrapExecute('SoftDeleteQueryBuilder', (b) => (b.expressionMap.queryType === 'restore' ? 'restore' : 'softDelete'));
+  wrapExecute('InsertQueryBuilder', (b) => {
     const map = b.expressionMap;
     if (map.onUpdate || (map.onConflict && /do\s+update/i.test(map.onConflict))) return 'upsert';
     return map.callListeners === false ? 'insert without listeners' : undefined;

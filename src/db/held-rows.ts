@@ -1,6 +1,5 @@
 import { EntityManager, EntityTarget, ObjectLiteral, QueryRunner } from 'typeorm';
-import { EntityPersistExecutor } from 'typeorm/persistence/EntityPersistExecutor';
-import { SubjectDatabaseEntityLoader } from 'typeorm/persistence/SubjectDatabaseEntityLoader';
+import { EntityLoaderState, patchInternal, PersistExecutorState } from './typeorm-internals';
 
 /**
  * Rows a write transaction holds: read under a row lock (or inserted) by this transaction, so
@@ -83,12 +82,6 @@ export function refreshHeld(manager: EntityManager, target: EntityTarget<ObjectL
   }
 }
 
-interface SubjectLike {
-  entity?: ObjectLiteral;
-  databaseEntity?: ObjectLiteral;
-  databaseEntityLoaded: boolean;
-}
-
 let installed = false;
 
 /**
@@ -98,32 +91,28 @@ let installed = false;
 export function installHeldRows(): void {
   if (installed) return;
   installed = true;
-  const loader = SubjectDatabaseEntityLoader.prototype as unknown as {
-    load: (this: { queryRunner: QueryRunner; subjects: SubjectLike[] }, ...args: unknown[]) => Promise<void>;
-  };
-  const load = loader.load;
-  loader.load = function (...args: unknown[]) {
-    const objects = byEntity.get(this.queryRunner);
-    for (const subject of objects ? this.subjects : []) {
-      const held = subject.entity && !subject.databaseEntity ? objects!.get(subject.entity) : undefined;
-      if (!held) continue;
-      subject.databaseEntity = copy(held.snapshot);
-      subject.databaseEntityLoaded = true;
-    }
-    return load.apply(this, args);
-  };
+  patchInternal('SubjectDatabaseEntityLoader', 'load', (load) =>
+    function (this: EntityLoaderState, ...args: unknown[]) {
+      const objects = byEntity.get(this.queryRunner);
+      for (const subject of objects ? this.subjects : []) {
+        const held = subject.entity && !subject.databaseEntity ? objects!.get(subject.entity) : undefined;
+        if (!held) continue;
+        subject.databaseEntity = copy(held.snapshot);
+        subject.databaseEntityLoaded = true;
+      }
+      return load.apply(this, args);
+    },
+  );
 
-  const persist = EntityPersistExecutor.prototype as unknown as {
-    execute: (this: { queryRunner?: QueryRunner; entity: ObjectLiteral | ObjectLiteral[] }, ...args: unknown[]) => Promise<void>;
-  };
-  const execute = persist.execute;
-  persist.execute = async function (...args: unknown[]) {
-    await execute.apply(this, args);
-    const objects = this.queryRunner && byEntity.get(this.queryRunner);
-    if (!objects) return;
-    for (const entity of Array.isArray(this.entity) ? this.entity : [this.entity]) {
-      const held = objects.get(entity);
-      if (held) held.snapshot = copy(entity);
-    }
-  };
+  patchInternal('EntityPersistExecutor', 'execute', (execute) =>
+    async function (this: PersistExecutorState, ...args: unknown[]) {
+      await execute.apply(this, args);
+      const objects = this.queryRunner && byEntity.get(this.queryRunner);
+      if (!objects) return;
+      for (const entity of Array.isArray(this.entity) ? this.entity : [this.entity]) {
+        const held = objects.get(entity);
+        if (held) held.snapshot = copy(entity);
+      }
+    },
+  );
 }

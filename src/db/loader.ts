@@ -20,6 +20,8 @@ export class Loader<K, V, C = K> extends DataLoader<K, V, C> {
       return batch(keys);
     }, { ...options, name, cacheMap: promises });
     this.promises = promises;
+    // Without cacheKeyFn, DataLoader caches by the key itself: C is K (its own default), which
+    // TypeScript cannot see through the optional generic.
     this.keyOf = options.cacheKeyFn ?? ((key: K) => key as unknown as C);
   }
 

@@ -227,6 +227,19 @@ export class ReadReplicas {
     if (replica) this.setState(replica, 'down', null, `a read failed: ${(error as Error)?.message ?? error}`);
   }
 
+  /**
+   * A client's `x-hub-lsn` as far as it can be true: never beyond the primary's current position.
+   * The primary is asked only when the value is beyond the newest position the health check saw
+   * (a write of the last moment, or a made-up value such as FFFFFFFF/FFFFFFFF, which would
+   * otherwise make every read wait HUB_REPLICA_WAIT_MS and poll the standby).
+   */
+  async clampToPrimary(lsn: bigint): Promise<bigint> {
+    if (lsn === 0n || lsn <= (this.samples.at(-1)?.lsn ?? 0n)) return lsn;
+    const [row] = await this.primary.query(`SELECT pg_current_wal_lsn()::text AS lsn`);
+    const current = parseLsn(row?.lsn) ?? 0n;
+    return lsn < current ? lsn : current;
+  }
+
   /** The WAL position of the viewer's last write (0 when none is known), read on the primary. */
   async writePosition(viewerId: string): Promise<bigint> {
     const [row] = await this.primary.query(`SELECT lsn::text AS lsn FROM hub_write_positions WHERE user_id = $1`, [viewerId]);
@@ -301,8 +314,8 @@ export class ReadRoute {
 
   pool(): Promise<NamedPool> {
     if (!this.useReplica) return Promise.resolve({ name: 'primary', dataSource: this.replicas.primary });
-    this.chosen ??= this.replicas.writePosition(this.viewerId).then((written) =>
-      this.replicas.choose(written > this.clientLsn ? written : this.clientLsn),
+    this.chosen ??= Promise.all([this.replicas.writePosition(this.viewerId), this.replicas.clampToPrimary(this.clientLsn)]).then(
+      ([written, client]) => this.replicas.choose(written > client ? written : client),
     );
     return this.chosen;
   }

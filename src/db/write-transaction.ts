@@ -1,31 +1,50 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DataSource, EntityManager, QueryFailedError, QueryRunner } from 'typeorm';
+import { Logger } from '../logger';
+import { AudioStorage } from '../storage/audio-storage';
+import { transactionDepth } from './typeorm-internals';
 
 /**
- * What a write needs besides its input: the database, and what the features' after-commit hooks
- * read. A feature adds its part by declaration merging (src/storage/audio-cleanup.ts adds the
- * audio store that purges remove objects from), so every caller must pass it while src/db names
- * no feature.
+ * What a write needs besides its input, passed by every caller: the database, the audio store
+ * its after-commit work removes objects from, and the server's logger for that work's failures.
  */
 export interface WriteDeps {
   dataSource: DataSource;
+  storage: AudioStorage;
+  logger: Logger;
 }
 
-/** Work a feature does once a write transaction has committed, never after a rollback: given the
- * transaction's query runner (what the feature recorded on it) and the write's deps. */
-export type AfterCommitHook = (queryRunner: QueryRunner, deps: WriteDeps) => Promise<void>;
+/** Work to do once the write has committed, never after a rollback: given the write's deps. */
+export type AfterCommit = (deps: WriteDeps) => Promise<void>;
 
-const afterCommitHooks: AfterCommitHook[] = [];
-const writeRunners = new WeakSet<QueryRunner>();
-
-/** Registers an after-commit hook for every write transaction (a feature does it once, at import). */
-export function onWriteCommitted(hook: AfterCommitHook): void {
-  afterCommitHooks.push(hook);
+interface Pending {
+  /** Transaction depth when registered: a rollback to a savepoint below it drops the work. */
+  depth: number;
+  run: AfterCommit;
 }
 
-/** Whether a query runner is running a `writeTransaction`, whose after-commit hooks will run. */
-export function inWriteTransaction(queryRunner: QueryRunner): boolean {
-  return writeRunners.has(queryRunner);
+/** Each write transaction's own after-commit list, keyed by its query runner (it dies with it). */
+const pendingByRunner = new WeakMap<QueryRunner, Pending[]>();
+const pendingOf = (queryRunner: QueryRunner | undefined) => (queryRunner ? pendingByRunner.get(queryRunner) : undefined);
+
+/**
+ * Runs `fn` once the write transaction `manager` belongs to has committed (before
+ * `writeTransaction` returns), and never if it, or the savepoint `fn` was registered in, rolls
+ * back. Outside `writeTransaction` it throws, rolling the write back, rather than lose the work.
+ */
+export function afterCommit(manager: EntityManager, fn: AfterCommit): void {
+  const list = pendingOf(manager.queryRunner);
+  if (!list) throw new Error('after-commit work needs a write transaction: run the write through writeTransaction()');
+  list.push({ depth: transactionDepth(manager.queryRunner!), run: fn });
+}
+
+/** After a rollback (to a savepoint or entirely): forgets the work the rolled-back part registered. */
+export function forgetRolledBack(queryRunner: QueryRunner): void {
+  const list = pendingOf(queryRunner);
+  if (!list) return;
+  const depth = transactionDepth(queryRunner);
+  const kept = list.filter((p) => p.depth <= depth);
+  list.splice(0, list.length, ...kept);
 }
 
 /** Deadlock detected, serialization failure: PostgreSQL rolled the attempt back and a new one may pass. */
@@ -44,8 +63,8 @@ export const retriedWrites: Record<string, number> = {};
 /**
  * Runs one write in one transaction. The entity subscribers do their cascades on the same
  * transaction's manager, so a write and all its consequences commit or roll back together;
- * the after-commit hooks run once it has committed (audio objects of purged messages are removed
- * from the store only then), before this returns.
+ * the work registered with `afterCommit` runs once it has committed (audio objects of purged
+ * messages are removed from the store only then), in order, before this returns.
  *
  * A deadlock or serialization failure rolls the whole transaction back, and the whole of `fn`
  * runs again in a new one (up to WRITE_ATTEMPTS, with jittered backoff so the losers do not
@@ -60,7 +79,7 @@ export async function writeTransaction<T>(deps: WriteDeps, fn: (manager: EntityM
     try {
       result = await deps.dataSource.transaction((manager) => {
         runner = manager.queryRunner!;
-        writeRunners.add(runner);
+        pendingByRunner.set(runner, []);
         return fn(manager);
       });
     } catch (error) {
@@ -70,7 +89,9 @@ export async function writeTransaction<T>(deps: WriteDeps, fn: (manager: EntityM
       await sleep(Math.random() * BACKOFF_BASE_MS * 2 ** (attempt - 1));
       continue;
     }
-    for (const hook of afterCommitHooks) await hook(runner!, deps);
+    const pending = pendingOf(runner) ?? [];
+    pendingByRunner.delete(runner!);
+    for (const work of pending) await work.run(deps);
     return result;
   }
 }

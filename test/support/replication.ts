@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { Client } from 'pg';
-import { freePort } from '../../bench/ports';
+import { freePort } from '../../src/common/ports';
 
 export { freePort };
 

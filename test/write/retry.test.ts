@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { operatorViewer } from '../../src/auth/viewer';
 import { lockSession } from '../../src/consistency/locks';
 import { heldRow } from '../../src/db/held-rows';
+import { createLogger } from '../../src/logger';
 import { retriedWrites, writeTransaction } from '../../src/db/write-transaction';
 import { Session } from '../../src/sessions/session.entity';
 import { LocalAudioStorage } from '../../src/storage/local-storage';
@@ -46,7 +47,7 @@ describe('writeTransaction', () => {
     const attempts: { heldAtStart: boolean }[] = [];
     let firstWaits!: () => void;
     const waiting = new Promise<void>((resolve) => (firstWaits = resolve));
-    const write = writeTransaction({ dataSource: t.dataSource, storage }, async (manager) => {
+    const write = writeTransaction({ dataSource: t.dataSource, storage, logger: createLogger('silent') }, async (manager) => {
       attempts.push({ heldAtStart: heldRow(manager, Session, target.id) !== undefined });
       if (attempts.length === 1) {
         await manager.remove((await lockSession(manager, operatorViewer(), bystander.id, 'any')).session);
@@ -82,7 +83,7 @@ describe('writeTransaction', () => {
     let attempts = 0;
     const storage = new LocalAudioStorage(audioDir, 'http://127.0.0.1/audio', new UrlSigner('retry-test-secret-long-enough-for-the-signer'));
     // A serialization failure raised by PostgreSQL itself on every attempt.
-    const write = writeTransaction({ dataSource: t.dataSource, storage }, async (manager) => {
+    const write = writeTransaction({ dataSource: t.dataSource, storage, logger: createLogger('silent') }, async (manager) => {
       attempts += 1;
       await manager.query(`DO $$ BEGIN RAISE EXCEPTION 'forced' USING ERRCODE = 'serialization_failure'; END $$`);
     });

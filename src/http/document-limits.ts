@@ -1,4 +1,4 @@
-import { DocumentNode, FragmentDefinitionNode, GraphQLError, Kind, SelectionSetNode } from 'graphql';
+import { DocumentNode, FieldNode, FragmentDefinitionNode, GraphQLError, Kind, SelectionSetNode } from 'graphql';
 import { ErrorCode } from '../errors';
 
 /** Fragment definitions one document may hold. */
@@ -61,4 +61,104 @@ export function checkDocumentSize(document: DocumentNode): void {
     else if (definition.kind === Kind.FRAGMENT_DEFINITION) fragmentSize(definition.name.value);
     if (total > MAX_EXPANDED_SELECTIONS) throw tooBig();
   }
+}
+
+/**
+ * Field comparisons graphql-js's OverlappingFieldsCanBeMergedRule may make for one document. The
+ * rule compares every pair of fields with the same response name in a selection set (fragments
+ * expanded), and for each pair their sub-selections, recursively: `{ me { id } me { id } … }` of
+ * 740 fields is 273,000 pairs, and the rule's own budget (500,000 steps) is 1.3 s of CPU before it
+ * aborts. Ordinary documents make a few hundred; a hundred codegen fragments on one type spread
+ * together some 80,000 (about 90 ms of validation).
+ */
+export const MAX_FIELD_COMPARISONS = 100_000;
+
+type FieldsByName = Map<string, FieldNode[]>;
+
+/**
+ * Refuses, before validation, a document whose fields would need more than MAX_FIELD_COMPARISONS
+ * comparisons to check that they merge: the rule's pairs counted (not compared) with its own
+ * walk, stopped as soon as the count passes the bound, so this check costs at most the bound in
+ * cheap steps. Returns the count (what validating the document will cost, for the new-document
+ * budget). Run after checkDocumentSize (the expansion it walks is bounded there).
+ */
+export function checkFieldOverlap(document: DocumentNode): number {
+  const fragments = new Map<string, FragmentDefinitionNode>();
+  for (const definition of document.definitions) {
+    if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
+  }
+  let left = MAX_FIELD_COMPARISONS;
+  const spend = () => {
+    if (--left < 0) {
+      throw documentRefused(
+        'TOO_MANY_OVERLAPPING_FIELDS',
+        `The document repeats fields under the same name too often (over ${MAX_FIELD_COMPARISONS} comparisons to merge them): select each field once`,
+      );
+    }
+  };
+  const collected = new WeakMap<SelectionSetNode, FieldsByName>();
+  const active = new Set<string>();
+  const collect = (set: SelectionSetNode, into: FieldsByName) => {
+    for (const selection of set.selections) {
+      spend();
+      if (selection.kind === Kind.FIELD) {
+        const name = selection.alias?.value ?? selection.name.value;
+        const list = into.get(name);
+        if (list) list.push(selection);
+        else into.set(name, [selection]);
+      } else if (selection.kind === Kind.INLINE_FRAGMENT) collect(selection.selectionSet, into);
+      else {
+        const fragment = fragments.get(selection.name.value);
+        if (!fragment || active.has(fragment.name.value)) continue;
+        active.add(fragment.name.value);
+        collect(fragment.selectionSet, into);
+        active.delete(fragment.name.value);
+      }
+    }
+  };
+  const fieldsOf = (set: SelectionSetNode): FieldsByName => {
+    let fields = collected.get(set);
+    if (!fields) {
+      fields = new Map();
+      collect(set, fields);
+      collected.set(set, fields);
+    }
+    return fields;
+  };
+  const between = (a: SelectionSetNode | undefined, b: SelectionSetNode | undefined) => {
+    if (!a || !b) return;
+    const second = fieldsOf(b);
+    for (const [name, xs] of fieldsOf(a)) {
+      const ys = second.get(name);
+      if (!ys) continue;
+      for (const x of xs) {
+        for (const y of ys) {
+          spend();
+          between(x.selectionSet, y.selectionSet);
+        }
+      }
+    }
+  };
+  const within = (set: SelectionSetNode) => {
+    for (const list of fieldsOf(set).values()) {
+      for (let i = 0; i < list.length; i += 1) {
+        for (let j = i + 1; j < list.length; j += 1) {
+          spend();
+          between(list[i].selectionSet, list[j].selectionSet);
+        }
+      }
+    }
+  };
+  // Every selection set of the document, as the rule visits them (each set once, by hand: cheaper
+  // than graphql's visitor for a document of thousands of fields).
+  const walk = (set: SelectionSetNode) => {
+    within(set);
+    for (const selection of set.selections) {
+      if (selection.kind !== Kind.FRAGMENT_SPREAD && selection.selectionSet) walk(selection.selectionSet);
+    }
+  };
+  for (const definition of document.definitions) {
+    if (definition.kind === Kind.OPERATION_DEFINITION || definition.kind === Kind.FRAGMENT_DEFINITION) walk(definition.selectionSet);
+  }
+  return MAX_FIELD_COMPARISONS - left;
 }

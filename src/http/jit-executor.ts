@@ -53,7 +53,7 @@ export function jitGateway(schema: GraphQLSchema, count: CountStep = () => {}): 
     return compiled;
   }
 
-  const executor: Executor = async (requestContext) => {
+  const run: Executor = async (requestContext) => {
     const { document, operation, queryHash, request, context } = requestContext;
     const variables = request.variables ?? undefined;
     const viaGraphqlJs = () =>
@@ -78,6 +78,27 @@ export function jitGateway(schema: GraphQLSchema, count: CountStep = () => {}): 
       return viaGraphqlJs();
     }
     return result.errors ? { ...result, errors: result.errors.map(toGraphQLError) } : result;
+  };
+
+  /**
+   * A context with `confirmViewer` (a remembered viewer, see src/users/viewer-confirmation.ts)
+   * has it awaited before a mutation runs and before any answer leaves: a viewer found gone
+   * turns the whole answer into its error (UNAUTHENTICATED, HTTP 401), whatever was read.
+   */
+  const executor: Executor = async (requestContext) => {
+    const confirm = (requestContext.context as { confirmViewer?: () => Promise<void> }).confirmViewer;
+    if (!confirm) return run(requestContext);
+    const confirmed = () =>
+      confirm().then(
+        () => undefined,
+        (error: unknown) => {
+          if (error instanceof GraphQLError) return { errors: [error] };
+          throw error;
+        },
+      );
+    if (requestContext.operation?.operation !== 'query') return (await confirmed()) ?? run(requestContext);
+    const result = await run(requestContext);
+    return (await confirmed()) ?? result;
   };
 
   return {

@@ -1,9 +1,11 @@
+import { poolOf } from '../db/typeorm-internals';
 import cluster from 'node:cluster';
 import { timingSafeEqual } from 'node:crypto';
 import express from 'express';
 import { AggregatorRegistry, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { DataSource } from 'typeorm';
 import { collectProcessMetrics } from './process-metrics';
+import { clientNameLabels } from '../common/client-names';
 
 /** A connection pool to report: the primary's and each read replica's. */
 export interface NamedPool {
@@ -11,43 +13,8 @@ export interface NamedPool {
   dataSource: DataSource;
 }
 
-/** Distinct operation names kept as label values per process; later names count as `other`. */
-export const MAX_OPERATION_LABELS = 100;
-/** Longest operation label; a longer name is cut (names are client-chosen). */
-export const MAX_OPERATION_LABEL_LENGTH = 64;
-
-/**
- * The operation label of a request. Every label value is a time series kept for the life of
- * the process, and operation names are chosen by clients: ten 200 kB names once grew /metrics to
- * 47 MB. So only the name of an operation that actually executed is used (a document that
- * failed to parse or validate, or was refused before execution, is `rejected`), cut to
- * MAX_OPERATION_LABEL_LENGTH characters, and only the first MAX_OPERATION_LABELS distinct
- * names get their own series; the rest share `other`.
- */
-export function operationLabels(limit = MAX_OPERATION_LABELS) {
-  const seen = new Set<string>();
-  return (executed: boolean, operationName: string | null | undefined): string => {
-    if (!executed) return 'rejected';
-    if (!operationName) return 'anonymous';
-    const name = truncateOperationName(operationName);
-    if (seen.has(name)) return name;
-    if (seen.size >= limit) return 'other';
-    seen.add(name);
-    return name;
-  };
-}
-
-/** A client's operation name cut to a safe length, whole code points only (for logs and labels). */
-export function truncateOperationName(name: string): string {
-  if (name.length <= MAX_OPERATION_LABEL_LENGTH) return name;
-  let out = '';
-  let count = 0;
-  for (const codePoint of name) {
-    if (count++ === MAX_OPERATION_LABEL_LENGTH) break;
-    out += codePoint;
-  }
-  return out;
-}
+/** The operation label's bounds (src/common/client-names.ts), under the names the tests know. */
+export { MAX_NAME_LABELS as MAX_OPERATION_LABELS, MAX_NAME_LENGTH as MAX_OPERATION_LABEL_LENGTH } from '../common/client-names';
 
 /** The server's Prometheus metrics, in a registry of its own (one per server instance);
  * `stop()` (the server's close) ends the process metrics' GC observer. */
@@ -57,7 +24,8 @@ export function createMetrics(primary: DataSource, replicaPools: () => NamedPool
   const registers = [registry];
   return {
     registry,
-    operationLabel: operationLabels(),
+    /** The `operation` label of a request on any transport: `operationLabel(executed, operationName)`. */
+    operationLabel: clientNameLabels(),
     stop: processMetrics.stop,
     requestDuration: new Histogram({
       name: 'hub_graphql_request_duration_seconds',
@@ -77,6 +45,12 @@ export function createMetrics(primary: DataSource, replicaPools: () => NamedPool
       help: 'SQL statements issued per GraphQL request, by operation name',
       labelNames: ['operation'],
       buckets: [1, 2, 3, 4, 5, 6, 8, 10, 15, 20, 50, 100],
+      registers,
+    }),
+    limitRefusals: new Counter({
+      name: 'hub_limit_refusals_total',
+      help: 'Requests refused because one requester reached a limit, by the variable that sets it (src/limits/)',
+      labelNames: ['limit'],
       registers,
     }),
     documentWork: new Counter({
@@ -99,8 +73,7 @@ export function createMetrics(primary: DataSource, replicaPools: () => NamedPool
       registers,
       collect() {
         for (const { name, dataSource } of [{ name: 'primary', dataSource: primary }, ...replicaPools()]) {
-          // TypeORM's postgres driver keeps its pg.Pool as `master`.
-          const pool = (dataSource.driver as unknown as { master?: { totalCount: number; idleCount: number; waitingCount: number } }).master;
+          const pool = poolOf(dataSource);
           if (!pool) continue;
           this.set({ pool: name, state: 'total' }, pool.totalCount);
           this.set({ pool: name, state: 'idle' }, pool.idleCount);

@@ -1,14 +1,14 @@
-import { ApolloServerPlugin } from '@apollo/server';
-import { Context } from '../context';
+import { ApolloServerPlugin, BaseContext } from '@apollo/server';
 import { sqlScope } from '../db/sql-counter';
 import { Logger } from '../logger';
-import { Metrics, truncateOperationName } from './metrics';
+import { Metrics } from './metrics';
+import { clientNameForLog } from '../common/client-names';
 
 /**
  * One structured log line and the metrics for every GraphQL request: operation name, duration,
  * SQL statement count, error codes and DataLoader batch sizes, tagged with the request id.
  */
-export function observabilityPlugin(logger: Logger, metrics: Metrics): ApolloServerPlugin<Context> {
+export function observabilityPlugin<C extends BaseContext>(logger: Logger, metrics: Metrics): ApolloServerPlugin<C> {
   return {
     async requestDidStart({ request }) {
       const started = process.hrtime.bigint();
@@ -19,9 +19,9 @@ export function observabilityPlugin(logger: Logger, metrics: Metrics): ApolloSer
         },
         async willSendResponse({ response, operationName, errors }) {
           const stats = sqlScope.getStore();
-          // Metrics label: bounded (see operationLabels); the log line keeps the cut name.
+          // Metrics label: bounded (clientNameLabels); the log line keeps the cut name.
           const operation = metrics.operationLabel(executed, operationName);
-          const logged = truncateOperationName(operationName ?? request.operationName ?? 'anonymous');
+          const logged = clientNameForLog(operationName ?? request.operationName);
           const seconds = Number(process.hrtime.bigint() - started) / 1e9;
           const body = response.body.kind === 'single' ? response.body.singleResult : undefined;
           const codes = (body?.errors ?? errors ?? []).map((e) => String(e.extensions?.code ?? 'INTERNAL_SERVER_ERROR'));

@@ -15,17 +15,33 @@ import {
 } from 'graphql';
 import { Config } from '../config';
 import { defaultPageSize } from '../pagination/page-size';
-import { checkDocumentSize, documentRefused } from './document-limits';
-import { CountStep, DocumentCache, NewDocumentBudget } from './document-cache';
-import { checkCost, costEstimates } from './query-cost';
+import { checkDocumentSize, checkFieldOverlap, documentRefused } from './document-limits';
+import { CountStep, DocumentCache } from './document-cache';
+import { checkCost, OperationEstimate, operationEstimates } from './query-cost';
+import { canExceedResponseLimit } from './response-size';
 import { TrustedDocuments } from './trusted-documents';
 import { BoundedMap } from '../common/bounded-map';
+import { LimitExceeded, limitRefusal, Release, RequesterLimits, TurnLimit, viewerKey } from '../limits/requester-limits';
 
 /** The part of the configuration the checks read. */
 export type GuardConfig = Pick<
   Config,
-  'maxQueryCost' | 'maxQueryDepth' | 'maxQueryTokens' | 'maxNewDocumentsPerMinute' | 'trustedDocuments' | 'maxPageSize' | 'introspection'
+  | 'maxQueryCost'
+  | 'maxQueryDepth'
+  | 'maxQueryTokens'
+  | 'maxNewDocumentsPerMinute'
+  | 'trustedDocuments'
+  | 'maxPageSize'
+  | 'introspection'
+  | 'maxResponseBytes'
+  | 'maxHeavyRequestsPerViewer'
+  | 'statementTimeoutMs'
 >;
+
+/** What the plugin reads of a request's context: whose turn a heavy request takes. */
+export interface GuardedContext extends BaseContext {
+  viewer: { id: string; isAdmin: boolean };
+}
 
 /** How an operation arrived: subscriptions run only on the streaming transports. */
 export type Transport = 'http' | 'stream';
@@ -53,9 +69,10 @@ export interface OperationGuard {
    * before. A new document is charged to the viewer's per-minute budget first (a coded 429 beyond
    * it), parsed with the token limit, size-checked (fragments, expanded selections) before the
    * standard validation rules can recurse into it, then validated with the query limits.
-   * Syntax and validation errors are returned, a refusal is thrown.
+   * Syntax and validation errors are returned, a refusal is thrown. The budget is shared by every
+   * process on the database, hence async.
    */
-  prepare(text: string, viewerId: string): PreparedDocument;
+  prepare(text: string, viewerId: string): Promise<PreparedDocument>;
   /**
    * Refuses, before it runs, an operation whose cost (on its coerced variables, fragments expanded)
    * exceeds the limit, and a subscription that did not come over a streaming transport.
@@ -72,7 +89,7 @@ export interface OperationGuard {
     parseOptions: ParseOptions;
     validationRules: ValidationRule[];
     documentStore: ApolloDocumentStore;
-    plugin: ApolloServerPlugin<BaseContext>;
+    plugin: ApolloServerPlugin<GuardedContext>;
     /**
      * Call from the context function, once the viewer is known: prepares the request's document
      * (see `prepare`), so a refusal is thrown where Apollo still answers it as a coded error (a
@@ -81,7 +98,7 @@ export interface OperationGuard {
      * An automatic persisted query sent as its hash alone is charged here when this process does
      * not hold its document (see `createOperationGuard`).
      */
-    admit(request: HttpRequest, viewerId: string): void;
+    admit(request: HttpRequest, viewerId: string): Promise<void>;
   };
 }
 
@@ -93,6 +110,31 @@ export interface ApolloDocumentStore {
 }
 
 export const sha256Hex = (text: string) => createHash('sha256').update(text).digest('hex');
+
+/** Hashes of the documents sent lately: a polling client sends the same text with every request. */
+const DOCUMENT_HASHES = new BoundedMap<string, string>(1000);
+/** Longer texts are hashed each time (a Map would keep them alive, and they are rare). */
+const MAX_REMEMBERED_TEXT = 8 * 1024;
+
+function documentHash(text: string): string {
+  if (text.length > MAX_REMEMBERED_TEXT) return sha256Hex(text);
+  let hash = DOCUMENT_HASHES.get(text);
+  if (hash === undefined) DOCUMENT_HASHES.set(text, (hash = sha256Hex(text)));
+  return hash;
+}
+
+/**
+ * Validation stops at this many errors (graphql-js's default is 100): each error of a hostile
+ * document costs its suggestions and a stack, and a client fixes the first ones first.
+ */
+const MAX_VALIDATION_ERRORS = 10;
+
+/**
+ * Field comparisons (checkFieldOverlap) validation may make for the price of one new document,
+ * about 10 ms of CPU; each further share is charged as one more new document (at most a minute's
+ * budget), so the CPU a viewer's new documents cost per minute is bounded, not only their number.
+ */
+const COMPARISONS_PER_NEW_DOCUMENT = 10_000;
 
 /** Hashes charged to a viewer ahead of their text (automatic persisted queries), remembered. */
 const MAX_PREPAID = 1000;
@@ -107,6 +149,8 @@ const MAX_PREPAID = 1000;
  * - a document already in the cache is free, whoever sent it first, even to a viewer over budget;
  * - trusted documents (`documentId`, or their exact text) are checked at start and always free;
  * - an invalid document is charged on every attempt (it is not cached: there is nothing to reuse);
+ * - a document whose validation must compare many fields costs one more per
+ *   COMPARISONS_PER_NEW_DOCUMENT comparisons, charged before validation runs;
  * - an automatic persisted query sent as its hash alone, whose document this process does not
  *   hold, is one new document: charged before the hash is looked up (the shared table would
  *   otherwise let a viewer cycle more documents than the cache holds, uncharged, and probe hashes
@@ -114,13 +158,28 @@ const MAX_PREPAID = 1000;
  *   PERSISTED_QUERY_NOT_FOUND (here or on another process), is not charged again, nor is the
  *   same hash sent again meanwhile: one document, one charge.
  * Beyond the budget the answer is HTTP 429, BAD_USER_INPUT, reason NEW_DOCUMENT_RATE, with
- * `retry-after`; the viewer's window refills a minute after it began.
+ * `retry-after` and `extensions.limit`; the viewer's window refills a minute after it began. The
+ * budget is kept by `limits` (src/limits/): with its shared windows, across every process.
+ *
+ * Heavy requests over HTTP (HUB_MAX_HEAVY_REQUESTS_PER_VIEWER): a query whose estimate allows an
+ * answer over HUB_MAX_RESPONSE_BYTES (`canExceedResponseLimit`) reads its rows in full before the
+ * size check can refuse it. Four at once from one member kept the server busy parsing and
+ * collecting pages of 32,000-character contents and put a bystander's p99 over 1 s. A member's
+ * such requests run at most N at once per process, the rest wait their turn in the plugin, once
+ * the estimate is known and before anything is read; light requests and other viewers' never
+ * wait. A waiter whose line did not move for HUB_STATEMENT_TIMEOUT_MS gets 429, reason
+ * HEAVY_REQUESTS, `retry-after`, `extensions.limit`: the same refusal as the budget's.
+ * Administrators are not bounded: they run the operators' dashboards, whose pages are heavy by
+ * the estimate from `first: 19` sessions on (three contents each: a page of 100 can hold 57.6 MB
+ * of long texts) although their answers on real data are small, and the bench runs the canonical
+ * dashboard at `first: 100` and `500` with ten connections of one administrator's token.
  */
 export function createOperationGuard(
   schema: GraphQLSchema,
   config: GuardConfig,
   trusted: TrustedDocuments,
   count: CountStep = () => {},
+  limits: RequesterLimits = new RequesterLimits(),
 ): OperationGuard {
   const armor = new ApolloArmor({
     // Armor's token limit turns syntax errors into 500s; graphql-js's `maxTokens` is used instead.
@@ -141,19 +200,38 @@ export function createOperationGuard(
   const allRules = [...specifiedRules, ...validationRules, ...(config.introspection ? [] : [NoSchemaIntrospectionCustomRule])];
   const parseOptions: ParseOptions = { maxTokens: config.maxQueryTokens };
   const cache = new DocumentCache();
-  const budget = new NewDocumentBudget(config.maxNewDocumentsPerMinute);
-  const costOf = costEstimates(schema, defaultPageSize(config.maxPageSize), () => count('cost'));
+  const newDocuments = {
+    variable: 'HUB_MAX_NEW_DOCUMENTS_PER_MINUTE',
+    perMinute: config.maxNewDocumentsPerMinute,
+    what: 'new documents',
+    reason: 'NEW_DOCUMENT_RATE',
+    advice: 'reuse documents (variables, not new text)',
+  };
+  const estimateOf = operationEstimates(schema, defaultPageSize(config.maxPageSize), () => count('cost'));
+  const heavyRequests: TurnLimit = {
+    variable: 'HUB_MAX_HEAVY_REQUESTS_PER_VIEWER',
+    max: config.maxHeavyRequestsPerViewer,
+    // The line stands still this long only when the viewer's running heavy requests are stuck:
+    // longer than one statement may run.
+    waitMs: config.statementTimeoutMs,
+    what: 'heavy requests (answers that can pass HUB_MAX_RESPONSE_BYTES)',
+    reason: 'HEAVY_REQUESTS',
+  };
+  /** Waits for the viewer's turn to run a heavy request; a coded 429 when the line stood still. */
+  const heavyTurn = async (viewerId: string): Promise<Release> => {
+    try {
+      return await limits.turn(heavyRequests, viewerKey(viewerId));
+    } catch (error) {
+      throw error instanceof LimitExceeded ? limitRefusal(error, 'query') : error;
+    }
+  };
 
-  const chargeNewDocument = (viewerId: string) => {
-    if (budget.charge(viewerId)) return;
-    const seconds = budget.retryAfterSeconds(viewerId);
-    const error = documentRefused(
-      'NEW_DOCUMENT_RATE',
-      `More than ${config.maxNewDocumentsPerMinute} new documents in a minute: reuse documents (variables, not new text) or retry in ${seconds} s`,
-      429,
-    );
-    (error.extensions.http as { headers?: Map<string, string> }).headers = new Map([['retry-after', String(seconds)]]);
-    throw error;
+  const chargeNewDocument = async (viewerId: string, amount = 1) => {
+    try {
+      await limits.charge(newDocuments, viewerKey(viewerId), { amount });
+    } catch (error) {
+      throw error instanceof LimitExceeded ? limitRefusal(error, 'query') : error;
+    }
   };
 
   // Trusted documents are parsed and validated once, at start, and never evicted or charged.
@@ -162,6 +240,7 @@ export function createOperationGuard(
     try {
       document = parse(text, parseOptions);
       checkDocumentSize(document);
+      checkFieldOverlap(document);
     } catch (error) {
       throw new Error(`Trusted document sha256:${hash} is refused: ${(error as Error).message}`);
     }
@@ -173,25 +252,25 @@ export function createOperationGuard(
   const apolloKey = (key: string) => key.slice(key.lastIndexOf(':') + 1);
   // Hash → viewer: an automatic persisted query charged before its text arrived (see above).
   const prepaid = new BoundedMap<string, string>(MAX_PREPAID);
-  const prepay = (hash: string, viewerId: string) => {
+  const prepay = async (hash: string, viewerId: string) => {
     // Sent as a hash again before its document reached this process: still the same document.
     if (prepaid.get(hash) === viewerId) return;
-    chargeNewDocument(viewerId);
+    await chargeNewDocument(viewerId);
     prepaid.set(hash, viewerId);
   };
-  const chargeText = (hash: string, viewerId: string) => {
+  const chargeText = async (hash: string, viewerId: string) => {
     if (prepaid.get(hash) === viewerId) prepaid.delete(hash);
-    else chargeNewDocument(viewerId);
+    else await chargeNewDocument(viewerId);
   };
 
-  function prepare(text: string, viewerId: string): PreparedDocument {
-    const hash = sha256Hex(text);
+  async function prepare(text: string, viewerId: string): Promise<PreparedDocument> {
+    const hash = documentHash(text);
     const cached = cache.get(hash);
     if (cached) {
       count('cached');
       return { document: cached };
     }
-    chargeText(hash, viewerId);
+    await chargeText(hash, viewerId);
     let document: DocumentNode;
     try {
       count('parse');
@@ -201,22 +280,34 @@ export function createOperationGuard(
       return { errors: [new GraphQLError(syntax.message, { source: syntax.source, positions: syntax.positions, extensions: { code: 'GRAPHQL_PARSE_FAILED' } })] };
     }
     checkDocumentSize(document);
+    // Validation's cost grows with the fields it must compare: a document that needs many
+    // comparisons is charged as several new documents, before it is validated.
+    const comparisons = checkFieldOverlap(document);
+    if (comparisons >= COMPARISONS_PER_NEW_DOCUMENT) await chargeNewDocument(viewerId, Math.floor(comparisons / COMPARISONS_PER_NEW_DOCUMENT));
     count('validate');
-    const errors = validate(schema, document, allRules);
+    const errors = validate(schema, document, allRules, { maxErrors: MAX_VALIDATION_ERRORS });
     if (errors.length) return { errors: errors.map((e) => new GraphQLError(e.message, { nodes: e.nodes, extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } })) };
     cache.set(hash, document, Buffer.byteLength(text));
     return { document };
   }
 
-  function checkOperation({ document, operation, variables, transport }: Parameters<OperationGuard['checkOperation']>[0]): number | undefined {
+  function checkEstimate({ document, operation, variables, transport }: Parameters<OperationGuard['checkOperation']>[0]): OperationEstimate | undefined {
     if (operation.operation === 'subscription' && transport !== 'stream') {
       throw documentRefused(
         'SUBSCRIPTION_OVER_HTTP',
         'Subscriptions are served over WebSocket (graphql-transport-ws at /graphql) and SSE (/graphql/stream), not plain HTTP requests',
       );
     }
-    return checkCost(costOf(document, operation, variables ?? undefined), config.maxQueryCost);
+    const estimate = estimateOf(document, operation, variables ?? undefined);
+    checkCost(estimate?.cost, config.maxQueryCost);
+    return estimate;
   }
+
+  const checkOperation: OperationGuard['checkOperation'] = (args) => checkEstimate(args)?.cost;
+
+  // The end of each HTTP request's heavy turn, for the one path that skips willSendResponse: an
+  // unexpected error thrown out of Apollo's pipeline.
+  const turnEnds = new WeakMap<object, () => void>();
 
   return {
     trusted,
@@ -239,20 +330,32 @@ export function createOperationGuard(
           return false;
         },
       },
-      admit(request, viewerId) {
+      async admit(request, viewerId) {
         const text = queryTextOf(request);
         // Syntax and validation errors are Apollo's to answer (in its usual shape); refusals throw here.
         if (text !== undefined) {
-          prepare(text, viewerId);
+          await prepare(text, viewerId);
           return;
         }
         const hash = persistedHashOf(request);
         if (hash === undefined) return;
         if (cache.get(hash)) count('cached');
-        else prepay(hash, viewerId);
+        else await prepay(hash, viewerId);
       },
       plugin: {
-        async requestDidStart() {
+        async requestDidStart(requestContext) {
+          // A heavy request's turn ends when its answer is decided: after execution and the size
+          // check (willSendResponse, on every path Apollo answers: data, errors, a refusal), or when
+          // the pipeline fails. A turn granted after that (another hook refused the request while
+          // this one waited) ends at once. A client that left does not end it: its request still
+          // runs to the end, and the turn counts that work.
+          let endTurn: Release | undefined;
+          let ended = false;
+          const end = () => {
+            ended = true;
+            endTurn?.();
+          };
+          turnEnds.set(requestContext, end);
           return {
             // Apollo parses and validates only what its document store (our cache) lacks.
             async parsingDidStart() {
@@ -261,13 +364,27 @@ export function createOperationGuard(
             async validationDidStart() {
               count('validate');
             },
-            async didResolveOperation({ document, operation, request, response }) {
+            async didResolveOperation({ document, operation, request, response, contextValue }) {
               if (!operation) return;
-              const cost = checkOperation({ document, operation, variables: request.variables, transport: 'http' });
+              const estimate = checkEstimate({ document, operation, variables: request.variables, transport: 'http' });
+              if (estimate === undefined) return;
               // Lets clients see how far below the limit they are (and tests check the estimate).
-              if (cost !== undefined) response.http.headers.set('x-query-cost', String(cost));
+              response.http.headers.set('x-query-cost', String(estimate.cost));
+              // Heavy: its answer can pass HUB_MAX_RESPONSE_BYTES, so only reading its rows in full
+              // tells. A member's heavy requests wait their turn here, before anything is read, so
+              // one member cannot run many at once; light requests and other viewers never wait.
+              if (contextValue.viewer.isAdmin || !canExceedResponseLimit(estimate.textChars, config.maxResponseBytes)) return;
+              const release = await heavyTurn(contextValue.viewer.id);
+              if (ended) release();
+              else endTurn = release;
+            },
+            async willSendResponse() {
+              end();
             },
           };
+        },
+        async unexpectedErrorProcessingRequest({ requestContext }) {
+          turnEnds.get(requestContext)?.();
         },
       },
     },

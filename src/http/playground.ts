@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { ApolloServerPlugin } from '@apollo/server';
 import express from 'express';
+import { operationOf } from './playground-operation';
 
 /** GraphiQL's browser bundle and the React UMD builds it runs on, from node_modules. */
 const ASSETS: Record<string, [pkg: string, file: string]> = {
@@ -11,6 +12,12 @@ const ASSETS: Record<string, [pkg: string, file: string]> = {
 };
 
 export const PLAYGROUND_ASSETS_PATH = '/playground';
+
+/** The playground is served in development only, and not with HUB_TRUSTED_DOCUMENTS=require: it
+ * sends documents as text, which that mode refuses, so it could run nothing. */
+export function playgroundServed(config: { production: boolean; trustedDocuments: string }): boolean {
+  return !config.production && config.trustedDocuments !== 'require';
+}
 
 /** Serves the playground's assets from the server itself, so it works offline (no CDN). */
 export function playgroundAssets(): express.Router {
@@ -46,14 +53,47 @@ const PAGE = `<!doctype html>
     if (token) localStorage.setItem('hub:token', token);
     if (token || params.has('query')) history.replaceState(null, '', location.pathname);
     const query = params.get('query');
+    // The first document shown: an operator's dashboard over the last seven UTC days.
+    function dashboardDocument() {
+      const day = 86400000;
+      const to = new Date(Math.ceil((Date.now() + 1) / day) * day);
+      const from = new Date(to.getTime() - 7 * day);
+      return [
+        '# Paste a token as {"Authorization": "Bearer <token>"} in Headers below,',
+        '# or open the link hub serve printed.',
+        'query Dashboard {',
+        '  me { displayName role }',
+        '  activity(from: "' + from.toISOString() + '", to: "' + to.toISOString() + '", bucket: DAY) {',
+        '    start sessionsCreated messagesPosted messagesWithAudio activeUsers',
+        '  }',
+        '  nodeSyncSummary { nodeId counts { status count } oldestPendingSince lastReportAt }',
+        '  searchMessages(query: "draft OR deadline -notes", first: 5) {',
+        '    totalCount',
+        '    edges { rank highlight node { id createdAt session { id title } } }',
+        '  }',
+        '}',
+        '',
+      ].join('\\n');
+    }
     const saved = localStorage.getItem('hub:token');
     const headers = saved ? JSON.stringify({ Authorization: 'Bearer ' + saved }, null, 2) : '';
     // Subscriptions run over graphql-ws on the same path; GraphiQL passes the Headers pane as the
     // connection params, so the Authorization header authenticates the socket too.
-    const fetcher = GraphiQL.createFetcher({
+    const send = GraphiQL.createFetcher({
       url: location.pathname,
       subscriptionUrl: (location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + location.pathname,
     });
+    // GraphiQL picks the socket from its own parse of the editor, which lags behind typing: the
+    // transport is picked here from the text being sent (src/http/playground-operation.ts).
+    ${operationOf.toString()}
+    const fetcher = (params, options) => {
+      const chosen = operationOf(params.query || '', params.operationName);
+      const documentAST = chosen && {
+        kind: 'Document',
+        definitions: [{ kind: 'OperationDefinition', operation: chosen.operation, name: chosen.name && { kind: 'Name', value: chosen.name } }],
+      };
+      return send({ ...params, operationName: chosen ? chosen.name : params.operationName }, { ...options, documentAST });
+    };
     ReactDOM.createRoot(document.getElementById('graphiql')).render(
       React.createElement(GraphiQL, {
         fetcher,
@@ -61,7 +101,7 @@ const PAGE = `<!doctype html>
         headerEditorEnabled: true,
         shouldPersistHeaders: true,
         query: query || undefined,
-        defaultQuery: '# Paste a token as {"Authorization": "Bearer <token>"} in Headers below,\\n# or open the link hub serve printed.\\n{\\n  me { id email role }\\n}\\n',
+        defaultQuery: dashboardDocument(),
       }),
     );
   </script>

@@ -1,4 +1,4 @@
-import { constants, PerformanceObserver } from 'node:perf_hooks';
+import { constants, NodeGCPerformanceDetail, PerformanceObserver } from 'node:perf_hooks';
 import { Histogram, Registry } from 'prom-client';
 
 /**
@@ -47,7 +47,9 @@ export function collectProcessMetrics(registry: Registry, prefix: string): { sto
   });
   const observer = new PerformanceObserver((list) => {
     for (const entry of list.getEntries()) {
-      gc.observe({ kind: GC_KINDS[(entry as unknown as { detail: { kind: number } }).detail.kind] }, entry.duration / 1000);
+      // A gc entry carries `detail` at run time; @types/node's PerformanceEntry does not declare it.
+      const detail: NodeGCPerformanceDetail | undefined = Reflect.get(entry, 'detail');
+      if (detail) gc.observe({ kind: GC_KINDS[detail.kind] }, entry.duration / 1000);
     }
   });
   observer.observe({ entryTypes: ['gc'] });

@@ -1,6 +1,11 @@
 import { ApolloServerPlugin } from '@apollo/server';
-import { Context } from '../context';
-import { LSN_HEADER, READ_POOL_HEADER } from '../db/replicas';
+import { LSN_HEADER, READ_POOL_HEADER, ReadRoute } from '../db/replicas';
+
+/** What the plugin reads of a request's context: its read route and whose writes to record. */
+export interface RoutedContext {
+  reads?: ReadRoute;
+  viewer: { id: string };
+}
 
 /**
  * Routes each request's reads once its operation is known (before any resolver runs): a query
@@ -9,7 +14,7 @@ import { LSN_HEADER, READ_POOL_HEADER } from '../db/replicas';
  * as `x-hub-lsn`, which clients echo on later requests (to any process). Requests without
  * replicas configured have no route and are untouched.
  */
-export function readRoutingPlugin(): ApolloServerPlugin<Context> {
+export function readRoutingPlugin<C extends RoutedContext>(): ApolloServerPlugin<C> {
   return {
     async requestDidStart() {
       let executed = false;

@@ -51,7 +51,7 @@ describe('graphql-http server audits', () => {
         if (audit.name.startsWith('MUST') || result.status === 'error') failures.push(line);
         else warnings.push(line);
       }
-      console.log(`${mode.name}: ${warnings.length} warnings, ${needIntrospection.length} audits need introspection\n${warnings.join('\n')}`);
+      if (process.env.HUB_PRINT_STATEMENTS) console.log(`${mode.name}: ${warnings.length} warnings, ${needIntrospection.length} audits need introspection\n${warnings.join('\n')}`);
       expect(failures).toEqual([]);
       expect(warnings.map((w) => w.split(' ')[0]).filter((id) => !EXPLAINED.has(id))).toEqual([]);
       if (t.config.introspection) expect(needIntrospection).toEqual([]);

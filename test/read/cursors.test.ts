@@ -51,8 +51,8 @@ const TARGETS: Target[] = [
     name: 'Skill.sessions',
     kind: 'time',
     as: 'member',
-    doc: (a) => `query($c: String) { skills(first: 1) { nodes { sessions(first: 2, ${a}: $c) { ${edges} } } } }`,
-    connection: (d) => d.skills?.nodes[0]?.sessions,
+    doc: (a) => `query($c: String) { skill(id: "${linkedSkillId}") { sessions(first: 2, ${a}: $c) { ${edges} } } }`,
+    connection: (d) => d.skill?.sessions,
   },
   ...['CREATED_AT_ASC', 'CREATED_AT_DESC'].map((order): Target => ({
     name: `Session.messages ${order}`,
@@ -75,14 +75,16 @@ const DIRECTIONS = (process.env.HUB_CURSOR_DIRECTIONS ?? 'after,before').split('
 
 let admin: User;
 let member: User;
+/** The skill linked to the member's sessions (by id: other suites add skills to the shared catalogue). */
+let linkedSkillId = '';
 /** Real cursors of each target, decoded: what the forgeries start from. */
 const issued = new Map<string, { l: string; k: [string, string] }[]>();
 
 beforeAll(async () => {
   admin = await f.admin();
   member = await f.user();
-  // The skills list is global: the first skill by name must be linked to the member's sessions.
-  const skill = await f.skill({ name: `!aaa-${Date.now()}` });
+  const skill = await f.skill();
+  linkedSkillId = skill.id;
   for (let i = 0; i < 3; i += 1) {
     const session = await f.session(member);
     await f.link(session, skill);

@@ -1,4 +1,4 @@
-import { viewerOf } from '../../src/users/authenticate';
+import { viewerOf } from '../../src/users/token-user';
 import { messagesPageColumn, MESSAGE_ORDERS } from '../../src/messages/message.sql';
 import { relationsStatement } from '../../src/sessions/session.relations';
 import { LIVE_SESSIONS } from '../../src/sessions/session.filter';
@@ -67,7 +67,7 @@ describe('keyset statements', () => {
       // Deep into the busy session's 5000 messages, with most of them still ahead in this order.
       const seconds = order === 'CREATED_AT_ASC' ? 1000 : 4000;
       const after: [string, string] = [new Date(Date.UTC(2026, 0, 1, 0, 0, seconds)).toISOString(), '00000000-0000-4000-8000-000000000000'];
-      const column = messagesPageColumn({ order: MESSAGE_ORDERS[order], size: 20, after, before: null, backward: false });
+      const column = messagesPageColumn({ order: MESSAGE_ORDERS[order], probe: true, properties: null, size: 20, after, before: null, backward: false });
       const { sql, params } = relationsStatement(viewer, [{ ids: [busy, sessions[1].id], column }]);
       const text = await plan(sql, params);
       // A live session's branch (the CASE's first sub-plan): the index walks from the cursor

@@ -1,4 +1,4 @@
-import { viewerOf } from '../../src/users/authenticate';
+import { viewerOf } from '../../src/users/token-user';
 import { loadConfig } from '../../src/config';
 import { sqlScope, SqlStats } from '../../src/db/sql-counter';
 import { createLoaders } from '../../src/loaders';
@@ -33,7 +33,7 @@ describe('loaders', () => {
     const owner = await f.user();
     const sessions = await Promise.all([1, 2, 3, 4].map(() => f.session(owner)));
     for (const [i, s] of sessions.entries()) for (let j = 0; j <= i; j++) await f.message(s);
-    const args = { order: MESSAGE_ORDERS.CREATED_AT_ASC, size: 2, after: null, before: null, backward: false };
+    const args = { order: MESSAGE_ORDERS.CREATED_AT_ASC, probe: true, properties: null, size: 2, after: null, before: null, backward: false };
     const { value, statements } = await counted(admin, (l) =>
       Promise.all(sessions.map((s) => l.messagesPageBySessionId.load({ id: s.id, args, argsKey: 'asc|2' }))),
     );
@@ -65,7 +65,7 @@ describe('loaders', () => {
     const newest = await f.message(sessions[1]);
     await f.message(foreign);
     const ids = [...sessions, foreign].map((s) => s.id);
-    const args = { order: MESSAGE_ORDERS.CREATED_AT_DESC, size: 2, after: null, before: null, backward: false };
+    const args = { order: MESSAGE_ORDERS.CREATED_AT_DESC, probe: true, properties: null, size: 2, after: null, before: null, backward: false };
     const { value, statements } = await counted(member, (l) =>
       Promise.all([
         Promise.all(ids.map((id) => l.skillsBySessionId.load(id))),

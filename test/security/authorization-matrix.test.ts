@@ -162,7 +162,10 @@ describe('authorization matrix completeness', () => {
     // Audio is columns of the message row, not another row, and an AudioUpload (with its
     // headers) is the answer of createAudioUpload only; connections and edges are reached only
     // through the fields listed here.
-    const valueTypes = new Set(['Audio', 'AudioUpload', 'HttpHeader', 'PageInfo']);
+    // A SyncStatusCount is a number in a nodeSyncSummary answer, whose rows check what it counts.
+    // A TokenUsage is columns of the message row, or sums the usage loaders take under the viewer's scope
+    // from the parent the viewer already reached (test/read/usage.test.ts).
+    const valueTypes = new Set(['Audio', 'AudioUpload', 'HttpHeader', 'PageInfo', 'SyncStatusCount', 'TokenUsage']);
     const rootNames = new Set([schema.getQueryType()!.name, schema.getMutationType()!.name, schema.getSubscriptionType()!.name]);
     const reaching: string[] = [];
     for (const type of Object.values(schema.getTypeMap())) {

@@ -159,6 +159,15 @@ async function softDeleteSession(fx: Fixtures, t: TestServer): Promise<void> {
   }
 }
 
+/** The fixture message becomes a STREAMING one the owner posted (empty so far). */
+async function withStreamingMessage(fx: Fixtures, t: TestServer): Promise<void> {
+  const result = await t.gql('mutation ($input: PostMessageInput!) { postMessage(input: $input) { id } }', {
+    input: { sessionId: fx.session.id, role: 'ASSISTANT', content: '', status: 'STREAMING' },
+  }, { as: fx.owner });
+  if (result.errors) throw new Error(`could not open a streaming message: ${JSON.stringify(result.errors)}`);
+  fx.message = { ...fx.message, id: result.data.postMessage.id } as Message;
+}
+
 /** Soft-deletes the owner's message through the API, as its owner. */
 async function softDeleteMessage(fx: Fixtures, t: TestServer): Promise<void> {
   const result = await t.gql('mutation ($id: ID!) { deleteMessage(id: $id) { deletedAt } }', { id: fx.message.id }, { as: fx.owner });
@@ -241,6 +250,8 @@ const UPDATE_SESSION = 'mutation ($id: ID!, $input: UpdateSessionInput!) { updat
 const RESTORE_SESSION = 'mutation ($id: ID!) { restoreSession(id: $id) { id deletedAt } }';
 const CREATE_SESSION = 'mutation ($input: CreateSessionInput!) { createSession(input: $input) { id owner { id } } }';
 const DELETE_MESSAGE = 'mutation ($id: ID!) { deleteMessage(id: $id) { id deletedAt } }';
+const APPEND_CONTENT = 'mutation ($id: ID!) { appendMessageContent(id: $id, delta: "x", offset: 0) { id content status } }';
+const FINISH_MESSAGE = 'mutation ($id: ID!) { finishMessage(id: $id, status: COMPLETE) { id status } }';
 const REPORT_NODE_SYNC = `mutation ($input: ReportNodeSyncInput!) { reportNodeSync(input: $input) { ${SESSION_FIELDS} } }`;
 const CREATE_AUDIO_UPLOAD =
   'mutation ($input: CreateAudioUploadInput!) { createAudioUpload(input: $input) { key uploadUrl method headers { name value } expiresAt } }';
@@ -290,6 +301,28 @@ export const MATRIX: Record<string, Row[]> = {
       ownerAndAdmin(data('the soft-deleted session', onlyTheSession), EMPTY),
       { via: 'sessions(filter: { userId: owner, deleted: ALL })', prepare: softDeleteSession }),
   ],
+  // The dashboards (issue 27) read the owner's rows through the same scope: another member's
+  // filter on the owner finds nothing, counts nothing.
+  'Query.searchMessages': [
+    row('searchMessages', `query ($userId: ID!) { searchMessages(query: "hello", filter: { userId: $userId }) { totalCount nodes { id } } }`, ownerFilter,
+      ownerAndAdmin(data('the message', (value, { fx }) => expect(ids(value.nodes)).toEqual([fx.message.id])), EMPTY),
+      { via: 'searchMessages(filter: { userId: owner })' }),
+  ],
+  'Query.activity': [
+    row('activity', `query ($userId: ID!, $from: DateTime!, $to: DateTime!) {
+        activity(from: $from, to: $to, bucket: DAY, filter: { userId: $userId }) { messagesPosted sessionsCreated } }`,
+      (fx) => ({ userId: fx.owner.id, from: new Date(Date.now() - 86_400_000).toISOString(), to: new Date(Date.now() + 86_400_000).toISOString() }),
+      ownerAndAdmin(data('the message and the session counted', postedOnce), data('zeros', postedNothing)),
+      { via: 'activity(filter: { userId: owner })' }),
+  ],
+  'Query.nodeSyncSummary': [
+    row('nodeSyncSummary', 'query ($userId: ID!) { nodeSyncSummary(filter: { userId: $userId }) { nodeId counts { status count } } }', ownerFilter,
+      ownerAndAdmin(data('the node, one session synced', (value, { fx }) => {
+        expect(value.map((n: { nodeId: string }) => n.nodeId)).toEqual([fx.nodeId]);
+        expect(value[0].counts).toContainEqual({ status: 'SYNCED', count: 1 });
+      }), EMPTY),
+      { via: 'nodeSyncSummary(filter: { userId: owner })' }),
+  ],
   'Query.skill': [
     row('skill', 'query ($id: ID!) { skill(id: $id) { id name } }', skillId,
       everyone(data('the skill', (skill, { fx }) => expect(skill.id).toBe(fx.skill.id)))),
@@ -330,6 +363,10 @@ export const MATRIX: Record<string, Row[]> = {
     row('messageAdded', 'subscription ($id: ID!) { messageAdded(sessionId: $id) { cursor node { id content } } }', sessionId,
       ownerAndAdmin(data('the posted message', postedTheMessage), NOT_FOUND)),
   ],
+  'Subscription.messageChanged': [
+    row('messageChanged', 'subscription ($id: ID!) { messageChanged(sessionId: $id) { kind messageId cursor } }', sessionId,
+      ownerAndAdmin(data('the ADDED change', addedTheMessage), NOT_FOUND)),
+  ],
 
   // ----------------------------------------------------------------------------- type fields
   'User.sessions': [
@@ -347,6 +384,10 @@ export const MATRIX: Record<string, Row[]> = {
   'SessionChange.session': [
     row('sessionChanged', 'subscription { sessionChanged { sessionId session { id title } } }', noVariables,
       ownerAndAdmin(data('the session after the change', changeCarriesTheSession), EMPTY), { via: 'sessionChanged { session }' }),
+  ],
+  'MessageChange.message': [
+    row('messageChanged', 'subscription ($id: ID!) { messageChanged(sessionId: $id) { messageId message { id content } } }', sessionId,
+      ownerAndAdmin(data('the posted message', changeCarriesTheMessage), NOT_FOUND), { via: 'messageChanged { message }' }),
   ],
   'Session.owner': [
     row('session.owner', 'query ($id: ID!) { session(id: $id) { owner { id } } }', sessionId, ownerAndAdmin(data('the owner', isOwner), NULL), {
@@ -471,6 +512,19 @@ export const MATRIX: Record<string, Row[]> = {
     row('createAudioUpload', CREATE_AUDIO_UPLOAD, audioUploadInput, everyone(NOT_FOUND),
       { via: 'createAudioUpload(sessionId: soft-deleted session)', prepare: softDeleteSession }),
   ],
+  'Mutation.appendMessageContent': [
+    row('appendMessageContent', APPEND_CONTENT, messageId, ownerAndAdmin(data('the grown message', appended), NOT_FOUND), {
+      via: 'appendMessageContent(id: owner’s streaming message)',
+      prepare: withStreamingMessage,
+    }),
+    row('appendMessageContent', APPEND_CONTENT, messageId, ownerAndAdmin(CONFLICT, NOT_FOUND), { via: 'appendMessageContent(id: COMPLETE message)' }),
+  ],
+  'Mutation.finishMessage': [
+    row('finishMessage', FINISH_MESSAGE, messageId, ownerAndAdmin(data('the finished message', finished), NOT_FOUND), {
+      via: 'finishMessage(id: owner’s streaming message)',
+      prepare: withStreamingMessage,
+    }),
+  ],
   'Mutation.deleteMessage': [
     row('deleteMessage', DELETE_MESSAGE, messageId, ownerAndAdmin(data('the deleted message', messageDeleted), NOT_FOUND)),
     row('deleteMessage', DELETE_MESSAGE, messageId, ownerAndAdmin(CONFLICT, NOT_FOUND), {
@@ -521,11 +575,22 @@ export const TYPE_FIELDS = [
   'Skill.sessions',
   'Skill.sessionCount',
   'SessionChange.session',
+  'MessageChange.message',
 ];
 
 // ---------------------------------------------------------------------------------------------
 // Row checks (function declarations, hoisted above the table)
 // ---------------------------------------------------------------------------------------------
+
+const sum = (buckets: { messagesPosted: number; sessionsCreated: number }[], key: 'messagesPosted' | 'sessionsCreated') =>
+  buckets.reduce((total, b) => total + b[key], 0);
+function postedOnce(buckets: any) {
+  expect([sum(buckets, 'messagesPosted'), sum(buckets, 'sessionsCreated')]).toEqual([1, 1]);
+}
+function postedNothing(buckets: any) {
+  expect(buckets.length).toBeGreaterThan(0);
+  expect([sum(buckets, 'messagesPosted'), sum(buckets, 'sessionsCreated')]).toEqual([0, 0]);
+}
 
 /** Exactly one change, UPDATED, of the fixture session (the message the owner posted). */
 function changedTheSession(events: any, { fx }: CheckContext) {
@@ -539,6 +604,15 @@ function changeCarriesTheSession(events: any, { fx }: CheckContext) {
 /** Exactly the message the owner posted, with a cursor. */
 function postedTheMessage(events: any, { fx }: CheckContext) {
   expect(events).toEqual([{ cursor: expect.any(String), node: { id: expect.any(String), content: `trigger ${fx.tag}` } }]);
+}
+
+/** The owner's post as an ADDED change, with a cursor to resume from. */
+function addedTheMessage(events: any) {
+  expect(events).toEqual([{ kind: 'ADDED', messageId: expect.any(String), cursor: expect.any(String) }]);
+}
+
+function changeCarriesTheMessage(events: any, { fx }: CheckContext) {
+  expect(events).toEqual([{ messageId: expect.any(String), message: { id: events[0]?.messageId, content: `trigger ${fx.tag}` } }]);
 }
 
 function catalogue(skills: any) {
@@ -615,6 +689,14 @@ async function takesTheBytes(made: any, { fx, viewer, dataSource, server }: Chec
   expect((await send(made.method, url, headersOf(made), bytesOf(16))).json().error.code).toBe('UPLOAD_COMPLETED');
   const [row] = await dataSource.query('SELECT user_id, session_id, byte_size, completed_at FROM audio_uploads WHERE key = $1', [made.key]);
   expect(row).toMatchObject({ user_id: viewer.id, session_id: fx.session.id, byte_size: 16, completed_at: expect.any(Date) });
+}
+
+function appended(message: any, { fx }: CheckContext) {
+  expect(message).toEqual({ id: fx.message.id, content: 'x', status: 'STREAMING' });
+}
+
+function finished(message: any, { fx }: CheckContext) {
+  expect(message).toEqual({ id: fx.message.id, status: 'COMPLETE' });
 }
 
 function messageDeleted(message: any, { fx }: CheckContext) {

@@ -10,7 +10,9 @@
 import { createHash, randomUUID } from 'node:crypto';
 import path from 'node:path';
 import fc from 'fast-check';
-import { NewDocumentBudget } from '../../src/http/document-cache';
+import { FixedWindows } from '../../src/limits/fixed-windows';
+import { LimitExceeded, RequesterLimits } from '../../src/limits/requester-limits';
+import { postgresWindows, SharedWindows } from '../../src/limits/shared-windows';
 import { User } from '../../src/users/user.entity';
 import { factories, Factories } from '../factories';
 import { startTestServer, TestServer } from '../harness';
@@ -47,7 +49,12 @@ function expectData(answer: RawAnswer): void {
 function expectOverBudget(answer: RawAnswer): void {
   expect(answer.status).toBe(429);
   expect(answer.json.errors).toHaveLength(1);
-  expect(answer.json.errors[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', reason: 'NEW_DOCUMENT_RATE', validation: [{ field: 'query' }] });
+  expect(answer.json.errors[0].extensions).toMatchObject({
+    code: 'BAD_USER_INPUT',
+    reason: 'NEW_DOCUMENT_RATE',
+    limit: 'HUB_MAX_NEW_DOCUMENTS_PER_MINUTE',
+    validation: [{ field: 'query' }],
+  });
   const retryAfter = Number(answer.headers['retry-after']);
   expect(Number.isInteger(retryAfter) && retryAfter >= 1 && retryAfter <= 60).toBe(true);
 }
@@ -120,6 +127,22 @@ describe('the new-document budget', () => {
     expectOverBudget(await post(one, viewer, { query: docs[BUDGET], extensions: apq(docs[BUDGET]) }));
   });
 
+  it('holds across processes: what a viewer spent on one process is spent on every other (no N × budget)', async () => {
+    await fc.assert(
+      fc.asyncProperty(newDocuments(BUDGET + 1), fc.array(fc.boolean(), { minLength: BUDGET, maxLength: BUDGET }), async (docs, onOne) => {
+        const viewer = await f.user();
+        // The budget spent in any split over the two processes, then a new document on either is refused.
+        for (const [i, query] of docs.slice(0, BUDGET).entries()) expectData(await post(onOne[i] ? one : two, viewer, { query }));
+        expectOverBudget(await post(one, viewer, { query: docs[BUDGET] }));
+        expectOverBudget(await post(two, viewer, { query: `${docs[BUDGET]} # on two` }));
+      }),
+      { numRuns: 6 },
+    );
+    // Each refusal is counted by the limit it met.
+    const metrics = await rawRequest(one.url.replace(/\/graphql$/, '/metrics'), { method: 'GET' });
+    expect(metrics.text).toMatch(/hub_limit_refusals_total\{limit="HUB_MAX_NEW_DOCUMENTS_PER_MINUTE"\} [1-9]/);
+  });
+
   it('charges a hash alone whose document this process has not parsed, though another process registered it', async () => {
     const [registrar, viewer] = await Promise.all([f.user(), f.user()]);
     const docs = await Promise.all([0, 1].map(() => fc.sample(newDocuments(BUDGET), 1)[0])).then((parts) => parts.flat());
@@ -134,11 +157,52 @@ describe('the new-document budget', () => {
   });
 });
 
-describe('NewDocumentBudget', () => {
+describe('the budget when the shared window fails (a pool timeout, a lost answer under load)', () => {
+  const LIMIT = { variable: 'HUB_MAX_NEW_DOCUMENTS_PER_MINUTE', perMinute: BUDGET, what: 'new documents', reason: 'NEW_DOCUMENT_RATE' };
+  type Fault = 'none' | 'before' | 'after' | 'slow';
+  const faults = fc.array(fc.constantFrom<Fault>('none', 'none', 'before', 'after', 'slow'), { minLength: BUDGET + 3, maxLength: BUDGET + 3 });
+
+  it('never accepts more than the budget in a window in one process, charges one by one or all at once', async () => {
+    await fc.assert(
+      fc.asyncProperty(faults, fc.boolean(), async (plan, atOnce) => {
+        // The real PostgreSQL window, with a fault injected into generated charges: before the
+        // statement (nothing counted there), after it (counted, the answer lost), or late.
+        const real = postgresWindows(one.dataSource);
+        let next = 0;
+        const faulty: SharedWindows = {
+          async charge(...args) {
+            const fault = plan[next++];
+            if (fault === 'before') throw new Error('injected: the shared window is unreachable');
+            if (fault === 'slow') await new Promise((resolve) => setTimeout(resolve, 30));
+            const charge = await real.charge(...args);
+            if (fault === 'after') throw new Error('injected: the answer was lost');
+            return charge;
+          },
+        };
+        const limits = new RequesterLimits({ shared: faulty });
+        const key = `viewer:${randomUUID()}`;
+        const chargeOnce = () => limits.charge(LIMIT, key).then(
+          () => true,
+          (error) => {
+            if (!(error instanceof LimitExceeded)) throw error;
+            return false;
+          },
+        );
+        const accepted = atOnce ? await Promise.all(plan.map(chargeOnce)) : await plan.reduce<Promise<boolean[]>>(async (done, _) => [...(await done), await chargeOnce()], Promise.resolve([]));
+        expect(accepted.filter(Boolean).length).toBeLessThanOrEqual(BUDGET);
+        // Without a fault, one by one, the whole budget is given.
+        if (!atOnce && plan.every((fault) => fault === 'none' || fault === 'slow')) expect(accepted).toEqual(plan.map((_, i) => i < BUDGET));
+      }),
+      { numRuns: 60 },
+    );
+  });
+});
+
+describe('FixedWindows (the per-process window of a per-minute limit)', () => {
   const MINUTE = 60_000;
   const events = fc.array(fc.record({ viewer: fc.constantFrom('a', 'b', 'c'), dt: fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 2_000 }), fc.integer({ min: 0, max: 70_000 })) }), { maxLength: 120 });
   const run = (perMinute: number, list: { viewer: string; dt: number }[]) => {
-    const budget = new NewDocumentBudget(perMinute);
+    const budget = new FixedWindows(perMinute);
     let now = 1_000_000;
     return list.map(({ viewer, dt }) => {
       now += dt;

@@ -153,7 +153,7 @@ describe('the manifest', () => {
 
   it('refuses to start on a manifest whose hashes, documents or shape are wrong', async () => {
     const bad = fc.oneof(
-      fc.string({ maxLength: 40 }).map((s) => `{ ${s}`), // not JSON
+      fc.string({ maxLength: 40 }).map((s) => `{ ${s}`).filter((text) => !parses(text)), // not JSON ("{ }" would be)
       fc.constantFrom('[]', 'null', '"x"', '42'),
       fc.string({ minLength: 1, maxLength: 40 }).map((s) => JSON.stringify({ [id(`${s}!`)]: `{ me { id } } # ${s}` })), // hash of another text
       fc.constant(JSON.stringify({ [id('{ me { id } }').toUpperCase()]: '{ me { id } }' })),
@@ -169,3 +169,12 @@ describe('the manifest', () => {
     );
   }, 120_000);
 });
+
+function parses(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
+}

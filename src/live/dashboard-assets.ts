@@ -32,9 +32,9 @@ export function liveDashboardAssets(): express.Router {
     res.sendFile(path.join(dir, 'index.html'), (error) => error && next(error));
   });
   router.get('/graphql-ws.js', (_req, res) => res.sendFile(graphqlWs, { headers: { 'content-type': 'text/javascript' } }));
-  router.get('/:name.js', (req, res, next) => {
-    const name = String(req.params.name);
-    if (!/^[a-z][\w-]*$/i.test(name)) return next();
+  // Its modules, and the generated ones in gql/ (codegen's client preset writes a folder).
+  router.get(/^\/((?:gql\/)?[a-z][\w-]*)\.js$/i, (req, res, next) => {
+    const name = String((req.params as Record<string, string>)[0]);
     const file = path.join(dir, `${name}.ts`);
     if (!existsSync(file)) return next();
     try {

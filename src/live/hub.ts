@@ -1,8 +1,10 @@
-import { DocumentNode, execute, ExecutionResult, GraphQLSchema } from 'graphql';
+import { DocumentNode, execute, ExecutionResult, GraphQLFormattedError, GraphQLSchema } from 'graphql';
 import { sqlScope, SqlStats } from '../db/sql-counter';
-import { Channel } from './channel';
+import { Channel, LiveFrame, LiveResult } from './channel';
 import { LiveListener } from './listener';
 import { LiveMetrics } from './metrics';
+import { Turns } from '../limits/turns';
+import { ReplayGate, ReplaysQueueFull } from './replay-gate';
 import { coalesce, LiveEvent } from './notifications';
 
 /** Who subscribed; authorization decisions read only this (structurally the server's Viewer). */
@@ -31,10 +33,11 @@ export interface Delivery {
   position?: unknown;
 }
 
-/** What a feed resolves with: the viewer and a per-batch context (loaders) for that viewer. */
+/** What a feed resolves with: the viewer and a per-batch context (loaders) for that viewer,
+ * built when first read (a group without events costs none). */
 export interface LiveScope {
   viewer: LiveViewer;
-  context: unknown;
+  readonly context: unknown;
 }
 
 export interface LiveSubscriber<S = unknown> {
@@ -49,7 +52,18 @@ export interface LiveSubscriber<S = unknown> {
   /** Recently delivered dedupe ids, with the time they were delivered. */
   seen: Map<string, number>;
   /** While a replay runs, live results wait here (then those already replayed are dropped). */
-  held?: { result: ExecutionResult; bytes: number; delivery: Delivery }[];
+  held?: Held;
+}
+
+/** One executed result, serialized once for all who share it (see LiveFrame). */
+export type Executed = LiveFrame;
+
+/** Live results that arrived during a replay, and their bytes. */
+interface Held {
+  items: { output: Executed; delivery: Delivery }[];
+  bytes: number;
+  /** Another replay was asked for meanwhile: run again from the position reached. */
+  again: boolean;
 }
 
 /**
@@ -66,8 +80,8 @@ export interface LiveFeed<S = any> {
    * from its last delivered position after the listener lost notifications. `resync` when the
    * feed cannot replay: the subscriber then ends with a resync error. */
   replay?(subscriber: LiveSubscriber<S>, scope: LiveScope, from: 'start' | 'gap'): AsyncIterable<Delivery[]> | 'resync';
-  /** Whether an event ends a subscriber normally (its session was purged). */
-  ends?(event: LiveEvent, subscriber: LiveSubscriber<S>): boolean;
+  /** Whether an event ends a subscriber: `true` normally, or with this last result (an error). */
+  ends?(event: LiveEvent, subscriber: LiveSubscriber<S>): boolean | ExecutionResult;
   /** Whether an event asks a subscriber to replay from its position (a bulk insert). */
   replaysOn?(event: LiveEvent, subscriber: LiveSubscriber<S>): boolean;
 }
@@ -79,7 +93,7 @@ export interface LiveHubOptions {
   /** A fresh context (loaders) for a viewer; built once per viewer group per batch. */
   contextFor(viewer: LiveViewer): unknown;
   /** Masks and codes errors exactly like HTTP responses. */
-  formatResult(result: ExecutionResult): ExecutionResult;
+  formatResult(result: ExecutionResult): LiveResult;
   batchMs: number;
   maxSubscriptionsPerViewer: number;
   reconnectMaxMs: number;
@@ -87,6 +101,8 @@ export interface LiveHubOptions {
   onProblem(message: string, error?: unknown): void;
   /** Tests and the bench: the SQL statements of each event batch. */
   onBatch?(stats: BatchStats): void;
+  /** Flow control of replays (HUB_LIVE_MAX_BUFFER_BYTES, HUB_LIVE_STALL_TIMEOUT_MS, the replay gate). */
+  flow: { maxBufferBytes: number; stallTimeoutMs: number; gate: ReplayGate; viewerTurns?: Turns };
 }
 
 /** One processed event batch: its events, the SQL statements resolving it took, the subscribers then. */
@@ -94,16 +110,45 @@ export interface BatchStats {
   events: number;
   statements: number;
   subscribers: number;
+  /** Documents executed (one per document, variables, viewer scope and delivery). */
+  executions: number;
+  /** Results handed to subscribers. */
+  deliveries: number;
 }
 
 /** The error a subscriber ends with when the live feed cannot replay what it missed. */
-export const RESYNC_ERROR = {
+export const RESYNC_ERROR: GraphQLFormattedError = {
   message: 'Live updates were interrupted: refetch what you show, then subscribe again',
   extensions: { code: 'INTERNAL_SERVER_ERROR', reason: 'LIVE_RESYNC' },
 };
 
+/** What a replay lets its client owe: each result waits until it fits within this (or within
+ * HUB_LIVE_MAX_BUFFER_BYTES, when smaller) beside what the client has not read yet. */
+const REPLAY_WINDOW_BYTES = 256 * 1024;
+
+function replaysBusyError(error: { message: string }): LiveResult {
+  return toResult({ message: error.message, extensions: { code: 'INTERNAL_SERVER_ERROR', reason: 'LIVE_REPLAYS_BUSY', retryAfter: 5 } });
+}
+
+/** Pre-formatted results (plain errors with codes) travel the same channel as executed ones. */
+function toResult(error: GraphQLFormattedError): LiveResult {
+  return { errors: [error] };
+}
+
 export function endedError(message: string) {
-  return { errors: [{ message, extensions: { code: 'UNAUTHENTICATED' } }] } as unknown as ExecutionResult;
+  return toResult({ message, extensions: { code: 'UNAUTHENTICATED' } });
+}
+
+/** One execution of a batch, and its result once done. */
+interface Execution {
+  done: Promise<void>;
+  output?: Executed;
+}
+
+/** What a batch did, for BatchStats. */
+interface Counts {
+  executions: number;
+  deliveries: number;
 }
 
 /** How long dedupe ids are kept: longer than any write transaction may run (statement timeout). */
@@ -145,6 +190,12 @@ export class LiveHub {
   /** The LISTEN backend's pid (tests terminate it to prove recovery). */
   get listenerPid(): number | undefined {
     return this.listener.backendPid;
+  }
+
+  /** Whether committed changes reach this process: LISTEN is active and a probe sent with
+   * `send` (through the pool, like a write) arrives within `timeoutMs` (see LiveListener.verify). */
+  listenerReady(send: (channel: string, payload: string) => Promise<unknown>, options: { timeoutMs: number; maxAgeMs: number }): Promise<void> {
+    return this.listener.verify(send, options);
   }
 
   get subscriberCount(): number {
@@ -240,70 +291,119 @@ export class LiveHub {
       if (feed.replaysOn && events.some((event) => feed.replaysOn!(event, subscriber))) void this.replay(subscriber, 'gap');
     }
     const stats: SqlStats = { statements: 0 };
+    const counts: Counts = { executions: 0, deliveries: 0 };
     const started = process.hrtime.bigint();
-    await sqlScope.run(stats, () => Promise.all([...groups.values()].map((group) => this.deliverToGroup(events, group))));
+    await sqlScope.run(stats, () => Promise.all([...groups.values()].map((group) => this.deliverToGroup(events, group, counts))));
     this.options.metrics.batchStatements.observe(stats.statements);
     this.options.metrics.batchSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
-    const batch = { events: events.length, statements: stats.statements, subscribers: this.subscribers.size };
+    this.options.metrics.delivered.inc(counts.deliveries);
+    const batch: BatchStats = { events: events.length, statements: stats.statements, subscribers: this.subscribers.size, ...counts };
     this.options.onBatch?.(batch);
     for (const listener of this.batchListeners) listener(batch);
     for (const subscriber of this.subscribers.values()) {
       const feed = this.feeds.get(subscriber.feed)!;
-      if (feed.ends && events.some((event) => feed.ends!(event, subscriber))) subscriber.channel.end();
+      if (!feed.ends) continue;
+      for (const event of events) {
+        const end = feed.ends(event, subscriber);
+        if (!end) continue;
+        subscriber.channel.end(end === true ? undefined : this.options.formatResult(end));
+        break;
+      }
     }
   }
 
-  private async deliverToGroup(events: LiveEvent[], group: LiveSubscriber[]): Promise<void> {
-    const scope: LiveScope = { viewer: group[0].viewer, context: this.options.contextFor(group[0].viewer) };
+  /**
+   * One viewer group's share of a batch. Each distinct (document and variables, delivery) is
+   * executed and serialized once for the group, whatever the number of its subscribers; every
+   * execution starts before any is awaited, so the group's loaders batch across all of them;
+   * then the results are handed out without a pause, so a connection's frames of this batch go
+   * out together (the transports write what one tick hands them in one write).
+   */
+  private async deliverToGroup(events: LiveEvent[], group: LiveSubscriber[], counts: Counts): Promise<void> {
+    const { viewer } = group[0];
+    const { contextFor } = this.options;
+    let context: unknown;
+    const scope: LiveScope = {
+      viewer,
+      get context() {
+        return (context ??= contextFor(viewer));
+      },
+    };
     const byFeed = new Map<string, LiveSubscriber[]>();
     for (const subscriber of group) {
       const list = byFeed.get(subscriber.feed);
       if (list) list.push(subscriber);
       else byFeed.set(subscriber.feed, [subscriber]);
     }
-    const executions = new Map<string, Promise<{ result: ExecutionResult; bytes: number }>>();
     const plans = await Promise.all(
       [...byFeed].map(async ([name, subscribers]) => {
         const deliveries = await this.feeds.get(name)!.select(events, subscribers, scope);
         return subscribers.map((subscriber, i) => ({ subscriber, deliveries: deliveries[i] ?? [] }));
       }),
     );
-    // Start every execution before awaiting any, so the group's loaders batch across all of them.
-    const ready = plans.flat().map(({ subscriber, deliveries }) => ({
-      subscriber,
-      items: deliveries.map((delivery) => {
-        const key = `${subscriber.operation.documentKey}\u0000${delivery.key}`;
-        let execution = executions.get(key);
-        if (!execution) executions.set(key, (execution = this.execute(subscriber, delivery, scope.context)));
+    // Per document (text, operation, variables), per delivery: one execution.
+    const executions = new Map<string, Map<string, Execution>>();
+    const pending: Promise<void>[] = [];
+    const ready = plans.flat().map(({ subscriber, deliveries }) => {
+      const { documentKey } = subscriber.operation;
+      const byDelivery = executions.get(documentKey) ?? new Map<string, Execution>();
+      executions.set(documentKey, byDelivery);
+      const items = deliveries.map((delivery) => {
+        let execution = byDelivery.get(delivery.key);
+        if (!execution) {
+          const started: Execution = { done: Promise.resolve() };
+          started.done = this.execute(subscriber, delivery, scope.context).then((output) => void (started.output = output));
+          byDelivery.set(delivery.key, (execution = started));
+          pending.push(started.done);
+        }
         return { delivery, execution };
-      }),
-    }));
+      });
+      return { subscriber, items };
+    });
+    if (pending.length === 0) return;
+    counts.executions += pending.length;
+    await Promise.all(pending);
     for (const { subscriber, items } of ready) {
-      for (const { delivery, execution } of items) this.push(subscriber, delivery, await execution);
+      for (const { delivery, execution } of items) if (this.push(subscriber, delivery, execution.output!)) counts.deliveries += 1;
     }
   }
 
-  private async execute(subscriber: LiveSubscriber, delivery: Delivery, context: unknown) {
-    const raw = (await execute({
+  private async execute(subscriber: LiveSubscriber, delivery: Delivery, context: unknown): Promise<Executed> {
+    const raw = await execute({
       schema: this.options.schema,
       document: subscriber.operation.document,
       operationName: subscriber.operation.operationName,
       variableValues: subscriber.operation.variableValues,
       rootValue: { [subscriber.feed]: delivery.payload },
       contextValue: context,
-    })) as ExecutionResult;
+    });
     const result = this.options.formatResult(raw);
-    return { result, bytes: Buffer.byteLength(JSON.stringify(result)) };
+    // Serialized here, once: the transports splice this text into each subscriber's frame.
+    const json = JSON.stringify(result);
+    return { result, json, bytes: Buffer.byteLength(json) };
   }
 
-  private push(subscriber: LiveSubscriber, delivery: Delivery, output: { result: ExecutionResult; bytes: number }): void {
-    if (subscriber.channel.isClosed) return;
-    if (subscriber.held) {
-      subscriber.held.push({ ...output, delivery });
-      return;
+  /** A live result: held back while the subscriber replays (see replay), else delivered. */
+  private push(subscriber: LiveSubscriber, delivery: Delivery, output: Executed): boolean {
+    if (subscriber.channel.isClosed) return false;
+    const { held } = subscriber;
+    if (!held) return this.deliver(subscriber, delivery, output);
+    held.bytes += output.bytes;
+    // What waits behind a replay counts against the same per-connection limit as the queue.
+    if (held.bytes > this.options.flow.maxBufferBytes) {
+      held.items = [];
+      subscriber.channel.tooSlow();
+      return false;
     }
+    held.items.push({ output, delivery });
+    return false;
+  }
+
+  /** Hands one result to the subscriber's channel; whether it went out (not a duplicate). */
+  private deliver(subscriber: LiveSubscriber, delivery: Delivery, output: Executed): boolean {
+    if (subscriber.channel.isClosed) return false;
     if (delivery.dedupe !== undefined) {
-      if (subscriber.seen.has(delivery.dedupe)) return;
+      if (subscriber.seen.has(delivery.dedupe)) return false;
       const now = Date.now();
       subscriber.seen.set(delivery.dedupe, now);
       for (const [id, at] of subscriber.seen) {
@@ -312,39 +412,75 @@ export class LiveHub {
       }
     }
     if (delivery.position !== undefined) subscriber.position = delivery.position;
-    if (subscriber.channel.push(output.result, output.bytes)) this.options.metrics.delivered.inc();
+    return subscriber.channel.push(output);
   }
 
-  /** Replays into one subscriber while its live results are held back, then releases those it
-   * has not had yet. */
+  /**
+   * Replays into one subscriber while its live results are held back, then releases those it
+   * has not had yet. Bounded like live pushes: each result is sent only once it fits within
+   * REPLAY_WINDOW_BYTES beside what the client owes (so a replay holds one page of rows and one
+   * result beyond what the client reads, and never trips the buffer limit itself), a client that does not read within the stall timeout ends with the slow
+   * consumer error, and page reads and executions go through the replay gate (a few pool
+   * connections for all replays of the process).
+   */
   private async replay(subscriber: LiveSubscriber, from: 'start' | 'gap'): Promise<void> {
     const feed = this.feeds.get(subscriber.feed)!;
     if (!feed.replay) return;
-    const held = (subscriber.held ??= []);
+    // A replay asked for while one runs (a bulk insert during a resume) runs after it, from the
+    // position the first one reached.
+    if (subscriber.held) {
+      subscriber.held.again = true;
+      return;
+    }
+    const held: Held = (subscriber.held = { items: [], bytes: 0, again: false });
+    const { gate, stallTimeoutMs, maxBufferBytes, viewerTurns } = this.options.flow;
+    // A few replays per viewer at once (HUB_LIVE_MAX_REPLAYS_PER_VIEWER); the rest wait their
+    // turn while the line moves, and end busy when it stood still for the stall timeout (the
+    // turns are held by stalled readers): the client resubscribes.
+    const endTurn = await viewerTurns?.take(subscriber.viewer.id, stallTimeoutMs);
+    if (viewerTurns && !endTurn) {
+      subscriber.held = undefined;
+      for (const item of held.items) this.deliver(subscriber, item.delivery, item.output);
+      return void subscriber.channel.end(replaysBusyError({ message: 'This viewer runs as many live replays as it may on this process (HUB_LIVE_MAX_REPLAYS_PER_VIEWER); resubscribe shortly' }));
+    }
+    let replayed = false;
     try {
       const scope = { viewer: subscriber.viewer, context: this.options.contextFor(subscriber.viewer) };
-      const pages = feed.replay(subscriber, scope, from);
-      if (pages === 'resync') {
-        subscriber.channel.end({ errors: [RESYNC_ERROR] } as unknown as ExecutionResult);
-        return;
-      }
-      for await (const page of pages) {
-        if (subscriber.channel.isClosed) return;
-        const outputs = await Promise.all(page.map((delivery) => this.execute(subscriber, delivery, scope.context)));
-        for (let i = 0; i < page.length; i += 1) {
-          // A replay goes at the client's pace: the buffer limit is for clients that fall behind live.
-          await subscriber.channel.waitForRoom();
-          subscriber.held = undefined;
-          this.push(subscriber, page[i], outputs[i]);
-          subscriber.held = held;
+      for (let pass = from; ; pass = 'gap') {
+        const pages = feed.replay(subscriber, scope, pass);
+        if (pages === 'resync') {
+          subscriber.channel.end(toResult(RESYNC_ERROR));
+          return;
         }
+        const iterator = pages[Symbol.asyncIterator]();
+        for (;;) {
+          if (subscriber.channel.isClosed) return void (await iterator.return?.());
+          const page = await gate.run(() => iterator.next());
+          if (page.done) break;
+          for (const delivery of page.value) {
+            const output = await gate.run(() => this.execute(subscriber, delivery, scope.context));
+            // Sent once it fits beside what the client owes (alone, when it is larger than the window).
+            const room = Math.max(0, Math.min(maxBufferBytes, REPLAY_WINDOW_BYTES) - output.bytes);
+            if (!(await subscriber.channel.waitForRoom(room, stallTimeoutMs))) subscriber.channel.tooSlow();
+            if (subscriber.channel.isClosed) return void (await iterator.return?.());
+            if (this.deliver(subscriber, delivery, output)) this.options.metrics.delivered.inc();
+          }
+        }
+        if (!held.again) break;
+        held.again = false;
       }
+      replayed = true;
     } catch (error) {
-      this.options.onProblem('live replay failed', error);
-      subscriber.channel.end({ errors: [RESYNC_ERROR] } as unknown as ExecutionResult);
+      if (error instanceof ReplaysQueueFull) subscriber.channel.end(replaysBusyError(error));
+      else {
+        this.options.onProblem('live replay failed', error);
+        subscriber.channel.end(toResult(RESYNC_ERROR));
+      }
     } finally {
+      // A replay its reader never took (stalled, gone) does not count as the viewer's line moving.
+      endTurn?.(replayed);
       subscriber.held = undefined;
-      for (const item of held) this.push(subscriber, item.delivery, item);
+      for (const item of held.items) if (this.deliver(subscriber, item.delivery, item.output)) this.options.metrics.delivered.inc();
     }
   }
 
@@ -355,7 +491,7 @@ export class LiveHub {
       for (const subscriber of this.subscribers.values()) {
         const feed = this.feeds.get(subscriber.feed)!;
         if (feed.replay) void this.replay(subscriber, 'gap');
-        else subscriber.channel.end({ errors: [RESYNC_ERROR] } as unknown as ExecutionResult);
+        else subscriber.channel.end(toResult(RESYNC_ERROR));
       }
     });
   }

@@ -1,5 +1,10 @@
+import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
-import { LIVE_CHANNEL, LiveEvent, parseNotification, PurgeAssembler } from './notifications';
+import { LIVE_CHANNEL, LiveEvent, parseNotification, DetailAssembler } from './notifications';
+
+/** Probe payloads (see `verify`) start so; parseNotification finds no events in them, so other
+ * processes' listeners (and older versions) ignore them. */
+const PROBE_PREFIX = 'hub-probe:';
 
 export interface ListenerOptions {
   connectionString: string;
@@ -29,6 +34,9 @@ export class LiveListener {
   private retryTimer?: NodeJS.Timeout;
   private pingTimer?: NodeJS.Timeout;
   private readyWaiters: { resolve(): void; reject(error: unknown): void }[] = [];
+  private readonly probes = new Map<string, () => void>();
+  private probing?: Promise<void>;
+  private lastProbeAt = 0;
   /** The backend pid of the current connection (tests terminate it). */
   backendPid?: number;
 
@@ -50,10 +58,11 @@ export class LiveListener {
     this.retryTimer = undefined;
     const attempt = (async () => {
       const client = new Client({ connectionString: this.options.connectionString, keepAlive: true, application_name: `hub-live-listener:${process.pid}` });
-      const purges = new PurgeAssembler();
+      const details = new DetailAssembler();
       client.on('notification', (message) => {
         if (message.channel !== LIVE_CHANNEL) return;
-        const events = purges.accept(parseNotification(message.payload));
+        if (message.payload?.startsWith(PROBE_PREFIX)) return this.probes.get(message.payload)?.();
+        const events = details.accept(parseNotification(message.payload));
         if (events.length) this.options.onEvents(events);
       });
       client.on('error', (error) => this.lost(client, error));
@@ -124,6 +133,47 @@ export class LiveListener {
     const delay = this.backoffMs;
     this.backoffMs = Math.min(this.backoffMs * 2, this.options.maxBackoffMs ?? 5000);
     this.retryTimer = setTimeout(() => void this.connect(), delay);
+  }
+
+  /**
+   * Proves that notifications reach this connection: `send` publishes a probe on the channel
+   * the way writes do (through the pool), and it must arrive here within `timeoutMs`. A LISTEN
+   * that went through a transaction-mode pooler succeeds and then receives nothing; this is how
+   * that becomes visible (/readyz). A probe that arrived within `maxAgeMs` is reused, and
+   * concurrent callers share one probe.
+   */
+  verify(send: (channel: string, payload: string) => Promise<unknown>, options: { timeoutMs: number; maxAgeMs: number }): Promise<void> {
+    if (Date.now() - this.lastProbeAt < options.maxAgeMs && this.connected) return Promise.resolve();
+    this.probing ??= (async () => {
+      const payload = `${PROBE_PREFIX}${process.pid}:${randomUUID()}`;
+      let timer: NodeJS.Timeout | undefined;
+      let listening = false;
+      const arrived = new Promise<void>((resolve, reject) => {
+        this.probes.set(payload, resolve);
+        timer = setTimeout(
+          () =>
+            reject(
+              new Error(
+                listening
+                  ? `no probe notification arrived within ${options.timeoutMs} ms (a LISTEN through a transaction-mode pooler receives nothing: set HUB_DIRECT_DATABASE_URL)`
+                  : `LISTEN did not become active within ${options.timeoutMs} ms`,
+              ),
+            ),
+          options.timeoutMs,
+        );
+      });
+      try {
+        await Promise.race([this.start(), arrived]);
+        listening = true;
+        await Promise.race([send(LIVE_CHANNEL, payload), arrived]);
+        await arrived;
+        this.lastProbeAt = Date.now();
+      } finally {
+        clearTimeout(timer);
+        this.probes.delete(payload);
+      }
+    })().finally(() => (this.probing = undefined));
+    return this.probing;
   }
 
   async stop(): Promise<void> {

@@ -1,8 +1,8 @@
 /**
- * What the `hub_live` NOTIFY payloads announce (see the LiveNotifyTriggers and LivePurgeDetails
- * migrations): ids only,
- * parsed into events. Unknown or malformed entries are dropped, never thrown: a payload written
- * by a newer server version must not stop an older one's listener.
+ * What the `hub_live` NOTIFY payloads announce (see the LiveNotifyTriggers, LivePurgeDetails and
+ * LiveBeforeState migrations): ids and the state a session had before a change, parsed into
+ * events. Unknown or malformed entries are dropped, never thrown: a payload written by a newer
+ * server version must not stop an older one's listener.
  */
 
 export const LIVE_CHANNEL = 'hub_live';
@@ -11,23 +11,37 @@ export type SessionChangeKind = 'CREATED' | 'UPDATED' | 'DELETED' | 'RESTORED' |
 
 const KINDS: Record<string, SessionChangeKind> = { C: 'CREATED', U: 'UPDATED', D: 'DELETED', R: 'RESTORED', P: 'PURGED' };
 
+/** What decides a session's place in a filter besides its owner (which never changes) and its
+ * skill links and node sync rows. */
+export interface SessionState {
+  deleted: boolean;
+  syncing: boolean;
+}
+
+/** Skill links and node sync rows a change removed from a session (a purge: all it had). */
+export interface Removed {
+  skillIds: string[];
+  nodeIds: string[];
+}
+
 export interface SessionEvent {
   type: 'session';
   kind: SessionChangeKind;
   sessionId: string;
   ownerId: string;
-  /** For PURGED: the state the session had, so a purge reaches only filters it matched. */
-  wasDeleted: boolean;
-  wasSyncing: boolean;
-  /** For PURGED: the skills and nodes it had (undefined: not announced, by a database without
-   * the LivePurgeDetails migration). */
-  had?: { skillIds: string[]; nodeIds: string[] };
+  /** The states the session had before the change (several once a batch merges its changes), as
+   * the writing transaction saw them; undefined: not announced (a database before LiveBeforeState). */
+  before?: SessionState[];
+  /** The links and nodes the change removed; undefined: not announced. With `before`, "it had
+   * skill k before" is "it has k now, or the change removed it". */
+  removed?: Removed;
   at: Date;
 }
 
-/** What a purged session had, announced just before its PURGED entry (see PurgeAssembler). */
-export interface PurgeDetail {
-  type: 'purgeDetail';
+/** A link or node removed from a session, announced just before its session's entry (see
+ * DetailAssembler). */
+export interface RemovedDetail {
+  type: 'removedDetail';
   sessionId: string;
   skillId?: string;
   nodeId?: string;
@@ -55,13 +69,44 @@ export interface UserDeletedEvent {
   at: Date;
 }
 
-export type LiveEvent = SessionEvent | MessageEvent | MessagesBulkEvent | UserDeletedEvent;
+/** A message of a live session was deleted, at `deletedAt` on its session's message clock (the
+ * `message_deletions` log). */
+export interface MessageDeletedEvent {
+  type: 'messageDeleted';
+  messageId: string;
+  sessionId: string;
+  ownerId: string;
+  /** ISO time, milliseconds. */
+  deletedAt: string;
+  at: Date;
+}
+
+/** A streamed message of a live session grew by `length` characters at `offset` (0: its stream
+ * ended, see `Message.status`), at `changedAt` on its session's message clock (migration
+ * StreamedMessages). The text itself is read by (id, offset): it may not fit in a payload. */
+export interface MessageChangedEvent {
+  type: 'messageChanged';
+  messageId: string;
+  sessionId: string;
+  ownerId: string;
+  /** ISO time, milliseconds. */
+  changedAt: string;
+  offset: number;
+  length: number;
+  at: Date;
+}
+
+export type LiveEvent = SessionEvent | MessageEvent | MessageDeletedEvent | MessageChangedEvent | MessagesBulkEvent | UserDeletedEvent;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const isId = (value: unknown): value is string => typeof value === 'string' && UUID.test(value);
 
+const isCount = (value: unknown): value is number => Number.isSafeInteger(value) && (value as number) >= 0;
+
+const ISO_MS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+
 /** The events of one NOTIFY payload, in the order the trigger wrote them. */
-export function parseNotification(payload: string | undefined): (LiveEvent | PurgeDetail)[] {
+export function parseNotification(payload: string | undefined): (LiveEvent | RemovedDetail)[] {
   let parsed: { at?: unknown; e?: unknown };
   try {
     parsed = JSON.parse(payload ?? '');
@@ -70,20 +115,26 @@ export function parseNotification(payload: string | undefined): (LiveEvent | Pur
   }
   if (!parsed || !Array.isArray(parsed.e)) return [];
   const at = typeof parsed.at === 'string' && !Number.isNaN(Date.parse(parsed.at)) ? new Date(parsed.at) : new Date();
-  const events: (LiveEvent | PurgeDetail)[] = [];
+  const events: (LiveEvent | RemovedDetail)[] = [];
   for (const entry of parsed.e as unknown[]) {
     if (!Array.isArray(entry)) continue;
     const [tag, a, b, c, d, e, f] = entry;
     if (tag === 'S' && typeof a === 'string' && KINDS[a] && isId(b) && isId(c)) {
-      const event: SessionEvent = { type: 'session', kind: KINDS[a], sessionId: b, ownerId: c, wasDeleted: d === 1, wasSyncing: e === 1, at };
-      if (KINDS[a] === 'PURGED' && f === 1) event.had = { skillIds: [], nodeIds: [] };
+      const event: SessionEvent = { type: 'session', kind: KINDS[a], sessionId: b, ownerId: c, at };
+      // A PURGED entry always carried the state before; others do with the trailing 1.
+      if (f === 1 || KINDS[a] === 'PURGED') event.before = [{ deleted: d === 1, syncing: e === 1 }];
+      if (f === 1) event.removed = { skillIds: [], nodeIds: [] };
       events.push(event);
     } else if (tag === 'K' && isId(a) && isId(b)) {
-      events.push({ type: 'purgeDetail', sessionId: a, skillId: b.toLowerCase() });
+      events.push({ type: 'removedDetail', sessionId: a, skillId: b.toLowerCase() });
     } else if (tag === 'N' && isId(a) && typeof b === 'string') {
-      events.push({ type: 'purgeDetail', sessionId: a, nodeId: b });
+      events.push({ type: 'removedDetail', sessionId: a, nodeId: b });
     } else if (tag === 'M' && isId(a) && isId(b) && isId(c)) {
       events.push({ type: 'message', messageId: a, sessionId: b, ownerId: c, at });
+    } else if (tag === 'Y' && isId(a) && isId(b) && isId(c) && typeof d === 'string' && ISO_MS.test(d)) {
+      events.push({ type: 'messageDeleted', messageId: a, sessionId: b, ownerId: c, deletedAt: d, at });
+    } else if (tag === 'G' && isId(a) && isId(b) && isId(c) && typeof d === 'string' && ISO_MS.test(d) && isCount(e) && isCount(f)) {
+      events.push({ type: 'messageChanged', messageId: a, sessionId: b, ownerId: c, changedAt: d, offset: e, length: f, at });
     } else if (tag === 'B' && isId(a) && isId(b)) {
       events.push({ type: 'messagesBulk', sessionId: a, ownerId: b, at });
     } else if (tag === 'X' && isId(a)) {
@@ -94,29 +145,29 @@ export function parseNotification(payload: string | undefined): (LiveEvent | Pur
 }
 
 /**
- * Joins a purge's details to its PURGED event. The trigger writes a purged session's K/N entries
- * right before its P entry, in one transaction, whose notifications arrive together and in order;
- * a long list may span several payloads, so one assembler follows one LISTEN connection (a new
- * connection starts a new one: what a lost connection cut off is a gap anyway).
+ * Joins removed links and nodes to their session's entry. The triggers write a session's K/N
+ * entries right before its S entry, in one transaction, whose notifications arrive together and
+ * in order; a long list may span several payloads, so one assembler follows one LISTEN
+ * connection (a new connection starts a new one: what a lost connection cut off is a gap anyway).
  */
-export class PurgeAssembler {
+export class DetailAssembler {
   private details = new Map<string, { skillIds: Set<string>; nodeIds: Set<string> }>();
 
-  /** The payload's events, PURGED ones with what the session had; details are held until then. */
-  accept(events: (LiveEvent | PurgeDetail)[]): LiveEvent[] {
+  /** The payload's events, session entries with what they removed; details are held until then. */
+  accept(events: (LiveEvent | RemovedDetail)[]): LiveEvent[] {
     const out: LiveEvent[] = [];
     for (const event of events) {
-      if (event.type === 'purgeDetail') {
+      if (event.type === 'removedDetail') {
         let had = this.details.get(event.sessionId);
         if (!had) this.details.set(event.sessionId, (had = { skillIds: new Set(), nodeIds: new Set() }));
         if (event.skillId) had.skillIds.add(event.skillId);
         if (event.nodeId !== undefined) had.nodeIds.add(event.nodeId);
         continue;
       }
-      if (event.type === 'session' && event.kind === 'PURGED') {
+      if (event.type === 'session') {
         const had = this.details.get(event.sessionId);
         this.details.delete(event.sessionId);
-        if (event.had && had) event.had = { skillIds: [...had.skillIds], nodeIds: [...had.nodeIds] };
+        if (event.removed && had) event.removed = { skillIds: [...had.skillIds], nodeIds: [...had.nodeIds] };
       }
       out.push(event);
     }
@@ -124,28 +175,56 @@ export class PurgeAssembler {
   }
 }
 
+/** Unions what several events of one session say about it before their changes. */
+function mergeBefore(events: SessionEvent[]): Pick<SessionEvent, 'before' | 'removed'> {
+  const known = events.filter((e) => e.before);
+  if (known.length === 0) return {};
+  const before = known.flatMap((e) => e.before!);
+  // A PURGED without its details matches any skill and node: the merge must too.
+  if (events.some((e) => e.kind === 'PURGED' && !e.removed)) return { before };
+  const removed = events.flatMap((e) => (e.removed ? [e.removed] : []));
+  return {
+    before,
+    removed: { skillIds: [...new Set(removed.flatMap((r) => r.skillIds))], nodeIds: [...new Set(removed.flatMap((r) => r.nodeIds))] },
+  };
+}
+
 /**
- * Coalesces a batch's session events: per session, UPDATED is dropped when the batch also holds
- * a CREATED, DELETED, RESTORED or PURGED of it (the event's `session` is read after the batch, so
- * it shows the update anyway), and several UPDATEDs become one, at the first one's place. Other
+ * Coalesces a batch's events: per session, UPDATED is dropped when the batch also holds a
+ * CREATED, DELETED, RESTORED or PURGED of it (the event's `session` is read after the batch, so
+ * it shows the update anyway), and several UPDATEDs become one, at the first one's place; every
+ * remaining event of a session carries the states before of all of them, so a session that left
+ * a filter within the batch still reaches it. A message announced twice is kept once. Other
  * events keep their order.
  */
 export function coalesce(events: LiveEvent[]): LiveEvent[] {
   const significant = new Set<string>();
+  const bySession = new Map<string, SessionEvent[]>();
   for (const event of events) {
-    if (event.type === 'session' && event.kind !== 'UPDATED') significant.add(event.sessionId);
+    if (event.type !== 'session') continue;
+    if (event.kind !== 'UPDATED') significant.add(event.sessionId);
+    const list = bySession.get(event.sessionId);
+    if (list) list.push(event);
+    else bySession.set(event.sessionId, [event]);
   }
+  const merged = new Map([...bySession].map(([id, list]) => [id, list.length > 1 ? mergeBefore(list) : undefined]));
   const updated = new Set<string>();
   const seenMessages = new Set<string>();
   const out: LiveEvent[] = [];
   for (const event of events) {
-    if (event.type === 'session' && event.kind === 'UPDATED') {
-      if (significant.has(event.sessionId) || updated.has(event.sessionId)) continue;
-      updated.add(event.sessionId);
+    if (event.type === 'session') {
+      if (event.kind === 'UPDATED') {
+        if (significant.has(event.sessionId) || updated.has(event.sessionId)) continue;
+        updated.add(event.sessionId);
+      }
+      const union = merged.get(event.sessionId);
+      out.push(union ? { ...event, before: union.before, removed: union.removed } : event);
+      continue;
     }
-    if (event.type === 'message') {
-      if (seenMessages.has(event.messageId)) continue;
-      seenMessages.add(event.messageId);
+    if (event.type === 'message' || event.type === 'messageDeleted') {
+      const key = `${event.type}:${event.messageId}`;
+      if (seenMessages.has(key)) continue;
+      seenMessages.add(key);
     }
     out.push(event);
   }

@@ -33,6 +33,18 @@ export interface OperationLimits {
   maxQueryLength: number;
 }
 
+/**
+ * The operation a live transport received, as the checks read it. graphql-ws and graphql-sse's
+ * clients must send `query` as a string, so a trusted document arrives as `documentId` with
+ * `query: ""`: an empty text beside a `documentId` is no text (over HTTP, where `query` may be
+ * left out, sending both stays DOCUMENT_ID_AND_QUERY).
+ */
+export function documentRequest(payload: object): OperationRequest {
+  const request: OperationRequest = { ...payload };
+  if (request.documentId !== undefined && request.documentId !== null && request.query === '') delete request.query;
+  return request;
+}
+
 function requestError(code: string, message: string): GraphQLError {
   return new GraphQLError(message, { extensions: { code } });
 }
@@ -44,14 +56,14 @@ function requestError(code: string, message: string): GraphQLError {
  * belong to POST /graphql. Errors carry Apollo's request codes, which `formatError` turns into
  * BAD_USER_INPUT with a `validation` list, exactly as over HTTP.
  */
-export function checkOperation(_schema: GraphQLSchema, limits: OperationLimits, request: OperationRequest, viewerId: string): CheckedOperation {
+export async function checkOperation(_schema: GraphQLSchema, limits: OperationLimits, request: OperationRequest, viewerId: string): Promise<CheckedOperation> {
   const { variables, operationName } = request;
   const query = limits.guard.documentText(request);
   if (typeof query !== 'string' || query.length === 0) throw badField('query', 'must be a GraphQL document');
   if (query.length > limits.maxQueryLength) throw badField('query', `must be at most ${limits.maxQueryLength} characters`);
   if (variables != null && (typeof variables !== 'object' || Array.isArray(variables))) throw badField('variables', 'must be an object');
   if (operationName != null && typeof operationName !== 'string') throw badField('operationName', 'must be a string');
-  const prepared = limits.guard.prepare(query, viewerId);
+  const prepared = await limits.guard.prepare(query, viewerId);
   if (prepared.errors) {
     const [first] = prepared.errors;
     throw requestError(String(first.extensions.code ?? ApolloServerErrorCode.GRAPHQL_VALIDATION_FAILED), first.message);

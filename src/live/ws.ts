@@ -1,3 +1,4 @@
+import http from 'node:http';
 import { CloseCode, handleProtocols, makeServer, ServerOptions } from 'graphql-ws';
 import { WebSocket, WebSocketServer } from 'ws';
 
@@ -8,6 +9,52 @@ export interface WsGlueEvents {
   onProtocolError(error: Error): void;
   /** Handling a message failed in the server itself: the connection is closed with 4500. */
   onInternalError(error: unknown): void;
+}
+
+/** What graphql-ws's callbacks find in `ctx.extra`. */
+export interface WsExtra {
+  socket: WebSocket;
+  request: http.IncomingMessage;
+}
+
+/**
+ * graphql-ws requires `payload.query` to be a string, so a subscribe naming only a trusted
+ * document (`documentId`, codegen's persisted documents) was closed 4400 before any check ran:
+ * such a message gets `query: ""`, which the live start reads as "no text" (documentRequest).
+ */
+function withDocumentIdQuery(text: string): string {
+  if (!text.includes('"documentId"')) return text;
+  let message: unknown;
+  try {
+    message = JSON.parse(text);
+  } catch {
+    return text; // graphql-ws answers malformed JSON itself
+  }
+  if (typeof message !== 'object' || message === null || !('type' in message) || message.type !== 'subscribe' || !('payload' in message)) return text;
+  const { payload } = message;
+  // Only a document id given (not null) stands in for the text; `documentId: null` names nothing.
+  if (typeof payload !== 'object' || payload === null || 'query' in payload || !('documentId' in payload) || payload.documentId == null) return text;
+  return JSON.stringify({ ...message, payload: { ...payload, query: '' } });
+}
+
+/**
+ * Whether this process began closing `socket`: a close() or terminate() called before the
+ * client's own close frame came. ws itself calls close() to answer a client's close frame;
+ * its `_closeFrameReceived` (ws 8, read here only) tells that answer from a close of ours.
+ */
+export function closesBegunHere(socket: WebSocket): () => boolean {
+  let here = false;
+  const received = () => (socket as unknown as { _closeFrameReceived?: boolean })._closeFrameReceived === true;
+  const { close, terminate } = socket;
+  socket.close = (...args: Parameters<WebSocket['close']>) => {
+    if (!received()) here = true;
+    close.apply(socket, args);
+  };
+  socket.terminate = () => {
+    here = true;
+    terminate.call(socket);
+  };
+  return () => here;
 }
 
 /** How often an idle connection is pinged; one that does not answer by the next ping is cut. */
@@ -32,10 +79,10 @@ function closeReason(reason: string | undefined): string | undefined {
  * only real failures are internal (4500, reported). Close reasons are cut to what a close frame
  * holds: a reason naming a client's 5,000-character id threw inside ws, and closed with 4500.
  */
-export function useGraphqlWs<E extends { socket: WebSocket }>(options: ServerOptions<Record<string, unknown>, E>, wss: WebSocketServer, events: WsGlueEvents) {
-  const server = makeServer<Record<string, unknown>, E>(options);
+export function useGraphqlWs(options: ServerOptions<Record<string, unknown>, WsExtra>, wss: WebSocketServer, events: WsGlueEvents) {
+  const server = makeServer<Record<string, unknown>, WsExtra>(options);
   wss.options.handleProtocols = handleProtocols;
-  wss.on('connection', (socket, request) => {
+  wss.on('connection', (socket: WebSocket, request: http.IncomingMessage) => {
     socket.once('error', (error) => {
       if (socket.readyState === WebSocket.CLOSING || socket.readyState === WebSocket.CLOSED) events.onProtocolError(error);
       else {
@@ -53,16 +100,20 @@ export function useGraphqlWs<E extends { socket: WebSocket }>(options: ServerOpt
     const closed = server.opened(
       {
         protocol: socket.protocol,
+        // A write that fails means the socket is gone (the client closed or reset it while a
+        // result was on its way): the close ends the connection's streams. Rejecting would make
+        // graphql-ws report the client's departure as the subscription's error ("unexpected
+        // error", or its ECONNRESET taken for the database's).
         send: (data) =>
-          new Promise<void>((resolve, reject) => {
+          new Promise<void>((resolve) => {
             if (socket.readyState !== WebSocket.OPEN) return resolve();
-            socket.send(data, (error) => (error ? reject(error) : resolve()));
+            socket.send(data, () => resolve());
           }),
         close: (code, reason) => socket.close(code, closeReason(reason)),
         onMessage: (cb) =>
           socket.on('message', async (data) => {
             try {
-              await cb(String(data));
+              await cb(withDocumentIdQuery(String(data)));
             } catch (error) {
               const message = (error as Error)?.message ?? '';
               if (/^Unexpected message of type /.test(message)) socket.close(CloseCode.BadRequest, closeReason(message));
@@ -73,7 +124,7 @@ export function useGraphqlWs<E extends { socket: WebSocket }>(options: ServerOpt
             }
           }),
       },
-      { socket, request } as unknown as E,
+      { socket, request },
     );
     socket.once('close', (code, reason) => {
       clearTimeout(pongWait);

@@ -1,20 +1,20 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Browser, chromium, Page } from 'playwright-core';
+import { Browser, Page } from 'playwright-core';
 import { useTestServer } from '../harness';
+import { ARTIFACTS, describeWithChromium, launchChromium } from '../support/chromium';
 
 /**
  * Issue 14, items 5 and 6 in headless Chromium: the live operators' dashboard
  * (examples/live-dashboard, served by the development server) changes within a second of a
- * message posted or a sync reported through the API, and the playground runs a subscription.
+ * message posted, a sync reported or finished, or a session deleted through the API (issue 24:
+ * it subscribes with its query's filter and follows `inFilter`), and the playground runs a
+ * subscription.
  * Neither page loads anything from outside the server.
  */
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const ARTIFACTS = path.join(__dirname, '..', '..', 'test-artifacts');
-const describeWithBrowser = existsSync(CHROMIUM) ? describe : describe.skip;
-if (!existsSync(CHROMIUM)) console.warn(`live browser tests skipped: no Chromium at ${CHROMIUM}`);
+const describeWithBrowser = describeWithChromium('live browser tests');
 
 const { t, f } = useTestServer();
 
@@ -41,10 +41,7 @@ describeWithBrowser('live pages (headless Chromium)', () => {
   let browser: Browser;
   beforeAll(async () => {
     // Launching Chromium takes a while on a busy machine.
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    browser = await launchChromium();
   }, 90_000);
   afterAll(() => browser?.close());
 
@@ -92,6 +89,13 @@ describeWithBrowser('live pages (headless Chromium)', () => {
       );
       expect(reported.data).toEqual({ reportNodeSync: { isSyncing: true } });
       await within('reportNodeSync', Date.now(), () => row.locator('[data-field="sync"]', { hasText: 'syncing' }).waitFor({ timeout: 10_000 }));
+      const finished = await t.gql(
+        'mutation ($input: ReportNodeSyncInput!) { reportNodeSync(input: $input) { isSyncing } }',
+        { input: { sessionId: session.id, nodeId: 'node-a', status: 'SYNCED' } },
+        { as: owner },
+      );
+      expect(finished.data).toEqual({ reportNodeSync: { isSyncing: false } });
+      await within('reportNodeSync SYNCED', Date.now(), () => row.locator('[data-field="sync"]', { hasText: /^synced$/ }).waitFor({ timeout: 10_000 }));
 
       const created = await t.gql('mutation { createSession(input: { title: "Brand new" }) { id } }', {}, { as: owner });
       await within('createSession', Date.now(), () =>
@@ -100,6 +104,8 @@ describeWithBrowser('live pages (headless Chromium)', () => {
       mkdirSync(ARTIFACTS, { recursive: true });
       await page.screenshot({ path: path.join(ARTIFACTS, 'live-dashboard.png'), fullPage: true });
       await t.gql('mutation ($id: ID!) { deleteSession(id: $id) { id } }', { id: session.id }, { as: owner });
+      // The dashboard subscribes with the query's own filter (live sessions): the deletion reaches it
+      // because the session leaves that filter, and `inFilter: false` drops the row.
       await within('deleteSession', Date.now(), () => row.waitFor({ state: 'detached', timeout: 10_000 }));
 
       expect(external).toEqual([]);

@@ -1,10 +1,7 @@
 import fc from 'fast-check';
 import { SyncStatus } from '../../src/node-sync/node-sync.entity';
 import { BatchStats } from '../../src/live/hub';
-import { freshDatabase } from '../databases';
-import { factories, Factories } from '../factories';
-import { startTestServer, testDatabaseUrl, TestServer } from '../harness';
-import { useTestServer } from '../harness';
+import { TestServer, useTestServer } from '../harness';
 import { LiveWs, liveWs, Received, sleep, subscribed } from './support/clients';
 
 /**
@@ -15,7 +12,7 @@ import { LiveWs, liveWs, Received, sleep, subscribed } from './support/clients';
 
 const { t, f } = useTestServer();
 
-const CHANGES = 'subscription ($filter: SessionFilter) { sessionChanged(filter: $filter) { kind sessionId session { id deletedAt } } }';
+const CHANGES = 'subscription ($filter: SessionFilter) { sessionChanged(filter: $filter) { kind sessionId inFilter session { id deletedAt } } }';
 
 async function withSockets<T>(run: (open: (token: string) => LiveWs) => Promise<T>): Promise<T> {
   const sockets: LiveWs[] = [];
@@ -143,7 +140,7 @@ describe('bulk inserts', () => {
 });
 
 describe('who receives a change', () => {
-  it('applies the filter to the session after the change: deleted, isSyncing, skillId', async () => {
+  it('reaches the filters a change enters and those it leaves, inFilter telling which: deleted, isSyncing, skillId', async () => {
     const owner = await f.user();
     const [a, b] = await Promise.all([f.session(owner), f.session(owner)]);
     const skill = await f.skill();
@@ -163,11 +160,49 @@ describe('who receives a change', () => {
       const sentinel = await f.session(owner, { title: 'sentinel' });
       await active.waitFor(3);
       await sleep(100);
-      const kinds = (r: Received) => r.results.map((x) => `${x.data.sessionChanged.kind}:${x.data.sessionChanged.sessionId}`);
-      expect(kinds(active)).toEqual([`UPDATED:${b.id}`, `UPDATED:${a.id}`, `CREATED:${sentinel.id}`]);
-      expect(kinds(deleted)).toEqual([`DELETED:${b.id}`]);
-      expect(kinds(syncing)).toEqual([`UPDATED:${b.id}`]);
-      expect(kinds(withSkill)).toEqual([`UPDATED:${a.id}`]);
+      const kinds = (r: Received) =>
+        r.results.map((x) => `${x.data.sessionChanged.kind}:${x.data.sessionChanged.sessionId}:${x.data.sessionChanged.inFilter ? 'in' : 'out'}`);
+      // b leaves the live sessions and the syncing ones when deleted: they hear of it, to drop it.
+      expect(kinds(active)).toEqual([`UPDATED:${b.id}:in`, `UPDATED:${a.id}:in`, `DELETED:${b.id}:out`, `CREATED:${sentinel.id}:in`]);
+      expect(kinds(deleted)).toEqual([`DELETED:${b.id}:in`]);
+      expect(kinds(syncing)).toEqual([`UPDATED:${b.id}:in`, `DELETED:${b.id}:out`]);
+      expect(kinds(withSkill)).toEqual([`UPDATED:${a.id}:in`]);
+    });
+  });
+
+  it('tells a filter the session leaves through a node row removed, a skill deleted, a restore, a finished sync, an owner deleted', async () => {
+    const [owner, admin] = await Promise.all([f.user(), f.admin()]);
+    const [a, b, c] = await Promise.all([f.session(owner), f.session(owner), f.session(owner)]);
+    const skill = await f.skill();
+    await f.link(b, skill);
+    await f.nodeSync(a, 'node-gone', SyncStatus.SYNCED);
+    await f.nodeSync(c, 'node-c', SyncStatus.SYNCING);
+    await t.gql('mutation ($id: ID!) { deleteSession(id: $id) { id } }', { id: a.id }, { as: owner });
+    await withSockets(async (open) => {
+      const ws = open(t.tokenFor(admin));
+      const byNode = ws.subscribe(CHANGES, { filter: { nodeId: 'node-gone', deleted: 'ALL' } });
+      const bySkill = ws.subscribe(CHANGES, { filter: { skillId: skill.id } });
+      const deleted = ws.subscribe(CHANGES, { filter: { deleted: 'DELETED' } });
+      const syncing = ws.subscribe(CHANGES, { filter: { isSyncing: true, userId: owner.id } });
+      const byOwner = ws.subscribe(CHANGES, { filter: { userId: owner.id } });
+      await subscribed(t.server.live.hub, 5);
+      // A node's row removed outside the services (an operator's cleanup).
+      await t.dataSource.query(`DELETE FROM session_node_sync WHERE session_id = $1 AND node_id = 'node-gone'`, [a.id]);
+      await t.gql('mutation ($id: ID!) { deleteSkill(id: $id) }', { id: skill.id }, { as: admin });
+      await t.gql('mutation ($id: ID!) { restoreSession(id: $id) { id } }', { id: a.id }, { as: owner });
+      await t.gql('mutation ($input: ReportNodeSyncInput!) { reportNodeSync(input: $input) { id } }', { input: { sessionId: c.id, nodeId: 'node-c', status: 'SYNCED' } }, { as: owner });
+      await t.gql('mutation ($ids: [ID!]!) { deleteUsers(ids: $ids) { deletedCount } }', { ids: [owner.id] }, { as: admin });
+      const last = (r: Received, id: string) => r.results.map((x) => x.data.sessionChanged).filter((x) => x.sessionId === id).at(-1);
+      const until = async (check: () => boolean) => {
+        const deadline = Date.now() + 10_000;
+        while (!check() && Date.now() < deadline) await sleep(20);
+      };
+      await until(() => [a, b, c].every((s) => last(byOwner, s.id)?.kind === 'PURGED'));
+      expect(last(byNode, a.id)).toMatchObject({ kind: 'UPDATED', inFilter: false });
+      expect(last(bySkill, b.id)).toMatchObject({ kind: 'UPDATED', inFilter: false });
+      expect(last(deleted, a.id)).toMatchObject({ kind: 'RESTORED', inFilter: false });
+      expect(last(syncing, c.id)).toMatchObject({ kind: 'UPDATED', inFilter: false });
+      for (const s of [a, b, c]) expect(last(byOwner, s.id)).toMatchObject({ kind: 'PURGED', inFilter: false, session: null });
     });
   });
 
@@ -235,18 +270,7 @@ describe('who receives a change', () => {
 
 describe('SQL per event batch', () => {
   // A database of its own: on the shared one, other test files' writes reach the admins here too.
-  let own: { url: string; drop(): Promise<void> };
-  let server: TestServer;
-  let made: Factories;
-  beforeAll(async () => {
-    own = await freshDatabase(testDatabaseUrl());
-    server = await startTestServer({ DATABASE_URL: own.url });
-    made = factories(server.dataSource);
-  }, 120_000);
-  afterAll(async () => {
-    await server?.close();
-    await own?.drop();
-  });
+  const { t: server, f: made } = useTestServer({}, { ownDatabase: true });
 
   const DOC_A = 'subscription { sessionChanged { kind session { id title owner { displayName } messageCount } } }';
   const DOC_B = 'subscription { sessionChanged { sessionId session { lastMessage { content } owner { email } } } }';

@@ -1,7 +1,7 @@
 import { Client } from 'pg';
 import { useTestServer, testDatabaseUrl } from '../harness';
 import { liveSse, liveWs, Received, sleep } from './support/clients';
-import { ServerProcess, startServerProcess } from './support/processes';
+import { ServerProcess, startServerProcess } from './support/server-process';
 
 /**
  * Issue 14, item 7: two server processes on one database. Writes made through one reach the

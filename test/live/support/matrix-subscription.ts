@@ -7,7 +7,7 @@ import { liveWs } from './clients';
  * Runs one authorization-matrix row that is a subscription, over graphql-ws, as the row's caller:
  * subscribe; then the owner posts a message to the fixture session (the write every such row is
  * about); then a sentinel the caller is sure to receive (a session of their own for
- * `sessionChanged`, a second message for `messageAdded`). Events arrive in commit order, so what
+ * `sessionChanged`, a second message for `messageAdded` and `messageChanged`). Events arrive in commit order, so what
  * came before the sentinel is everything the write produced for this caller: `data[field]` is
  * that list (empty when the caller may not see the session). A refused connection (close 4401)
  * answers like POST /graphql does: status 401 and UNAUTHENTICATED.
@@ -19,7 +19,7 @@ export async function runSubscription(
   options: GqlOptions,
   fx: Fixtures,
 ): Promise<GqlResult> {
-  const field = /messageAdded/.test(query) ? 'messageAdded' : 'sessionChanged';
+  const field = (['messageAdded', 'messageChanged'] as const).find((name) => query.includes(name)) ?? 'sessionChanged';
   const authorization = options.authorization ?? (options.as ? `Bearer ${t.tokenFor(options.as)}` : undefined);
   const live = liveWs(t.url, authorization ? authorization.replace(/^Bearer\s+/i, '') : null);
   const base = { sql: NaN, statements: [], headers: new Headers() };
@@ -45,7 +45,7 @@ export async function runSubscription(
       isSentinel = (value) => value?.sessionId === own.id;
     } else {
       const sentinel = await f.message(fx.session, { content: `sentinel ${fx.tag}` });
-      isSentinel = (value) => value?.node?.id === sentinel.id;
+      isSentinel = (value) => (value?.node?.id ?? value?.messageId) === sentinel.id;
     }
     const index = () => received.results.findIndex((r) => isSentinel(r.data?.[field]));
     const until = Date.now() + 10_000;

@@ -1,7 +1,7 @@
 import { Column, Entity, Index, PrimaryColumn, UpdateDateColumn } from 'typeorm';
 import { SchemaEnum } from '../common/schema-enum';
 import { CascadingParent, timestamp } from '../db/columns';
-import type { SyncStatus as SchemaSyncStatus } from '../generated/resolvers-types';
+import type { SyncStatus as SchemaSyncStatus } from '../generated/schema-types';
 import { Session } from '../sessions/session.entity';
 
 /** The schema's `SyncStatus`, stored as the database enum `sync_status` (see SchemaEnum). */

@@ -4,10 +4,10 @@ import { Queryable } from '../db/query-rows';
 import { LoadRelation, RelationColumn, SessionFieldPrefetch } from '../sessions/session.relations';
 import { NodeSyncModel, nodeSyncRows } from './node-sync.rows';
 
-/** A session's node sync rows by node id, as a column of the sessions' relations statement. */
+/** A session's node sync rows by node id (code point order, as a write's answer sorts them), as a column of the sessions' relations statement. */
 const NODE_SYNC_COLUMN: RelationColumn<NodeSyncModel[]> = {
-  sql: () => nodeSyncRows.jsonList(`SELECT ${nodeSyncRows.select('ns')} FROM session_node_sync ns WHERE ns.session_id = s.id ORDER BY ns.node_id`),
-  decode: (value) => (value ?? []) as NodeSyncModel[],
+  sql: () => nodeSyncRows.jsonList(`SELECT ${nodeSyncRows.jsonSelect('ns')} FROM session_node_sync ns WHERE ns.session_id = s.id ORDER BY ns.node_id COLLATE "C"`),
+  decode: (value) => nodeSyncRows.fromJson((value ?? []) as NodeSyncModel[]),
 };
 
 export function createNodeSyncLoaders(_db: Queryable, _viewer: Viewer, relations: LoadRelation) {

@@ -1,5 +1,5 @@
 import { Resolvers } from '../generated/resolvers-types';
-import { node, nodes, nodeTypeOf } from './node.resolve';
+import { node, nodes, nodeTypeOf } from './nodes-by-id';
 
 /** Global object identification (Relay's `Node`): `node(id)`, `nodes(ids)`. */
 export const nodeResolvers: Resolvers = {

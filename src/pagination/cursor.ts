@@ -5,10 +5,12 @@ import { isUuid } from '../ids';
 
 /**
  * What a keyset ordering sorts on, as PostgreSQL types: `time` (timestamptz), `text`, `int4`,
- * `int8`. Every value travels as a string: integers in decimal (JSON numbers lose precision
- * past 2^53), so a key has one type whatever the column.
+ * `int8`, `float8`. Every value travels as a string: integers in decimal (JSON numbers lose
+ * precision past 2^53), doubles as JavaScript's shortest round-trip text (pg reads a float8 into
+ * the same double, so the text casts back to exactly the stored value), so a key has one type
+ * whatever the column.
  */
-export type CursorKind = 'time' | 'text' | 'int4' | 'int8';
+export type CursorKind = 'time' | 'text' | 'int4' | 'int8' | 'float8';
 
 /** The keyset position of an item: its sort value and its id. */
 export type CursorKey = [value: string, id: string];
@@ -39,6 +41,8 @@ function isCursorTime(value: string): boolean {
 }
 
 const INTEGER = /^-?(0|[1-9]\d{0,18})$/;
+// Only the text `String(number)` gives a finite double: no NaN, no Infinity, one spelling per value.
+const isCanonicalDouble = (value: string) => value.length <= 32 && Number.isFinite(Number(value)) && String(Number(value)) === value;
 const RANGE = { int4: [-(2n ** 31n), 2n ** 31n - 1n], int8: [-(2n ** 63n), 2n ** 63n - 1n] };
 
 /** Whether a cursor's sort value is one its column can hold and we could have issued. */
@@ -49,6 +53,8 @@ function isCursorValue(kind: CursorKind, value: unknown): value is string {
       return isCursorTime(value);
     case 'text':
       return value.length <= MAX_CURSOR_TEXT && isStorableText(value);
+    case 'float8':
+      return isCanonicalDouble(value);
     case 'int4':
     case 'int8': {
       if (!INTEGER.test(value)) return false;

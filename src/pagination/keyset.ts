@@ -1,6 +1,6 @@
 import { CursorKey, CursorKind } from './cursor';
 import { PageRequest } from './page-args';
-import { SqlParams } from './sql-params';
+import { SqlParams } from '../db/sql-params';
 
 /**
  * A keyset ordering: one sort column, ties broken by id in the same direction, so
@@ -21,6 +21,7 @@ const CAST: Record<CursorKind, string> = {
   text: 'text',
   int4: 'int4',
   int8: 'int8',
+  float8: 'float8',
 };
 
 /**

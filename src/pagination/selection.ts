@@ -2,7 +2,7 @@ import { FieldNode, FragmentDefinitionNode, GraphQLResolveInfo, Kind, SelectionS
 
 /** The field names selected directly in a selection set, through fragments. Directives
  * (`@include`/`@skip`) are ignored: reading a field that is then skipped is only extra work. */
-function fieldsOf(
+export function fieldsOf(
   set: SelectionSetNode | undefined,
   fragments: Record<string, FragmentDefinitionNode>,
   into: FieldNode[] = [],
@@ -19,6 +19,8 @@ function fieldsOf(
  * the nodes' relations together with the page instead of in statements of their own. */
 export interface ConnectionSelection {
   totalCount: boolean;
+  /** `pageInfo` is selected: only then does the page need its probe row and edge flags. */
+  pageInfo: boolean;
   /** Field names selected on the node, via `edges { node }` or `nodes`. */
   nodeFields: Set<string>;
   /** The node's field selections themselves (aliases and arguments included). */
@@ -30,9 +32,11 @@ export function connectionSelection(info: GraphQLResolveInfo): ConnectionSelecti
   const top = info.fieldNodes.flatMap((node) => fieldsOf(node.selectionSet, fragments));
   const nodeFieldNodes: FieldNode[] = [];
   let totalCount = false;
+  let pageInfo = false;
   for (const field of top) {
     const name = field.name.value;
     if (name === 'totalCount') totalCount = true;
+    else if (name === 'pageInfo') pageInfo = true;
     else if (name === 'nodes') fieldsOf(field.selectionSet, fragments, nodeFieldNodes);
     else if (name === 'edges') {
       for (const edge of fieldsOf(field.selectionSet, fragments)) {
@@ -40,5 +44,11 @@ export function connectionSelection(info: GraphQLResolveInfo): ConnectionSelecti
       }
     }
   }
-  return { totalCount, nodeFields: new Set(nodeFieldNodes.map((f) => f.name.value)), nodeFieldNodes };
+  return { totalCount, pageInfo, nodeFields: new Set(nodeFieldNodes.map((f) => f.name.value)), nodeFieldNodes };
+}
+
+/** Whether a connection field's selection (its field nodes, through fragments) asks for `pageInfo`:
+ * only then does a page need its probe row (`LIMIT size + 1`) and edge flags. */
+export function selectsPageInfo(fieldNodes: readonly FieldNode[], fragments: Record<string, FragmentDefinitionNode>): boolean {
+  return fieldNodes.some((node) => fieldsOf(node.selectionSet, fragments).some((field) => field.name.value === 'pageInfo'));
 }

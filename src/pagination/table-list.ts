@@ -6,7 +6,7 @@ import { anyRowSql, cursorKeyOf, edgeFlagsSql, KeysetOrder, orderSql, windowSql 
 import { PageArgs, pageRequest } from './page-args';
 import { pageWithExtras, rowsToConnection } from './page-sql';
 import { connectionSelection } from './selection';
-import { SqlParams } from './sql-params';
+import { SqlParams } from '../db/sql-params';
 
 /** One table's rows (those meeting `where`) as a top-level keyset list: `Query.users`, `Query.skills`. */
 export interface TableList<T extends { id: string }> {

@@ -1,6 +1,6 @@
 import { Context } from '../context';
 import { distinct, normalizeId } from '../ids';
-import { answerWith } from '../consistency/answer';
+import { answerWith } from '../consistency/prime-after-write';
 import { lockOwner, lockSkills } from '../consistency/locks';
 import { hold } from '../db/held-rows';
 import { writeTransaction } from '../db/write-transaction';
@@ -24,15 +24,15 @@ export async function createSession(ctx: Context, raw: unknown): Promise<Session
   const skillIds = distinct(input.skillIds ?? []);
 
   const written = await writeTransaction(ctx, async (manager) => {
-    const owner = await lockOwner(manager, ownerId);
-    await lockSkills(manager, skillIds, 'link');
-    const [session] = hold(manager, Session, [await manager.save(manager.create(Session, { userId: ownerId, title: input.title.trim() }))]);
+    const owner = await lockOwner(manager, ownerId, ctx.viewer);
+    const skills = await lockSkills(manager, skillIds, 'link');
+    const [session] = hold(manager, Session, [await manager.save(manager.create(Session, { userId: ownerId, title: input.title }))]);
     if (skillIds.length > 0) {
       // Observed by the session-skill subscriber, which moves the held session's updatedAt.
       const links = skillIds.map((skillId) => ({ sessionId: session.id, skillId }));
       await manager.createQueryBuilder().insert().into(SessionSkill).values(links).updateEntity(false).execute();
     }
-    return { session, owner };
+    return { session, owner, skills };
   });
   answerWith(ctx.loaders, written);
   return written.session;

@@ -1,6 +1,5 @@
-import { hold } from '../db/held-rows';
+import { lockSessionsDeletedBefore } from '../consistency/locks';
 import { writeTransaction, WriteDeps } from '../db/write-transaction';
-import { Session } from './session.entity';
 
 export interface PurgeDeletedProps {
   /** Sessions soft-deleted before this instant are purged. */
@@ -22,18 +21,9 @@ export async function purgeDeletedSessions(deps: WriteDeps, props: PurgeDeletedP
   let purged = 0;
   for (;;) {
     const count = await writeTransaction(deps, async (manager) => {
-      const sessions = await manager
-        .createQueryBuilder(Session, 's')
-        .withDeleted()
-        .where('s.deleted_at < :before', { before: props.deletedBefore })
-        .orderBy('s.deleted_at', 'ASC')
-        .addOrderBy('s.id', 'ASC')
-        .limit(batchSize)
-        .setLock('pessimistic_write')
-        .setOnLocked('skip_locked')
-        .getMany();
-      // Locked just now: TypeORM need not read them again.
-      if (sessions.length > 0) await manager.remove(hold(manager, Session, sessions));
+      // Locked (and held) just now: TypeORM need not read them again.
+      const sessions = await lockSessionsDeletedBefore(manager, props.deletedBefore, batchSize);
+      if (sessions.length > 0) await manager.remove(sessions);
       return sessions.length;
     });
     purged += count;

@@ -1,8 +1,9 @@
 import { badUserInput, FieldProblem } from '../errors';
 import { isStorableText } from '../common/text';
-import type { DeletedFilter, SessionFilter as SessionFilterInput } from '../generated/resolvers-types';
+import type { DeletedFilter, SessionFilter as SessionFilterInput } from '../generated/schema-types';
 import { isUuid, normalizeId } from '../ids';
-import { SqlParams } from '../pagination/sql-params';
+import { SqlParams } from '../db/sql-params';
+import { matchesSearch, MAX_SEARCH_LENGTH, messageVector, searchQuery, searchVector } from '../db/text-search';
 
 /** `SessionFilter` as GraphQL hands it over (the generated input type): omitted and explicit
  * `null` both mean "any". */
@@ -25,6 +26,8 @@ export interface SessionFilter {
   isSyncing?: boolean;
   skillId?: string;
   nodeId?: string;
+  /** Full-text search over the title and the listed messages (src/db/text-search.ts). */
+  search?: string;
   deleted: DeletedFilter;
   key: string;
 }
@@ -51,9 +54,21 @@ export function parseSessionFilter(raw: SessionFilterInput | null | undefined, f
     else problems.push({ field: `${field}.nodeId`, message: 'must be 1 to 128 characters' });
   }
   if (raw.isSyncing != null) filter.isSyncing = raw.isSyncing;
+  if (raw.search != null) {
+    const problem = searchTextProblem(raw.search);
+    if (problem) problems.push({ field: `${field}.search`, message: problem });
+    else filter.search = raw.search;
+  }
   if (problems.length) throw badUserInput(problems);
-  filter.key = JSON.stringify([filter.deleted, filter.userId, filter.isSyncing, filter.skillId, filter.nodeId]);
+  filter.key = JSON.stringify([filter.deleted, filter.userId, filter.isSyncing, filter.skillId, filter.nodeId, filter.search]);
   return filter;
+}
+
+/** What is wrong with a full-text search text, if anything: any syntax is accepted, not any size. */
+export function searchTextProblem(text: string): string | null {
+  if (!isStorableText(text)) return 'must be text without NUL characters or lone surrogates';
+  if (text.length > MAX_SEARCH_LENGTH) return `must be at most ${MAX_SEARCH_LENGTH} characters`;
+  return null;
 }
 
 /** The filter as SQL conditions on the sessions alias `s`. */
@@ -72,6 +87,18 @@ export function filterConditions(filter: SessionFilter, s: string, params: SqlPa
   if (filter.nodeId !== undefined) {
     conditions.push(
       `EXISTS (SELECT 1 FROM session_node_sync fns WHERE fns.session_id = ${s}.id AND fns.node_id = ${params.add(filter.nodeId)})`,
+    );
+  }
+  if (filter.search !== undefined) {
+    // One uncorrelated set of matching session ids (titles, and the messages each session lists:
+    // a live one's live messages, a deleted one's deleted with it), each side found through its
+    // GIN index; a condition correlated to each session would compute the vectors of every
+    // message of every session scanned instead.
+    const query = searchQuery(params.add(filter.search));
+    conditions.push(
+      `${s}.id IN (SELECT fst.id FROM sessions fst WHERE ${matchesSearch(searchVector('fst.title'), query)}
+        UNION ALL SELECT fsm.session_id FROM messages fsm JOIN sessions fsms ON fsms.id = fsm.session_id
+        WHERE ${matchesSearch(messageVector('fsm'), query)} AND fsm.deleted_at IS NOT DISTINCT FROM fsms.deleted_at)`,
     );
   }
   return conditions;

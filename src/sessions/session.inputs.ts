@@ -1,9 +1,11 @@
 import { IsInt, IsOptional, Min, ValidateIf, ValidateNested } from 'class-validator';
+import { Normalized, trimAsciiSpace } from '../common/text';
 import { HasLength, IsId, IsIdList, IsNotBlank, IsStorableText } from '../common/id.inputs';
 
 export const TITLE_MAX_LENGTH = 200;
 
 export class CreateSessionInput {
+  @Normalized(trimAsciiSpace)
   @IsNotBlank()
   @HasLength(1, TITLE_MAX_LENGTH)
   @IsStorableText()
@@ -21,6 +23,7 @@ export class CreateSessionInput {
 
 export class UpdateSessionInput {
   /** Omitted: unchanged; `null` is not a title. */
+  @Normalized(trimAsciiSpace)
   @ValidateIf((input: UpdateSessionInput) => input.title !== undefined)
   @IsNotBlank({ message: 'must be a non-empty string (null is not a title)' })
   @HasLength(1, TITLE_MAX_LENGTH)

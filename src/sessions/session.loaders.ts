@@ -5,7 +5,7 @@ import { Queryable } from '../db/query-rows';
 import { argsLoader } from '../pagination/args-loader';
 import { Page } from '../pagination/connection';
 import { pagesOfParents } from '../pagination/page-sql';
-import { SqlParams } from '../pagination/sql-params';
+import { SqlParams } from '../db/sql-params';
 import { LIVE_SESSIONS, SessionFilter } from './session.filter';
 import { SessionModel, sessionRows } from './session.rows';
 import { sessionScope } from './session.scope';

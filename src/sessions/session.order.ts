@@ -1,4 +1,4 @@
-import type { SessionOrder } from '../generated/resolvers-types';
+import type { SessionOrder } from '../generated/schema-types';
 import { KeysetOrder } from '../pagination/keyset';
 import { SessionModel } from './session.rows';
 

@@ -1,6 +1,7 @@
+import { FieldNode, FragmentDefinitionNode } from 'graphql';
 import { Viewer } from '../auth/viewer';
 import { Queryable } from '../db/query-rows';
-import { SqlParams } from '../pagination/sql-params';
+import { SqlParams } from '../db/sql-params';
 import { sessionScope } from './session.scope';
 
 /** One relation of a session as a column of the relations statement. */
@@ -20,10 +21,18 @@ export interface RelationColumn<V> {
 export interface Prefetch {
   column: RelationColumn<unknown>;
   prime(sessionId: string, value: unknown): void;
+  /** What tells two prefetches of one field apart (its loader key's arguments part); default: the arguments. */
+  key?: string;
 }
 
-/** Session field name → its prefetch for the field's arguments (as `getArgumentValues` gives them). */
-export type SessionFieldPrefetch = Record<string, (args: Record<string, unknown>) => Prefetch>;
+/** The selection of one Session field in a list's nodes: a prefetch may read only what it asks for. */
+export interface FieldSelection {
+  field: FieldNode;
+  fragments: Record<string, FragmentDefinitionNode>;
+}
+
+/** Session field name → its prefetch for the field's arguments (as `getArgumentValues` gives them) and selection. */
+export type SessionFieldPrefetch = Record<string, (args: Record<string, unknown>, selection: FieldSelection) => Prefetch>;
 
 /** Loads one relation for sessions `ids`, one value per id, in order. */
 export type LoadRelation = <V>(ids: readonly string[], column: RelationColumn<V>) => Promise<V[]>;

@@ -2,8 +2,8 @@ import { Resolvers } from '../generated/resolvers-types';
 import { required } from '../errors';
 import { parseId } from '../ids';
 import { LIVE_SESSIONS } from './session.filter';
-import { listSessions } from './session.list';
-import { sessionsOfSkill, sessionsOfUser } from './session.pages';
+import { listSessions } from './list-sessions';
+import { sessionsOfSkill, sessionsOfUser } from './sessions-of-parent';
 
 /** Queries and type fields of this feature (read API). */
 export const sessionResolvers: Resolvers = {
@@ -19,7 +19,7 @@ export const sessionResolvers: Resolvers = {
     // A member only sees their own sessions, an admin sees every user: the owner is visible.
     owner: (session, _, ctx) => {
       const owner = ctx.loaders.userById.get(session.userId);
-      return owner instanceof Promise || !owner ? required(Promise.resolve(owner), `owner of session ${session.id}`) : owner;
+      return owner instanceof Promise || !owner ? required(Promise.resolve(owner), 'User', session.userId) : owner;
     },
   },
   User: {

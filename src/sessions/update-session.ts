@@ -1,5 +1,5 @@
 import { Context } from '../context';
-import { answerWith } from '../consistency/answer';
+import { answerWith } from '../consistency/prime-after-write';
 import { lockSession } from '../consistency/locks';
 import { writeTransaction } from '../db/write-transaction';
 import { conflict } from '../errors';
@@ -23,7 +23,7 @@ export async function updateSession(ctx: Context, props: { id: string; input: un
     if (expectedVersion != null && expectedVersion !== session.version) {
       throw conflict(`Session ${session.id} is at version ${session.version}, not ${expectedVersion}: reload and retry`);
     }
-    if (typeof title === 'string') session.title = title.trim();
+    if (typeof title === 'string') session.title = title;
     session.version += 1;
     await manager.save(session);
     return locked;

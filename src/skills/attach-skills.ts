@@ -1,6 +1,6 @@
 import { Context } from '../context';
 import { distinct } from '../ids';
-import { answerWith } from '../consistency/answer';
+import { answerWith } from '../consistency/prime-after-write';
 import { lockSession, lockSkills } from '../consistency/locks';
 import { writeTransaction } from '../db/write-transaction';
 import { Session } from '../sessions/session.entity';
@@ -19,16 +19,19 @@ export async function attachSkills(ctx: Context, props: { sessionId: string; ski
   const args = await validateInput(SessionSkillsArgs, props, '');
   const skillIds = distinct(args.skillIds);
   const written = await writeTransaction(ctx, async (manager) => {
-    await lockSkills(manager, skillIds, 'link');
+    const skills = await lockSkills(manager, skillIds, 'link');
     const locked = await lockSession(manager, ctx.viewer, args.sessionId, 'live');
-    const attached = new Set((await manager.find(SessionSkill, { where: { sessionId: locked.session.id } })).map((link) => link.skillId));
+    // Under the session's lock its links are what this read sees; a linked skill is live (a
+    // skill leaving the catalogue takes its links), so these are the answer's `skills` too.
+    const existing = await manager.find(SessionSkill, { where: { sessionId: locked.session.id }, relations: { skill: true } });
+    const attached = new Set(existing.map((link) => link.skillId));
     const links = skillIds.filter((id) => !attached.has(id)).map((skillId) => ({ sessionId: locked.session.id, skillId }));
     if (links.length > 0) {
       // Observed by the session-skill subscriber (inserts carry their values); `orIgnore` makes
       // a link that appeared meanwhile a no-op instead of a duplicate-key error.
       await manager.createQueryBuilder().insert().into(SessionSkill).values(links).orIgnore().updateEntity(false).execute();
     }
-    return locked;
+    return { ...locked, skills: [...existing.map((link) => link.skill!), ...skills] };
   });
   answerWith(ctx.loaders, written);
   return written.session;

@@ -14,10 +14,10 @@ import { CreateSkillInput } from './skill.inputs';
 export async function createSkill(ctx: Context, raw: unknown): Promise<Skill> {
   if (!ctx.viewer.isAdmin) throw forbidden();
   const input = await validateInput(CreateSkillInput, raw);
-  const name = input.name.trim();
+  const name = input.name;
   const skill = await writeTransaction(ctx, async (manager) => {
     try {
-      return await manager.save(manager.create(Skill, { name, description: input.description?.trim() || null }));
+      return await manager.save(manager.create(Skill, { name, description: input.description || null }));
     } catch (error) {
       if (isUniqueViolation(error, 'skills_name_live_key')) throw conflict(`A skill named "${name}" already exists`);
       throw error;

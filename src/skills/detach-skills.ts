@@ -1,7 +1,6 @@
-import { In } from 'typeorm';
 import { Context } from '../context';
 import { distinct } from '../ids';
-import { answerWith } from '../consistency/answer';
+import { answerWith } from '../consistency/prime-after-write';
 import { lockSession } from '../consistency/locks';
 import { hold } from '../db/held-rows';
 import { writeTransaction } from '../db/write-transaction';
@@ -20,12 +19,14 @@ export async function detachSkills(ctx: Context, props: { sessionId: string; ski
   const skillIds = distinct(args.skillIds);
   const written = await writeTransaction(ctx, async (manager) => {
     const locked = await lockSession(manager, ctx.viewer, args.sessionId, 'live');
-    if (skillIds.length > 0) {
-      // The session's lock covers its links: they are held as read.
-      const links = await manager.find(SessionSkill, { where: { sessionId: locked.session.id, skillId: In(skillIds) } });
-      if (links.length > 0) await manager.remove(hold(manager, SessionSkill, links));
-    }
-    return locked;
+    // The session's lock covers its links: they are held as read, and those left are the answer's `skills`.
+    const links = await manager.find(SessionSkill, { where: { sessionId: locked.session.id }, relations: { skill: true } });
+    const detached = new Set(skillIds);
+    const gone = links.filter((link) => detached.has(link.skillId));
+    // Before the remove, which clears the removed entities' keys.
+    const skills = links.filter((link) => !detached.has(link.skillId)).map((link) => link.skill!);
+    if (gone.length > 0) await manager.remove(hold(manager, SessionSkill, gone));
+    return { ...locked, skills };
   });
   answerWith(ctx.loaders, written);
   return written.session;

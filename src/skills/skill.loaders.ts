@@ -5,13 +5,13 @@ import { Queryable } from '../db/query-rows';
 import { LoadRelation, RelationColumn, SessionFieldPrefetch } from '../sessions/session.relations';
 import { SkillModel, skillRows } from './skill.rows';
 
-/** A session's live skills by name, as a column of the sessions' relations statement. */
+/** A session's live skills by name (code point order, as a write's answer sorts them: src/common/text.ts), as a column of the sessions' relations statement. */
 const SKILLS_COLUMN: RelationColumn<SkillModel[]> = {
   sql: () =>
-    skillRows.jsonList(`SELECT ${skillRows.select('sk')}
+    skillRows.jsonList(`SELECT ${skillRows.jsonSelect('sk')}
       FROM session_skills ss JOIN skills sk ON sk.id = ss.skill_id AND sk.deleted_at IS NULL
-      WHERE ss.session_id = s.id ORDER BY sk.name, sk.id`),
-  decode: (value) => (value ?? []) as SkillModel[],
+      WHERE ss.session_id = s.id ORDER BY sk.name COLLATE "C", sk.id`),
+  decode: (value) => skillRows.fromJson((value ?? []) as SkillModel[]),
 };
 
 export function createSkillLoaders(db: Queryable, _viewer: Viewer, relations: LoadRelation) {

@@ -1,6 +1,6 @@
 import { Resolvers } from '../generated/resolvers-types';
 import { parseId } from '../ids';
-import { listSkills } from './skill.list';
+import { listSkills } from './list-skills';
 
 /** Queries and type fields of this feature (read API). */
 export const skillResolvers: Resolvers = {

@@ -9,8 +9,8 @@ import { Role, User } from './user.entity';
 import { CreateUserInput } from './user.inputs';
 
 /**
- * Creates a user after validating the input. Emails are unique case-insensitively (stored
- * lower-cased); a taken email is CONFLICT. Only an admin may create users (FORBIDDEN, checked
+ * Creates a user after normalizing and validating the input (CreateUserInput: emails are ASCII,
+ * stored with A–Z lower-cased, so unique case-insensitively); a taken email is CONFLICT. Only an admin may create users (FORBIDDEN, checked
  * before the input): the mutation's viewer, or the operator (`operatorViewer()`) of the
  * `hub user:create` CLI. A request's loaders, when given, are primed with the new user.
  */
@@ -19,8 +19,8 @@ export async function createUser(dataSource: DataSource, raw: unknown, actor: { 
   const input = await validateInput(CreateUserInput, raw);
   const repo = dataSource.getRepository(User);
   const user = repo.create({
-    email: input.email.trim().toLowerCase(),
-    displayName: input.displayName.trim(),
+    email: input.email,
+    displayName: input.displayName,
     role: input.role ?? Role.MEMBER,
   });
   try {

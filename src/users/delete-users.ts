@@ -1,6 +1,6 @@
 import { Context } from '../context';
 import { distinct } from '../ids';
-import { answerWith } from '../consistency/answer';
+import { answerWith } from '../consistency/prime-after-write';
 import { lockUsers } from '../consistency/locks';
 import { writeTransaction } from '../db/write-transaction';
 import { forbidden } from '../errors';

@@ -1,7 +1,7 @@
 import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
 import { SchemaEnum } from '../common/schema-enum';
 import { timestamp } from '../db/columns';
-import type { Role as SchemaRole } from '../generated/resolvers-types';
+import type { Role as SchemaRole } from '../generated/schema-types';
 
 /** The schema's `Role`, stored as the database enum `user_role` (see SchemaEnum). */
 export const Role = { ADMIN: 'ADMIN', MEMBER: 'MEMBER' } as const satisfies SchemaEnum<SchemaRole>;

@@ -2,7 +2,7 @@ import { Viewer } from '../auth/viewer';
 import { byKeys } from '../db/by-keys';
 import { loader } from '../db/loader';
 import { Queryable } from '../db/query-rows';
-import { SqlParams } from '../pagination/sql-params';
+import { SqlParams } from '../db/sql-params';
 import { UserModel, userRows } from './user.rows';
 
 export function createUserLoaders(db: Queryable, viewer: Viewer) {

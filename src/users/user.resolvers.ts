@@ -1,6 +1,6 @@
 import { Resolvers } from '../generated/resolvers-types';
 import { parseId } from '../ids';
-import { listUsers } from './user.list';
+import { listUsers } from './list-users';
 
 /** Queries and type fields of this feature (read API). */
 export const userResolvers: Resolvers = {

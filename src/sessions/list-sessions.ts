@@ -20,8 +20,8 @@ export interface SessionsArgs extends PageArgs {
 
 /**
  * The relations the page's nodes select that a loader can be primed with, one per field and
- * argument values (aliases with other arguments are others; the same field selected again, through
- * fragments or aliases, is one column: its loader key is the same). A selection whose arguments
+ * loader key (aliases with other arguments are others; the same field selected again, through
+ * fragments or aliases, is one column when its loader key is the same). A selection whose arguments
  * are bad is left to its resolver, which reports the error at its own path.
  */
 function prefetchesOf(ctx: Context, fields: FieldNode[], info: GraphQLResolveInfo): Prefetch[] {
@@ -33,8 +33,9 @@ function prefetchesOf(ctx: Context, fields: FieldNode[], info: GraphQLResolveInf
     if (!prefetch || !definition) continue;
     try {
       const args = getArgumentValues(definition, field, info.variableValues);
-      const key = `${field.name.value}:${JSON.stringify(args)}`;
-      if (!prefetches.has(key)) prefetches.set(key, prefetch(args));
+      const prefetched = prefetch(args, { field, fragments: info.fragments });
+      const key = `${field.name.value}:${prefetched.key ?? JSON.stringify(args)}`;
+      if (!prefetches.has(key)) prefetches.set(key, prefetched);
     } catch {
       // reported by the field's resolver
     }
@@ -54,14 +55,14 @@ export async function listSessions(ctx: Context, args: SessionsArgs, info: Graph
   const request = pageRequest(args, list, order.kind, ctx.config.maxPageSize);
   const selection = connectionSelection(info);
   const withCount = selection.totalCount;
-  // A member's sessions are all their own, and their own row is already primed.
-  const withOwner = ctx.viewer.isAdmin && selection.nodeFields.has('owner');
+  // A member's sessions are all their own, and their own row is already primed (unless remembered).
+  const withOwner = (ctx.viewer.isAdmin || ctx.viewerPrimed === false) && selection.nodeFields.has('owner');
 
   const prefetch = prefetchesOf(ctx, selection.nodeFieldNodes, info);
 
   const pageArgs = { filter, order, ...request };
   const relations = prefetch.map((p) => p.column);
-  const { sql, params } = sessionsPageStatement(ctx.viewer, pageArgs, { withCount, withOwner, relations });
+  const { sql, params } = sessionsPageStatement(ctx.viewer, pageArgs, { withCount, withOwner, relations, probe: selection.pageInfo });
   const rows: Record<string, unknown>[] = await ctx.dataSource.query(sql, params);
 
   const { sessionById, userById } = ctx.loaders;

@@ -1,0 +1,153 @@
+import { SubscriptionSessionChangedArgs } from '../generated/schema-types';
+import { ResolversParentTypes } from '../generated/resolvers-types';
+import { Context } from '../context';
+import { badField } from '../errors';
+import { Delivery, LiveFeed, LiveScope, LiveSubscriber } from '../live/hub';
+import { LiveEvent, SessionEvent } from '../live/notifications';
+import { SqlParams } from '../db/sql-params';
+import { SessionModel } from './session.rows';
+import { matchesKnown, parseSessionFilter, SessionFilter } from './session.filter';
+
+type SubscriptionRoot = ResolversParentTypes['Subscription'];
+
+export interface SessionChangedState {
+  filter: SessionFilter;
+  /** The filter as text: subscribers with equal filters get the same deliveries. */
+  filterKey: string;
+}
+
+const needsQuery = (filter: SessionFilter) => filter.skillId !== undefined || filter.nodeId !== undefined;
+const linksKey = (filter: SessionFilter) => JSON.stringify([filter.skillId ?? null, filter.nodeId ?? null]);
+
+/** Whether a session has a filter's skill and node (conditions the filter does not set count as met). */
+interface Links {
+  skill: boolean;
+  node: boolean;
+}
+
+const NO_LINKS: Links = { skill: false, node: false };
+const ALL_LINKS: Links = { skill: true, node: true };
+
+/** Whether `sessions(filter)` lists the session now: its row (in the viewer's scope) and its links. */
+function inFilter(filter: SessionFilter, session: SessionModel, links: Links): boolean {
+  if (!matchesKnown(filter, { deleted: Boolean(session.deletedAt), ownerId: session.userId, isSyncing: session.isSyncing })) return false;
+  return (filter.skillId === undefined || links.skill) && (filter.nodeId === undefined || links.node);
+}
+
+/**
+ * Whether `sessions(filter)` listed the session before the change, from what the notification
+ * says (the states before, as the writing transaction saw them, and the links and nodes the
+ * change removed: it had a skill if it has it now or the change removed it). Merged events may
+ * say more than one state: any of them counts, so a subscriber may get a change that leaves
+ * nothing to do (inFilter false for a session it does not list), never miss one. A purge without
+ * its details (an older database) counts skill and node conditions as met.
+ */
+function listedBefore(filter: SessionFilter, event: SessionEvent, now: Links): boolean {
+  const { before, removed } = event;
+  if (!before?.some((state) => matchesKnown(filter, { deleted: state.deleted, ownerId: event.ownerId, isSyncing: state.syncing }))) return false;
+  if (!removed) return event.kind === 'PURGED';
+  const hadSkill = filter.skillId === undefined || now.skill || removed.skillIds.includes(filter.skillId);
+  const hadNode = filter.nodeId === undefined || now.node || removed.nodeIds.includes(filter.nodeId);
+  return hadSkill && hadNode;
+}
+
+/** Which of `ids` have the filter's skill and node now: one statement. */
+async function linksOf(ctx: Context, filter: SessionFilter, ids: string[]): Promise<Map<string, Links>> {
+  const params = new SqlParams();
+  const skill =
+    filter.skillId === undefined
+      ? 'true'
+      : `EXISTS (SELECT 1 FROM session_skills k WHERE k.session_id = s.id AND k.skill_id = ${params.add(filter.skillId)}::uuid)`;
+  const node =
+    filter.nodeId === undefined
+      ? 'true'
+      : `EXISTS (SELECT 1 FROM session_node_sync n WHERE n.session_id = s.id AND n.node_id = ${params.add(filter.nodeId)})`;
+  const rows: { id: string; skill: boolean; node: boolean }[] = await ctx.dataSource.query(
+    `SELECT s.id, ${skill} AS skill, ${node} AS node FROM sessions s WHERE s.id = ANY(${params.add(ids)}::uuid[])`,
+    params.values,
+  );
+  return new Map(rows.map((r) => [r.id, { skill: r.skill, node: r.node }]));
+}
+
+/**
+ * `sessionChanged`: a change reaches every subscriber whose filter listed the session before it
+ * or lists it after it, with `inFilter` saying which holds after. Per batch and viewer group,
+ * the changed sessions are read once through the group's `sessionById` loader (the viewer's
+ * scope is in its SQL, so a session the viewer may not see is never delivered), each distinct
+ * skill/node pair of the group's filters costs one statement, and the rest is checked on the
+ * row and on the state before that the notification carries. A member's events about other
+ * members' sessions are dropped before any query, by the owner id the notification carries. A
+ * session gone by the time it is read was purged: the change reaches, as leaving, every filter
+ * that listed it before (the PURGED event that follows reaches only those that listed it then).
+ */
+export const sessionChangedFeed: LiveFeed<SessionChangedState> = {
+  name: 'sessionChanged',
+
+  async select(events: LiveEvent[], subscribers: LiveSubscriber<SessionChangedState>[], scope: LiveScope): Promise<Delivery[][]> {
+    const mine = events.filter(
+      (e): e is SessionEvent => e.type === 'session' && (scope.viewer.isAdmin || e.ownerId === scope.viewer.id),
+    );
+    if (mine.length === 0) return subscribers.map(() => []);
+    // Read only now: a group without events builds no loaders.
+    const ctx = scope.context as Context;
+    const ids = [...new Set(mine.filter((e) => e.kind !== 'PURGED').map((e) => e.sessionId))];
+    const rows = await Promise.all(ids.map((id) => ctx.loaders.sessionById.load(id)));
+    const sessions = new Map(rows.flatMap((row) => (row ? [[row.id, row] as const] : [])));
+    const queried = new Map<string, Promise<Map<string, Links>>>();
+    for (const { state } of subscribers) {
+      if (needsQuery(state.filter) && !queried.has(linksKey(state.filter)) && sessions.size > 0) {
+        queried.set(linksKey(state.filter), linksOf(ctx, state.filter, [...sessions.keys()]));
+      }
+    }
+    const links = new Map<string, Map<string, Links>>();
+    for (const [key, promise] of queried) links.set(key, await promise);
+
+    const changesFor = (filter: SessionFilter): Delivery[] =>
+      mine.flatMap((event): Delivery[] => {
+        const change = { kind: event.kind, sessionId: event.sessionId, at: event.at };
+        if (event.kind === 'PURGED') {
+          if (!listedBefore(filter, event, NO_LINKS)) return [];
+          return [{ key: `${event.kind}:${event.sessionId}:${event.at.getTime()}`, payload: { ...change, session: null, inFilter: false } }];
+        }
+        const session = sessions.get(event.sessionId);
+        if (!session) {
+          // Purged since the change: it has left every filter. Its PURGED event reaches only the
+          // filters that listed it at the purge (a deleted session, not the active ones), so
+          // this change tells those that listed it before, its links counted as met.
+          if (!listedBefore(filter, event, ALL_LINKS)) return [];
+          return [{ key: `${event.kind}:${event.sessionId}:${event.at.getTime()}:gone`, payload: { ...change, session: null, inFilter: false } }];
+        }
+        const now = needsQuery(filter) ? (links.get(linksKey(filter))?.get(session.id) ?? NO_LINKS) : NO_LINKS;
+        const listed = inFilter(filter, session, now);
+        if (!listed && !listedBefore(filter, event, now)) return [];
+        // The filter is in the document's key, so one key serves every subscriber sharing both.
+        return [{ key: `${event.kind}:${event.sessionId}:${event.at.getTime()}:${listed}`, payload: { ...change, session, inFilter: listed } }];
+      });
+    // Deliveries depend on the filter alone: worked out once per distinct filter, and each one
+    // shared by the subscribers it reaches (the hub executes it once per document).
+    const byFilter = new Map<string, Delivery[]>();
+    return subscribers.map(({ state }) => {
+      let deliveries = byFilter.get(state.filterKey);
+      if (!deliveries) byFilter.set(state.filterKey, (deliveries = changesFor(state.filter)));
+      return deliveries;
+    });
+  },
+
+  // Session changes are not kept anywhere to replay from: after a lost LISTEN connection the
+  // subscriber ends with the LIVE_RESYNC error, and the client refetches and subscribes again.
+  replay: () => 'resync',
+};
+
+/** `Subscription.sessionChanged` (typed like `messageAdded`, see message.feed.ts). */
+export const sessionSubscriptions = {
+  Subscription: {
+    sessionChanged: {
+      subscribe: (_: SubscriptionRoot, args: SubscriptionSessionChangedArgs, ctx: Context) => {
+        const filter = parseSessionFilter(args.filter);
+        // A change to any message can change a search match, and a purge leaves nothing to match.
+        if (filter.search !== undefined) throw badField('filter.search', 'cannot be matched live: subscribe without it and refetch the search');
+        return ctx.live!.subscribe<SessionChangedState>('sessionChanged', { filter, filterKey: JSON.stringify(filter) });
+      },
+    },
+  },
+};

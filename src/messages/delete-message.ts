@@ -1,6 +1,6 @@
 import { Context } from '../context';
 import { IdArgs } from '../common/id.inputs';
-import { answerWith } from '../consistency/answer';
+import { answerWith } from '../consistency/prime-after-write';
 import { lockMessage } from '../consistency/locks';
 import { writeTransaction } from '../db/write-transaction';
 import { conflict } from '../errors';

@@ -5,13 +5,15 @@ import { loader } from '../db/loader';
 import { Queryable } from '../db/query-rows';
 import { argsLoader } from '../pagination/args-loader';
 import { Page } from '../pagination/connection';
-import { SqlParams } from '../pagination/sql-params';
+import { SqlParams } from '../db/sql-params';
 import { LoadRelation, SessionFieldPrefetch } from '../sessions/session.relations';
 import { SessionModel, sessionRows } from '../sessions/session.rows';
 import { sessionScope } from '../sessions/session.scope';
 import { MessageModel, messageRows } from './message.rows';
-import { MessagesArgs, messagesPageArgs } from './message.pages';
+import { MessagesArgs, selectedMessagesPageArgs } from './message.page-args';
 import { LAST_MESSAGE_COLUMN, MESSAGE_COUNT_COLUMN, MessagesPageArgs, messagesPageColumn } from './message.sql';
+import { USAGE_COLUMN, usageByUserStatement, usageOfRow } from './message-usage.sql';
+import type { TokenUsage } from '../generated/schema-types';
 
 export function createMessageLoaders(
   db: Queryable,
@@ -50,11 +52,21 @@ export function createMessageLoaders(
     /** `Session.messages`: each session's page, for the same arguments, in one column of the
      * sessions' relations statement. */
     messagesPageBySessionId: argsLoader<MessagesPageArgs, Page<MessageModel>>('messagesPageBySessionId', async (ids, args) =>
-      (await relations(ids, messagesPageColumn(args))).map((page) => (primed(page.rows), page)),
+      (await relations(ids, messagesPageColumn(args))).map((page) => (args.properties ? page : (primed(page.rows), page))),
     ),
 
     /** Messages each session lists (none for a session out of scope). */
     messageCountBySessionId: loader<string, number>('messageCountBySessionId', (ids) => relations(ids, MESSAGE_COUNT_COLUMN)),
+
+    /** `Session.usage`: tokens of the messages each session lists, summed (a column of the relations statement). */
+    usageBySessionId: loader<string, TokenUsage>('usageBySessionId', (ids) => relations(ids, USAGE_COLUMN)),
+
+    /** `User.usage`: tokens of the live messages of each user's live sessions in the viewer's scope, one statement per batch. */
+    usageByUserId: loader<string, TokenUsage>('usageByUserId', async (ids) => {
+      const { sql, params } = usageByUserStatement(viewer, ids);
+      const rows = await db.query<{ id: string; input: unknown; output: unknown }>(sql, params);
+      return byKeys(ids, rows, (r) => r.id).map(usageOfRow);
+    }),
 
     /** The newest message each session lists. */
     lastMessageBySessionId: loader<string, MessageModel | null>('lastMessageBySessionId', async (ids) =>
@@ -68,13 +80,15 @@ type MessageLoaders = ReturnType<typeof createMessageLoaders>;
 /** `Session.messages`, `messageCount` and `lastMessage` fetched with a list's page statement. */
 export function messagePrefetch(loaders: MessageLoaders, maxPageSize: number): SessionFieldPrefetch {
   return {
-    messages(raw) {
-      const { args, argsKey } = messagesPageArgs(raw as MessagesArgs, maxPageSize);
+    messages(raw, { field, fragments }) {
+      const { args, argsKey } = selectedMessagesPageArgs(raw as MessagesArgs, maxPageSize, [field], fragments);
       return {
+        key: argsKey,
         column: messagesPageColumn(args),
         prime: (id, value) => {
           const page = value as Page<MessageModel>;
-          loaders.primeMessages(page.rows);
+          // Messages cut to a selection's properties are this page's only, never `messageById`'s.
+          if (!args.properties) loaders.primeMessages(page.rows);
           loaders.messagesPageBySessionId.prime({ id, args, argsKey }, page);
         },
       };
@@ -82,6 +96,10 @@ export function messagePrefetch(loaders: MessageLoaders, maxPageSize: number): S
     messageCount: () => ({
       column: MESSAGE_COUNT_COLUMN,
       prime: (id, value) => loaders.messageCountBySessionId.prime(id, value as number),
+    }),
+    usage: () => ({
+      column: USAGE_COLUMN,
+      prime: (id, value) => loaders.usageBySessionId.prime(id, value as TokenUsage),
     }),
     lastMessage: () => ({
       column: LAST_MESSAGE_COLUMN,

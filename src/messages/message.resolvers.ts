@@ -1,9 +1,11 @@
 import { Resolvers } from '../generated/resolvers-types';
 import { Context } from '../context';
+import { audioId } from '../common/value-ids';
 import { required } from '../errors';
 import { parseId } from '../ids';
 import { MessageModel } from './message.rows';
 import { messagesOfSession } from './message.pages';
+import { usageOf } from './message-usage';
 
 /** What `message(id)` and `node(id)` show of a loaded message: null if deleted or in a deleted session
  * (`messageById` primed the session, so this costs no statement). */
@@ -21,23 +23,34 @@ export const messageResolvers: Resolvers = {
       visibleMessage(ctx, await ctx.loaders.messageById.load(parseId(args.id))),
   },
   Message: {
-    // Visible messages belong to visible sessions (same scope), so the session is always there.
+    // Visible messages belong to visible sessions (same scope); one a concurrent purge removed is NOT_FOUND.
     session: (message, _, ctx) =>
-      required(ctx.loaders.sessionById.load(message.sessionId), `session of message ${message.id}`),
+      required(ctx.loaders.sessionById.load(message.sessionId), 'Session', message.sessionId),
     audio: async (message, _, ctx) =>
       message.audioKey == null
         ? null
         : {
+            id: audioId(message.audioKey),
             key: message.audioKey,
             url: await ctx.storage.url(message.audioKey),
             // The messages_audio_complete check makes the three audio columns null together.
             contentType: message.audioContentType!,
             byteSize: message.audioByteSize!,
           },
+    usage: (message) => usageOf(message),
   },
   Session: {
-    messages: (session, args, ctx) => messagesOfSession(ctx, session, args),
+    messages: (session, args, ctx, info) => messagesOfSession(ctx, session, args, info),
     messageCount: (session, _, ctx) => ctx.loaders.messageCountBySessionId.get(session.id),
     lastMessage: (session, _, ctx) => ctx.loaders.lastMessageBySessionId.get(session.id),
+    usage: (session, _, ctx) => ctx.loaders.usageBySessionId.load(session.id),
+  },
+  User: {
+    usage: (user, _, ctx) => ctx.loaders.usageByUserId.load(user.id),
+  },
+  MessageChange: {
+    // An UPDATED carries no message (most followers apply `delta`): read only when selected, batched.
+    message: async (change, _, ctx) =>
+      change.message !== undefined ? change.message : visibleMessage(ctx, await ctx.loaders.messageById.load(change.messageId)),
   },
 };

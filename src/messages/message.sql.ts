@@ -1,4 +1,4 @@
-import type { MessageOrder } from '../generated/resolvers-types';
+import type { MessageOrder } from '../generated/schema-types';
 import { anyRowSql, edgeFlagsSql, KeysetOrder, orderSql, windowSql } from '../pagination/keyset';
 import { PageRequest } from '../pagination/page-args';
 import { edgeFlagsOf, Page, toPage } from '../pagination/connection';
@@ -15,6 +15,10 @@ export const MESSAGE_ORDERS: Record<MessageOrderName, KeysetOrder<MessageModel>>
 
 export interface MessagesPageArgs extends PageRequest {
   order: KeysetOrder<MessageModel>;
+  /** Whether the page reads if it goes on (`pageInfo` selected): one row more, and the edge flags. */
+  probe: boolean;
+  /** The read-model properties the page's messages carry (what the selection reads); null: all. */
+  properties: readonly (keyof MessageModel)[] | null;
 }
 
 /** Which messages a live session lists, and which a soft-deleted one does. */
@@ -45,15 +49,17 @@ export function messagesPageColumn(args: MessagesPageArgs): RelationColumn<Page<
   return {
     sql(params) {
       const where = windowSql(args.order, 'm', args, params);
-      const tail = `ORDER BY ${orderSql(args.order, 'm', args.backward)} LIMIT ${params.limit(args.size + 1)}`;
-      const rows = listedMessages((listed) => messageRows.jsonList(`SELECT ${messageRows.select('m')} FROM messages m WHERE ${[listed, ...where].join(' AND ')} ${tail}`));
-      const flags = edgeFlagsSql(args.order, 'm', args, params, (c, o) => listedMessages((listed) => anyRowSql('messages m', `${listed} AND ${c}`, o)));
+      const tail = `ORDER BY ${orderSql(args.order, 'm', args.backward)} LIMIT ${params.limit(args.size + (args.probe ? 1 : 0))}`;
+      const rows = listedMessages((listed) => messageRows.jsonList(`SELECT ${messageRows.jsonSelect('m', args.properties)} FROM messages m WHERE ${[listed, ...where].join(' AND ')} ${tail}`));
+      const flags = args.probe
+        ? edgeFlagsSql(args.order, 'm', args, params, (c, o) => listedMessages((listed) => anyRowSql('messages m', `${listed} AND ${c}`, o)))
+        : null;
       return flags ? `json_build_object('rows', ${rows}, 'flags', (SELECT row_to_json(f) FROM (SELECT ${flags}) f))` : rows;
     },
     decode(value) {
-      if (value === null || Array.isArray(value)) return toPage((value ?? []) as MessageModel[], args);
+      if (value === null || Array.isArray(value)) return toPage(messageRows.fromJson((value ?? []) as MessageModel[]), args);
       const { rows, flags } = value as { rows: MessageModel[]; flags: Record<string, unknown> };
-      return toPage(rows, args, edgeFlagsOf(flags));
+      return toPage(messageRows.fromJson(rows), args, edgeFlagsOf(flags));
     },
   };
 }
@@ -67,6 +73,6 @@ export const MESSAGE_COUNT_COLUMN: RelationColumn<number> = {
 /** `Session.lastMessage`: the newest message the session lists, or null. */
 export const LAST_MESSAGE_COLUMN: RelationColumn<MessageModel | null> = {
   // The two branches of `listedMessages` exclude each other: at most one row.
-  sql: () => listedMessages((listed) => messageRows.jsonRow(`SELECT ${messageRows.select('m')} FROM messages m WHERE ${listed} ORDER BY m.created_at DESC, m.id DESC LIMIT 1`)),
-  decode: (value) => (value ?? null) as MessageModel | null,
+  sql: () => listedMessages((listed) => messageRows.jsonRow(`SELECT ${messageRows.jsonSelect('m')} FROM messages m WHERE ${listed} ORDER BY m.created_at DESC, m.id DESC LIMIT 1`)),
+  decode: (value) => messageRows.fromJson([(value ?? null) as MessageModel | null])[0],
 };

@@ -1,12 +1,13 @@
 import { attachAudioUpload, claimAudioUpload } from '../audio-uploads/attach-audio-upload';
 import { Context } from '../context';
 import { nested } from '../common/id.inputs';
-import { answerWith } from '../consistency/answer';
+import { answerWith } from '../consistency/prime-after-write';
 import { lockSession } from '../consistency/locks';
 import { writeTransaction } from '../db/write-transaction';
 import { validateInput } from '../validation';
-import { Message } from './message.entity';
-import { AudioInput, PostMessageInput } from './message.inputs';
+import { Message, MessageStatus } from './message.entity';
+import { AudioInput, PostMessageInput, TokenUsageInput } from './message.inputs';
+import { usageColumns } from './message-usage';
 
 /**
  * Posts a message to a live session the viewer may change, with an optional audio attachment
@@ -16,10 +17,11 @@ import { AudioInput, PostMessageInput } from './message.inputs';
  * the transaction wrote, even if the session is deleted right after the commit. Absent,
  * soft-deleted or invisible session: NOT_FOUND. The audio key must be the viewer's own completed
  * upload to this session (`createAudioUpload`), not yet attached; any other key is
- * BAD_USER_INPUT on `input.audio.key` (see claimAudioUpload).
+ * BAD_USER_INPUT on `input.audio.key` (see claimAudioUpload). Posted `STREAMING`, the message
+ * grows with `appendMessageContent` until `finishMessage` ends it.
  */
 export async function postMessage(ctx: Context, raw: Record<string, unknown>): Promise<Message> {
-  const input = await validateInput(PostMessageInput, { ...raw, audio: nested(AudioInput, raw?.audio) });
+  const input = await validateInput(PostMessageInput, { ...raw, audio: nested(AudioInput, raw?.audio), usage: nested(TokenUsageInput, raw?.usage) });
   const written = await writeTransaction(ctx, async (manager) => {
     const { session, owner } = await lockSession(manager, ctx.viewer, input.sessionId, 'live');
     const upload = input.audio && (await claimAudioUpload(manager, { viewerId: ctx.viewer.id, storage: ctx.storage }, session.id, input.audio));
@@ -31,6 +33,8 @@ export async function postMessage(ctx: Context, raw: Record<string, unknown>): P
         audioKey: input.audio?.key ?? null,
         audioContentType: input.audio?.contentType ?? null,
         audioByteSize: input.audio?.byteSize ?? null,
+        status: input.status ?? MessageStatus.COMPLETE,
+        ...usageColumns(input.usage),
       }),
     );
     if (upload) await attachAudioUpload(manager, upload, message.id);

@@ -1,12 +1,14 @@
-import { ResolversParentTypes, SubscriptionMessageAddedArgs } from '../generated/resolvers-types';
+import { SubscriptionMessageAddedArgs } from '../generated/schema-types';
+import { ResolversParentTypes } from '../generated/resolvers-types';
 import { Context } from '../context';
 import { notFound } from '../errors';
 import { Delivery, LiveFeed, LiveScope, LiveSubscriber } from '../live/hub';
 import { LiveEvent, MessageEvent } from '../live/notifications';
 import { CursorKey, decodeCursor, encodeCursor, listId } from '../pagination/cursor';
 import { parseId } from '../ids';
-import { SqlParams } from '../pagination/sql-params';
+import { SqlParams } from '../db/sql-params';
 import { sessionScope } from '../sessions/session.scope';
+import { endsWithSession, messageChangedSubscription } from './message-changed.feed';
 import { MessageModel, messageRows } from './message.rows';
 
 type SubscriptionRoot = ResolversParentTypes['Subscription'];
@@ -40,8 +42,13 @@ function edgeOf(message: MessageModel): Delivery {
   };
 }
 
-/** Listed messages of a live session in the viewer's scope, after `floor`, oldest first, one page. */
-async function messagesAfter(ctx: Context, sessionId: string, floor: CursorKey): Promise<MessageModel[]> {
+/** A replay page ends after this many bytes of content (and at REPLAY_PAGE rows): a replay
+ * holds one page per subscriber, so long messages make short pages (src/live/hub.ts replay). */
+const REPLAY_PAGE_BYTES = 256 * 1024;
+
+/** Listed messages of a live session in the viewer's scope, after `floor`, oldest first, one
+ * page; `complete` when no message after the page existed when it was read. */
+async function messagesAfter(ctx: Context, sessionId: string, floor: CursorKey): Promise<{ messages: MessageModel[]; complete: boolean }> {
   const params = new SqlParams();
   const conditions = [
     `m.session_id = ${params.add(sessionId)}::uuid`,
@@ -50,12 +57,18 @@ async function messagesAfter(ctx: Context, sessionId: string, floor: CursorKey):
     params.named(sessionScope(ctx.viewer, 's')),
     `(m.created_at, m.id) > (${params.add(floor[0])}::timestamptz, ${params.add(floor[1])}::uuid)`,
   ];
-  const rows: MessageModel[] = await ctx.dataSource.query(
-    `SELECT ${messageRows.select('m')} FROM messages m JOIN sessions s ON s.id = m.session_id
-     WHERE ${conditions.join(' AND ')} ORDER BY m.created_at, m.id LIMIT ${params.limit(REPLAY_PAGE)}`,
+  const rows: (MessageModel & { pageBytes?: string })[] = await ctx.dataSource.query(
+    `SELECT * FROM (
+       SELECT ${messageRows.select('m')}, sum(octet_length(m.content)) OVER (ORDER BY m.created_at, m.id) AS "pageBytes"
+       FROM messages m JOIN sessions s ON s.id = m.session_id
+       WHERE ${conditions.join(' AND ')} ORDER BY m.created_at, m.id LIMIT ${params.limit(REPLAY_PAGE)}
+     ) page WHERE page."pageBytes" - octet_length(page.content) < ${params.add(REPLAY_PAGE_BYTES)}`,
     params.values,
   );
-  return rows;
+  const bytes = Number(rows[rows.length - 1]?.pageBytes ?? 0);
+  for (const row of rows) delete row.pageBytes;
+  // Cut short by bytes only when the page reached the byte budget.
+  return { messages: rows, complete: rows.length < REPLAY_PAGE && bytes < REPLAY_PAGE_BYTES };
 }
 
 /**
@@ -74,21 +87,27 @@ export const messageAddedFeed: LiveFeed<MessageAddedState> = {
   name: 'messageAdded',
 
   async select(events: LiveEvent[], subscribers: LiveSubscriber<MessageAddedState>[], scope: LiveScope): Promise<Delivery[][]> {
-    const ctx = scope.context as Context;
     const watched = new Set(subscribers.map((s) => s.state.sessionId));
     const mine = events.filter(
       (e): e is MessageEvent => e.type === 'message' && watched.has(e.sessionId) && (scope.viewer.isAdmin || e.ownerId === scope.viewer.id),
     );
     if (mine.length === 0) return subscribers.map(() => []);
+    // Read only now: a group without events builds no loaders.
+    const ctx = scope.context as Context;
     const messages = await Promise.all(mine.map((e) => ctx.loaders.messageById.load(e.messageId)));
     const sessions = await Promise.all(messages.map((m) => (m ? ctx.loaders.sessionById.load(m.sessionId) : null)));
     const deliverable = messages.filter((m, i): m is MessageModel => Boolean(m && !m.deletedAt && sessions[i] && !sessions[i]!.deletedAt));
-    return subscribers.map(({ state }) =>
-      deliverable
-        .filter((m) => m.sessionId === state.sessionId)
-        .map(edgeOf)
-        .filter((edge) => !state.replayFromAfter || isAfter(edge.position as CursorKey, state.floor)),
-    );
+    // Each edge is built once and shared by the session's subscribers (the hub executes it once).
+    const edges = new Map<string, Delivery[]>();
+    for (const message of deliverable) {
+      const list = edges.get(message.sessionId);
+      if (list) list.push(edgeOf(message));
+      else edges.set(message.sessionId, [edgeOf(message)]);
+    }
+    return subscribers.map(({ state }) => {
+      const mine = edges.get(state.sessionId) ?? [];
+      return state.replayFromAfter ? mine.filter((edge) => isAfter(edge.position as CursorKey, state.floor)) : mine;
+    });
   },
 
   async *replay(subscriber: LiveSubscriber<MessageAddedState>, scope: LiveScope, from: 'start' | 'gap') {
@@ -108,10 +127,10 @@ export const messageAddedFeed: LiveFeed<MessageAddedState> = {
     const position = subscriber.position as CursorKey | undefined;
     let cursor = from === 'gap' && position && isAfter(position, state.floor) ? position : state.floor;
     for (;;) {
-      const page = await messagesAfter(ctx, state.sessionId, cursor);
+      const { messages: page, complete } = await messagesAfter(ctx, state.sessionId, cursor);
       if (page.length === 0) return;
       yield page.filter((m) => !subscriber.seen.has(m.id)).map(edgeOf);
-      if (page.length < REPLAY_PAGE) return;
+      if (complete) return;
       const last = page[page.length - 1];
       cursor = [isoOf(last.createdAt), last.id];
     }
@@ -121,11 +140,12 @@ export const messageAddedFeed: LiveFeed<MessageAddedState> = {
   // not see replays nothing.
   replaysOn: (event, subscriber) => event.type === 'messagesBulk' && event.sessionId === subscriber.state.sessionId,
 
-  ends: (event, subscriber) => event.type === 'session' && event.kind === 'PURGED' && event.sessionId === subscriber.state.sessionId,
+  ends: (event, subscriber) => endsWithSession(event, subscriber.state.sessionId),
 };
 
 /**
- * `Subscription.messageAdded`: NOT_FOUND for a session the viewer may not see, or a deleted one.
+ * `Subscription.messageAdded`: NOT_FOUND for a session the viewer may not see, or a deleted one
+ * (at the start, or later as its last result).
  * The live transports execute each delivery themselves (src/live), so `subscribe` returns executed
  * results rather than the root payloads of codegen's SubscriptionResolver: parent and arguments are
  * typed from the schema, the result by the live registrar.
@@ -142,5 +162,6 @@ export const messageSubscriptions = {
         return ctx.live!.subscribe<MessageAddedState>('messageAdded', state, { replay: true });
       },
     },
+    messageChanged: messageChangedSubscription,
   },
 };

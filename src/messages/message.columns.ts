@@ -1,0 +1,51 @@
+import { FieldNode, FragmentDefinitionNode } from 'graphql';
+import { fieldsOf } from '../pagination/selection';
+import { MessageModel } from './message.rows';
+
+/**
+ * What each `Message` field reads of the read model. A field not listed here (a new one, or one
+ * whose resolver reads more) makes a page read every column.
+ */
+const FIELD_PROPERTIES = new Map<string, readonly (keyof MessageModel)[]>(Object.entries({
+  __typename: [],
+  id: ['id'],
+  session: ['sessionId'],
+  role: ['role'],
+  content: ['content'],
+  audio: ['audioKey', 'audioContentType', 'audioByteSize'],
+  createdAt: ['createdAt'],
+  deletedAt: ['deletedAt'],
+  status: ['status'],
+  usage: ['inputTokens', 'outputTokens', 'model'],
+} satisfies Record<string, readonly (keyof MessageModel)[]>));
+
+/**
+ * The read-model properties a `Session.messages` selection (its field nodes, through fragments)
+ * reads of each message: its nodes' fields (via `nodes` or `edges { node }`), plus the keyset's
+ * (`createdAt`, `id`) when cursors may be read. Always `id`. Null: every column (a field this
+ * does not know). Sorted, so equal selections give equal loader keys.
+ */
+export function messagePropertiesOf(
+  fieldNodes: readonly FieldNode[],
+  fragments: Record<string, FragmentDefinitionNode>,
+): (keyof MessageModel)[] | null {
+  const properties = new Set<keyof MessageModel>(['id']);
+  const nodeFields: FieldNode[] = [];
+  for (const connection of fieldNodes) {
+    for (const field of fieldsOf(connection.selectionSet, fragments)) {
+      const name = field.name.value;
+      if (name === 'nodes') fieldsOf(field.selectionSet, fragments, nodeFields);
+      else if (name === 'edges' || name === 'pageInfo') {
+        // Cursors are the keyset of a message: its creation time and id.
+        properties.add('createdAt');
+        if (name === 'edges') for (const edge of fieldsOf(field.selectionSet, fragments)) if (edge.name.value === 'node') fieldsOf(edge.selectionSet, fragments, nodeFields);
+      }
+    }
+  }
+  for (const field of nodeFields) {
+    const read = FIELD_PROPERTIES.get(field.name.value);
+    if (!read) return null;
+    for (const property of read) properties.add(property);
+  }
+  return [...properties].sort();
+}

@@ -1,0 +1,33 @@
+import { FieldNode, FragmentDefinitionNode } from 'graphql';
+import type { SessionMessagesArgs } from '../generated/schema-types';
+import { listId } from '../pagination/cursor';
+import { pageKey, pageRequest } from '../pagination/page-args';
+import { selectsPageInfo } from '../pagination/selection';
+import { messagePropertiesOf } from './message.columns';
+import { MESSAGE_ORDERS, MessagesPageArgs } from './message.sql';
+
+/** The arguments of `Session.messages`, as the schema states them. */
+export type MessagesArgs = SessionMessagesArgs;
+
+/**
+ * The arguments of `Session.messages` checked, and the key its loader batches and caches them
+ * under. `probe`: the selection asks for `pageInfo`, so each page also reads whether it goes on
+ * (one row more, and the edge flags with cursors); `properties`: what the selection reads of each
+ * message (null: all). Pages read differently are different keys.
+ */
+export function messagesPageArgs(raw: MessagesArgs, maxPageSize: number, probe = true, properties: MessagesPageArgs['properties'] = null) {
+  const order = MESSAGE_ORDERS[raw.orderBy ?? 'CREATED_AT_ASC'];
+  const list = listId('session.messages', order.name);
+  const args: MessagesPageArgs = { order, probe, properties, ...pageRequest(raw, list, order.kind, maxPageSize) };
+  return { list, args, argsKey: JSON.stringify([order.name, probe, properties, pageKey(args)]) };
+}
+
+/** What a selection reads, by its field nodes: the executor hands every session of a list the same array. */
+const readBySelection = new WeakMap<readonly FieldNode[], { probe: boolean; properties: MessagesPageArgs['properties'] }>();
+
+/** `messagesPageArgs` for a selection of `Session.messages`: its probe and the properties its nodes read. */
+export function selectedMessagesPageArgs(raw: MessagesArgs, maxPageSize: number, fieldNodes: readonly FieldNode[], fragments: Record<string, FragmentDefinitionNode>) {
+  let read = readBySelection.get(fieldNodes);
+  if (!read) readBySelection.set(fieldNodes, (read = { probe: selectsPageInfo(fieldNodes, fragments), properties: messagePropertiesOf(fieldNodes, fragments) }));
+  return messagesPageArgs(raw, maxPageSize, read.probe, read.properties);
+}

@@ -1,6 +1,7 @@
 import { EntityManager } from 'typeorm';
+import { lockUpload } from '../consistency/locks';
 import { badField } from '../errors';
-import { AudioStorage } from '../storage/storage';
+import { AudioStorage } from '../storage/audio-storage';
 import { AudioUpload } from './audio-upload.entity';
 
 export interface ClaimedAudio {
@@ -32,7 +33,7 @@ export async function claimAudioUpload(
   sessionId: string,
   audio: ClaimedAudio,
 ): Promise<AudioUpload> {
-  const upload = await manager.findOne(AudioUpload, { where: { key: audio.key }, lock: { mode: 'pessimistic_write' } });
+  const upload = await lockUpload(manager, audio.key);
   const acceptable =
     upload &&
     upload.userId === deps.viewerId &&

@@ -1,7 +1,6 @@
-import { LessThan, IsNull } from 'typeorm';
+import { lockExpiredUploads } from '../consistency/locks';
 import { writeTransaction, WriteDeps } from '../db/write-transaction';
 import { removeAudioAfterCommit } from '../storage/audio-cleanup';
-import { AudioUpload } from './audio-upload.entity';
 
 export interface CollectProps {
   /** Uploads that expired before this instant and were never attached are removed. */
@@ -24,19 +23,14 @@ export async function collectExpiredUploads(deps: WriteDeps, props: CollectProps
   let removed = 0;
   for (;;) {
     const count = await writeTransaction(deps, async (manager) => {
-      const uploads = await manager.find(AudioUpload, {
-        where: { messageId: IsNull(), expiresAt: LessThan(now) },
-        order: { expiresAt: 'ASC', key: 'ASC' },
-        take: batchSize,
-        lock: { mode: 'pessimistic_write', onLocked: 'skip_locked' },
-      });
+      const uploads = await lockExpiredUploads(manager, now, batchSize);
       if (uploads.length === 0) return 0;
       const keys: { key: string }[] = await manager.query(
         `SELECT k AS key FROM unnest($1::text[]) AS k WHERE NOT EXISTS (SELECT 1 FROM messages m WHERE m.audio_key = k)`,
         [uploads.map((u) => u.key)],
       );
       await manager.remove(uploads);
-      removeAudioAfterCommit(manager.queryRunner!, keys.map((k) => k.key));
+      removeAudioAfterCommit(manager, keys.map((k) => k.key));
       return uploads.length;
     });
     removed += count;

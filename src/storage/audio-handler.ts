@@ -1,8 +1,10 @@
 import express from 'express';
+import path from 'node:path';
 import { isAudioKey } from './audio-key';
+import { servedContentType } from './content-type';
 import { sendStorageError } from './http-errors';
 import { LocalAudioStorage } from './local-storage';
-import { AudioStorage } from './storage';
+import { AudioStorage } from './audio-storage';
 
 /** The key named by a request path under the mount point, or `undefined` when it is not one. */
 export function keyOfPath(requestPath: string): string | undefined {
@@ -15,9 +17,28 @@ export function keyOfPath(requestPath: string): string | undefined {
 }
 
 /**
+ * What makes a stored object safe to open in a browser whatever bytes a client uploaded: only an
+ * audio type by the upload rule is served as such (anything else as opaque bytes, downloaded);
+ * no sniffing a type out of the bytes; a sandbox CSP, so even a document rendered from them runs
+ * no script and reaches no origin; and a file name, so a saved file is named by its key.
+ */
+export function downloadHeaders(key: string, storedType: string | null): Record<string, string> {
+  const contentType = servedContentType(storedType);
+  const disposition = contentType === 'application/octet-stream' ? 'attachment' : 'inline';
+  return {
+    'content-type': contentType,
+    'x-content-type-options': 'nosniff',
+    'content-security-policy': "sandbox; default-src 'none'",
+    // Keys are `[a-z0-9._-]` per segment (audio-key.ts), so the base name needs no quoting rules.
+    'content-disposition': `${disposition}; filename="${path.posix.basename(key)}"`,
+  };
+}
+
+/**
  * Serves the local driver's objects at `GET /audio/<key>?expires=…&signature=…`: only a
  * well-formed key with a valid, unexpired download signature is read from the audio directory
- * (403 `SIGNATURE_INVALID` otherwise, 404 `NOT_FOUND` for a missing object). Other drivers serve
+ * (403 `SIGNATURE_INVALID` otherwise, 404 `NOT_FOUND` for a missing object), with
+ * `downloadHeaders`. Other drivers serve
  * their own URLs, so for them every request is 404.
  */
 export function audioHandler(storage: AudioStorage): express.Router {
@@ -38,7 +59,7 @@ export function audioHandler(storage: AudioStorage): express.Router {
       return;
     }
     res.setHeader('cache-control', 'private, max-age=300');
-    if (object.contentType) res.setHeader('content-type', object.contentType);
+    for (const [name, value] of Object.entries(downloadHeaders(key, object.contentType))) res.setHeader(name, value);
     res.sendFile(storage.fileOf(key), { dotfiles: 'allow' }, (error) => {
       if (error) sendStorageError(res, 404, 'NOT_FOUND', 'no such object');
     });

@@ -8,7 +8,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { S3Settings } from '../config';
-import { AudioStorage, StoredObject, UploadRequest, UploadTarget } from './storage';
+import { AudioStorage, StoredObject, UploadRequest, UploadTarget } from './audio-storage';
 import { AUDIO_URL_TTL_SECONDS, EXPIRY_STEP_SECONDS } from './url-signing';
 
 /** DeleteObjects takes at most 1,000 keys per request. */

@@ -1,4 +1,5 @@
 import { collectExpiredUploads } from '../../src/audio-uploads/collect-expired-uploads';
+import { createLogger } from '../../src/logger';
 import { S3AudioStorage } from '../../src/storage/s3-storage';
 import { codes } from '../harness';
 import { expectInvariants } from '../invariants';
@@ -119,7 +120,7 @@ describe.each(DRIVERS)('audio on the %s driver', (driver) => {
     const past = new Date('2001-01-01T00:00:00Z');
     await t.dataSource.query(`UPDATE audio_uploads SET expires_at = $2 WHERE key = ANY($1)`, [[attached.key, expired.key, named.key], past]);
 
-    const removed = await collectExpiredUploads({ dataSource: t.dataSource, storage }, { batchSize: 1, now: new Date('2001-01-02T00:00:00Z') });
+    const removed = await collectExpiredUploads({ dataSource: t.dataSource, storage, logger: createLogger('silent') }, { batchSize: 1, now: new Date('2001-01-02T00:00:00Z') });
     expect(removed).toBe(2);
     expect(await uploadRow(expired.key)).toBeUndefined();
     expect(await storage.head(expired.key)).toBeNull();
@@ -140,8 +141,9 @@ describe.each(DRIVERS)('audio on the %s driver', (driver) => {
       { input: { sessionId: session.id, contentType: 'audio/ogg', byteSize: 3 } },
       { as: member },
     );
-    // Authentication, BEGIN, lock the session, insert the upload, COMMIT.
-    expect({ sql: created.sql, log: created.statements }).toEqual({ sql: 5, log: expect.any(Array) });
+    // Authentication, BEGIN, the viewer's quota lock, the viewer's and owner's keys, lock the
+    // session, sum the pending bytes (after the quota lock: its own snapshot), insert, COMMIT.
+    expect({ sql: created.sql, log: created.statements }).toEqual({ sql: 8, log: expect.any(Array) });
     const made = await upload(t, member, session.id, bytesOf(3));
     const plain = await t.gql(POST_AUDIO, { input: { sessionId: session.id, role: 'USER', content: 'x' } }, { as: member });
     const audio = { key: made.key, contentType: 'audio/ogg', byteSize: 3 };

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { AudioUpload } from '../../src/audio-uploads/audio-upload.entity';
 import { loadConfig } from '../../src/config';
 import { writeTransaction } from '../../src/db/write-transaction';
+import { createLogger } from '../../src/logger';
 import { createAudioStorage } from '../../src/storage/storage';
 import { User } from '../../src/users/user.entity';
 import { runHub } from '../cli-runner';
@@ -63,7 +64,7 @@ describe('upload rows at the ORM level', () => {
         await fs.writeFile(path.join(audioDir, key), 'ogg');
       }
       const storage = createAudioStorage(loadConfig({ HUB_AUDIO_DIR: audioDir, HUB_JWT_SECRET: TEST_SECRET }), TEST_SECRET);
-      await writeTransaction({ dataSource: ds, storage }, async (manager) => {
+      await writeTransaction({ dataSource: ds, storage, logger: createLogger('silent') }, async (manager) => {
         // Foreign keys (and their ON DELETE CASCADE) are triggers: off for this transaction.
         await manager.query(`SET LOCAL session_replication_role = replica`);
         await manager.remove(await manager.findOneByOrFail(User, { id: member.id }));
@@ -87,9 +88,17 @@ describe('hub gc-audio and hub purge', () => {
         await fs.mkdir(path.dirname(path.join(audioDir, key)), { recursive: true });
         await fs.writeFile(path.join(audioDir, key), 'ogg');
       }
+      // Staging files: one a killed upload left long ago, one a live body is writing now.
+      const staging = path.join(audioDir, '.staging');
+      await fs.mkdir(staging, { recursive: true });
+      await fs.writeFile(path.join(staging, 'a'.repeat(64)), 'partial');
+      const longAgo = new Date(Date.now() - 3_600_000);
+      await fs.utimes(path.join(staging, 'a'.repeat(64)), longAgo, longAgo);
+      await fs.writeFile(path.join(staging, 'b'.repeat(64)), 'partial');
       const env = { DATABASE_URL: url, HUB_AUDIO_DIR: audioDir };
       const gc = await runHub(env, 'gc-audio', '--batch', '1');
-      expect(gc).toMatchObject({ code: 0, out: 'removed 2 expired audio uploads' });
+      expect(gc).toMatchObject({ code: 0, out: 'removed 2 expired audio uploads\nremoved 1 abandoned staging file' });
+      expect(await fs.readdir(staging)).toEqual(['b'.repeat(64)]);
       await expect(fs.stat(path.join(audioDir, keys[0]))).rejects.toThrow();
       await expect(fs.stat(path.join(audioDir, keys[1]))).rejects.toThrow();
       await expect(fs.stat(path.join(audioDir, keys[2]))).resolves.toBeTruthy();

@@ -6,6 +6,7 @@ import { UserModel } from './users/user.rows';
 
 export type { MessageModel, SessionModel, SkillModel, UserModel };
 export type { NodeSyncModel } from './node-sync/node-sync.rows';
+export type { MessageSearchConnectionModel } from './search/search-messages';
 
 /** What resolvers return for the schema's object and connection types (codegen's mappers point here). */
 export type UserConnectionModel = Connection<UserModel>;

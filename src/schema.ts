@@ -1,18 +1,20 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Kind, parse } from 'graphql';
+import { activityResolvers } from './activity/activity.resolvers';
 import { audioUploadMutations } from './audio-uploads/audio-upload.mutations';
 import { messageMutations } from './messages/message.mutations';
 import { messageResolvers } from './messages/message.resolvers';
-import { messageSubscriptions } from './messages/message.subscriptions';
+import { messageSubscriptions } from './messages/message.feed';
 import { nodeSyncMutations } from './node-sync/node-sync.mutations';
 import { nodeSyncResolvers } from './node-sync/node-sync.resolvers';
 import { nodeResolvers } from './nodes/node.resolvers';
 import { connectionResolvers } from './pagination/connection';
 import { DateTimeScalar } from './scalars';
+import { searchResolvers } from './search/search.resolvers';
 import { sessionMutations } from './sessions/session.mutations';
 import { sessionResolvers } from './sessions/session.resolvers';
-import { sessionSubscriptions } from './sessions/session.subscriptions';
+import { sessionSubscriptions } from './sessions/session.feed';
 import { skillMutations } from './skills/skill.mutations';
 import { skillResolvers } from './skills/skill.resolvers';
 import { userMutations } from './users/user.mutations';
@@ -42,6 +44,8 @@ export function resolvers() {
     skillResolvers,
     nodeSyncResolvers,
     nodeResolvers,
+    searchResolvers,
+    activityResolvers,
     userMutations,
     sessionMutations,
     messageMutations,

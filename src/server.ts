@@ -10,20 +10,18 @@ import {
   ApolloServerPluginUsageReportingDisabled,
 } from '@apollo/server/plugin/disabled';
 import { expressMiddleware } from '@as-integrations/express5';
-import cors from 'cors';
 import express from 'express';
 import { makeExecutableSchema } from '@graphql-tools/schema';
-import { GraphQLError } from 'graphql';
 import { DataSource } from 'typeorm';
-import { authenticate } from './users/authenticate';
+import { requestAuthenticator } from './auth/authenticate-request';
 import { Config } from './config';
 import { Context, createContext } from './context';
 import { sqlScope, SqlStats } from './db/sql-counter';
-import { unavailable } from './errors';
 import { formatError, isDatabaseUnavailable } from './errors.format';
 import { Logger } from './logger';
-import { bodyErrors } from './http/body-errors';
-import { answerClientErrors } from './http/client-errors';
+import { bodyErrors, notFoundRoute, refuseInvalidUtf8 } from './http/body-errors';
+import { corsHandler, originPolicy } from './http/cors';
+import { answerClientErrors, clientDepartures } from './http/client-errors';
 import { DocumentStep } from './http/document-cache';
 import { createOperationGuard } from './http/operation-guard';
 import { loadTrustedDocuments, trustedDocumentsMiddleware } from './http/trusted-documents';
@@ -32,14 +30,22 @@ import { SharedApqCache } from './http/apq-cache';
 import { readRoutingPlugin } from './http/read-routing';
 import { LSN_HEADER, parseLsn, ReadReplicas, ReadRoute } from './db/replicas';
 import { observabilityPlugin } from './http/observability';
-import { PLAYGROUND_ASSETS_PATH, playgroundAssets, playgroundPlugin } from './http/playground';
+import { responseSizePlugin } from './http/response-size';
+import { PLAYGROUND_ASSETS_PATH, playgroundAssets, playgroundPlugin, playgroundServed } from './http/playground';
 import { resolvers, typeDefs } from './schema';
 import { jitGateway } from './http/jit-executor';
 import { uploadRouter } from './audio-uploads/receive-upload';
+import { startUploadJanitor, UploadJanitor } from './audio-uploads/upload-janitor';
 import { audioHandler } from './storage/audio-handler';
-import { attachLive } from './subscriptions';
+import { attachLive } from './live-server';
 import { LIVE_DASHBOARD_PATH, liveDashboardAssets } from './live/dashboard-assets';
 import { createAudioStorage } from './storage/storage';
+import { RequesterLimits } from './limits/requester-limits';
+import { oneInFlight } from './limits/one-in-flight';
+import { postgresWindows } from './limits/shared-windows';
+import { tokenUser, viewerOf } from './users/token-user';
+import { UserModel } from './users/user.rows';
+import { RememberedViewer, RememberedViewers, ViewerConfirmation } from './users/viewer-confirmation';
 
 export interface ServerDeps {
   dataSource: DataSource;
@@ -67,6 +73,8 @@ export interface HubServer {
   live: ReturnType<typeof attachLive>;
   /** With HUB_METRICS_PORT: where /metrics is served, once listening. */
   metricsUrl?: string;
+  /** The server's own audio garbage collection (tests run it at once). */
+  janitor: UploadJanitor;
 }
 
 /** Reports the SQL statements a request issued in the `x-sql-statements` header. */
@@ -117,11 +125,8 @@ function unavailablePlugin(): ApolloServerPlugin<Context> {
 }
 
 const BODY_LIMIT = '256kb';
-
-function corsOrigin(origins: string[]): boolean | string[] {
-  if (origins.includes('*')) return true;
-  return origins.length ? origins : false;
-}
+/** /readyz's live check: the probe must arrive within 2 s; one that arrived in the last 5 s counts. */
+const READY_PROBE = { timeoutMs: 2000, maxAgeMs: 5000 };
 
 /** A caller's request id is kept when it is a sane token, so logs can be correlated across services. */
 function requestIdOf(header: string | string[] | undefined): string {
@@ -157,13 +162,21 @@ export async function createServer(deps: ServerDeps): Promise<HubServer> {
     });
     next();
   });
+  // A client that leaves before its answer is complete: one info line, whatever the route.
+  app.use(clientDepartures(logger));
   const httpServer = http.createServer(app);
-  answerClientErrors(httpServer);
+  answerClientErrors(httpServer, logger);
 
   const schema = makeExecutableSchema({ typeDefs: typeDefs(), resolvers: resolvers() });
   // Query limits, cost, trusted documents: one set of checks for every transport (operation-guard.ts).
   const countStep = (step: DocumentStep) => metrics.documentWork.inc({ step });
-  const guard = createOperationGuard(schema, config, loadTrustedDocuments(config.trustedDocuments, config.trustedDocumentsFile), countStep);
+  // What one requester may hold or do per minute, shared by the transports (src/limits/).
+  const limits = new RequesterLimits({
+    shared: postgresWindows(dataSource),
+    onRefusal: (limit) => metrics.limitRefusals.inc({ limit }),
+    onProblem: (message, error) => logger.warn({ err: error }, message),
+  });
+  const guard = createOperationGuard(schema, config, loadTrustedDocuments(config.trustedDocuments, config.trustedDocumentsFile), countStep, limits);
   const apollo = new ApolloServer<Context>({
     // The schema Apollo would build from typeDefs + resolvers, executed with graphql-jit (see jit-executor.ts).
     gateway: jitGateway(schema, countStep),
@@ -190,9 +203,11 @@ export async function createServer(deps: ServerDeps): Promise<HubServer> {
       ApolloServerPluginCacheControlDisabled(),
       ApolloServerPluginUsageReportingDisabled(),
       ApolloServerPluginInlineTraceDisabled(),
-      config.production ? ApolloServerPluginLandingPageDisabled() : playgroundPlugin(),
+      playgroundServed(config) ? playgroundPlugin() : ApolloServerPluginLandingPageDisabled(),
       sqlStatsPlugin(deps.onRequestStats),
       getCachePlugin(),
+      // Before observability: the error it may put in place of an answer is counted like any other.
+      responseSizePlugin(config.maxResponseBytes),
       observabilityPlugin(logger, metrics),
       unavailablePlugin(),
       guard.apollo.plugin,
@@ -206,15 +221,28 @@ export async function createServer(deps: ServerDeps): Promise<HubServer> {
   });
   // Ready while the primary answers; replicas out of rotation are listed (reads fail over to
   // the primary), they do not make the process unready.
+  // Live updates too: a LISTEN that cannot run, or whose own probe notification does not arrive
+  // (a LISTEN through a transaction pooler), would otherwise lose every live update silently.
   app.get('/readyz', async (_req, res) => {
     const states = (primary: string) => (replicas ? { primary, replicas: replicas.status() } : {});
+    const listening = live.hub
+      .listenerReady((channel, payload) => dataSource.query('SELECT pg_notify($1, $2)', [channel, payload]), READY_PROBE)
+      .then(() => 'listening', (error: Error) => error);
     try {
       await dataSource.query('SELECT 1');
-      res.json({ status: 'ready', ...states('up') });
     } catch (error) {
       logger.warn({ err: error }, 'readiness check failed');
+      await listening;
       res.status(503).json({ status: 'unavailable', reason: 'database unreachable', ...states('down') });
+      return;
     }
+    const liveState = await listening;
+    if (liveState instanceof Error) {
+      logger.warn({ err: liveState }, 'readiness check failed: live updates');
+      res.status(503).json({ status: 'unavailable', reason: `live updates: ${liveState.message}`, live: 'down', ...states('up') });
+      return;
+    }
+    res.json({ status: 'ready', live: liveState, ...states('up') });
   });
 
   // /metrics: with HUB_METRICS_PORT only there; in production only with HUB_METRICS_TOKEN
@@ -228,24 +256,49 @@ export async function createServer(deps: ServerDeps): Promise<HubServer> {
   const metricsApp = config.scale.metricsPort !== undefined ? express().get('/metrics', serveMetrics) : undefined;
   const metricsServer = metricsApp && !deps.clusterWorker ? http.createServer(metricsApp) : undefined;
   if (!metricsApp && (!config.production || config.scale.metricsToken)) app.get('/metrics', serveMetrics);
-  if (!config.production) app.use(PLAYGROUND_ASSETS_PATH, playgroundAssets());
+  if (playgroundServed(config)) app.use(PLAYGROUND_ASSETS_PATH, playgroundAssets());
   // The live operators' dashboard (examples/live-dashboard), development only.
   if (!config.production) app.use(LIVE_DASHBOARD_PATH, liveDashboardAssets());
 
   // PUT: the local driver's uploads (upload rows, so a feature route); GET: its signed downloads.
-  app.use('/audio', uploadRouter({ dataSource, config, storage, logger }), audioHandler(storage));
+  // A browser page may upload (and fetch) audio with the URLs it was given: CORS as for /graphql.
+  const origins = originPolicy(config.corsOrigins);
+  const httpCors = corsHandler(origins);
+  app.use('/audio', httpCors, uploadRouter({ dataSource, config, storage, logger }), audioHandler(storage));
+  const janitor = await startUploadJanitor({ dataSource, storage, config, logger });
 
-  const graphqlCors = cors({ origin: corsOrigin(config.corsOrigins), credentials: false, maxAge: 600 });
-  // Subscriptions: graphql-ws on the upgrade of /graphql, graphql-sse at /graphql/stream.
+  // One authentication for every transport; a failed lookup is logged here and answered 503.
+  const onLookupFailure = (error: unknown) => logger.error({ err: error, requestId: sqlScope.getStore()?.requestId }, 'authentication lookup failed');
+  // HUB_REMEMBER_VIEWERS: queries over HTTP confirm a user looked up before inside their first
+  // read (src/users/viewer-confirmation.ts). Not with read replicas: a replica may not have
+  // replayed a deletion yet, and the confirmation must see the primary's users.
+  const remembered = config.rememberViewers && !replicas ? new RememberedViewers() : undefined;
+  const authOptions = {
+    secret,
+    maxTokenTtlSeconds: config.maxTokenTtlSeconds,
+    // Concurrent requests of one token share its lookup (a flood of connections takes one pool slot).
+    findUser: oneInFlight(async (id: string) => {
+      const user = await tokenUser(dataSource, id);
+      if (user) remembered?.remember(user);
+      return user;
+    }),
+    viewerOf,
+    onLookupFailure,
+  };
+  const authenticate = requestAuthenticator<UserModel>(authOptions);
+  const authenticateHttp = requestAuthenticator<UserModel | RememberedViewer>({ ...authOptions, remembered: (id) => remembered?.get(id) });
+  // Subscriptions: graphql-ws on the upgrade of /graphql, graphql-sse at /graphql/stream. Browsers'
+  // Origin: one rule for CORS and both live transports (http/cors.ts).
   const live = attachLive({
-    httpServer, app, sseMiddleware: [graphqlCors], schema, dataSource, config, secret, storage, logger, metrics,
-    guard, onLiveBatch: deps.onLiveBatch,
+    httpServer, app, sseMiddleware: [httpCors], schema, dataSource, config, storage, logger, metrics,
+    guard, limits, authenticate, originAllowed: (req) => origins.allows(req), replicas,
+    onLiveBatch: deps.onLiveBatch,
   });
 
   app.use(
     '/graphql',
-    graphqlCors,
-    express.json({ limit: BODY_LIMIT }),
+    httpCors,
+    express.json({ limit: BODY_LIMIT, verify: refuseInvalidUtf8 }),
     bodyErrors,
     trustedDocumentsMiddleware(guard.trusted),
     (req: express.Request, res: express.Response, next: express.NextFunction) => {
@@ -257,24 +310,24 @@ export async function createServer(deps: ServerDeps): Promise<HubServer> {
     },
     expressMiddleware(apollo, {
       context: async ({ req }) => {
-        const user = await authenticate(dataSource, secret, req.headers.authorization, config.maxTokenTtlSeconds).catch((error) => {
-          if (error instanceof GraphQLError) throw error;
-          logger.error({ err: error, requestId: sqlScope.getStore()?.requestId }, 'authentication lookup failed');
-          throw unavailable();
-        });
+        const { user, remembered: known } = await authenticateHttp(req.headers.authorization);
         // Document limits and the viewer's new-document budget, before Apollo parses anything.
-        guard.apollo.admit(req, user.id);
+        await guard.apollo.admit(req, user.id);
         // A malformed x-hub-lsn is ignored (it only asks for fresher reads), never an error.
         const reads = replicas ? new ReadRoute(replicas, user.id, parseLsn(req.headers[LSN_HEADER]) ?? 0n) : undefined;
-        return createContext(dataSource, config, storage, user, reads);
+        const confirmation = known && remembered ? new ViewerConfirmation(dataSource, user, remembered, onLookupFailure) : undefined;
+        return createContext(dataSource, config, storage, logger, limits, user, reads, confirmation);
       },
     }),
   );
+  // Any other route answers in the API's error shape, not Express's HTML page.
+  app.use(notFoundRoute);
 
   const hub: HubServer = {
     app,
     httpServer,
     live,
+    janitor,
     async listen(port = config.port, host = config.host) {
       if (metricsServer) {
         await new Promise<void>((resolve, reject) => {
@@ -296,6 +349,7 @@ export async function createServer(deps: ServerDeps): Promise<HubServer> {
       closing = true;
       await live.close();
       metricsServer?.close();
+      await janitor.stop();
       await apollo.stop();
       if (inFlight > 0) {
         let timer: NodeJS.Timeout | undefined;

@@ -9,8 +9,9 @@ import { openDatabase } from '../db/database';
 import { metricsHandler, serveClusterMetrics } from '../http/metrics';
 import { createLogger } from '../logger';
 import { RestartBackoff } from './restart-backoff';
-import { prepareDatabase, printBanner } from './serve';
+import { prepareDatabase, printBanner } from './prepare-database';
 import { stopOnSignals } from './shutdown';
+import { serverExecArgv } from './v8-flags';
 
 /** How long SIGTERM waits for workers to drain before killing them. */
 const DRAIN_TIMEOUT_MS = 30_000;
@@ -31,7 +32,7 @@ export async function runCluster(config: Config, options: { migrate: boolean; wo
   const db = await openDatabase(DATA_MODEL, config, logger, { poolSize: 2 });
   let databaseUrl: string;
   try {
-    await prepareDatabase(db.dataSource, Boolean(db.embedded), options.migrate, logger);
+    await prepareDatabase(db, options.migrate, logger);
     databaseUrl = config.databaseUrl ?? db.embedded!.url;
   } catch (error) {
     await db.close();
@@ -73,6 +74,8 @@ export async function runCluster(config: Config, options: { migrate: boolean; wo
   // Workers get the database the primary prepared and the one secret, so none creates another.
   const workerEnv = { DATABASE_URL: databaseUrl, HUB_JWT_SECRET: secret };
   const backoff = new RestartBackoff();
+  // Workers serve: they get the V8 settings a server needs, however the primary was started.
+  cluster.setupPrimary({ execArgv: serverExecArgv() });
   const fork = (slot: number): Worker => {
     const worker = cluster.fork({ ...workerEnv, HUB_WORKER_SLOT: String(slot) });
     const started = Date.now();
@@ -97,7 +100,7 @@ export async function runCluster(config: Config, options: { migrate: boolean; wo
     const host = address.address ?? config.host;
     const url = `http://${host.includes(':') ? `[${host}]` : host}:${address.port}`;
     logger.info({ workers: options.workers }, 'all workers listening');
-    void printBanner(db.dataSource, config, secret, url).finally(() => db.dataSource.destroy().catch(() => undefined));
+    void printBanner(db, config, secret, url).finally(() => db.dataSource.destroy().catch(() => undefined));
   });
   for (let slot = 0; slot < options.workers; slot += 1) fork(slot);
 }

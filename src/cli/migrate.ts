@@ -5,7 +5,9 @@ import { withMigrationLock } from '../db/migration-lock';
 
 export async function migrate(config: Config, values: Parsed = {}): Promise<void> {
   const progress = createProgress({ quiet: values.quiet === true });
-  await withDatabase(config, async ({ dataSource }) => {
+  await withDatabase(config, async (db) => {
+    // Migrations and their session lock on a session of their own (HUB_DIRECT_DATABASE_URL).
+    const dataSource = await db.direct();
     // TypeORM tells its logger how many migrations are pending and each one it finishes: one
     // progress line per migration, while they run.
     const logger = dataSource.logger;
@@ -30,12 +32,15 @@ export async function migrate(config: Config, values: Parsed = {}): Promise<void
 }
 
 export async function migrateRevert(config: Config): Promise<void> {
-  await withDatabase(config, ({ dataSource }) => withMigrationLock(dataSource, async () => {
+  await withDatabase(config, async (db) => {
+    const dataSource = await db.direct();
+    await withMigrationLock(dataSource, async () => {
     const executed = await dataSource.query(`SELECT to_regclass('migrations') IS NOT NULL AS present`);
     if (!executed[0].present) throw new Error('no migration has been applied');
     const [last] = await dataSource.query(`SELECT name FROM migrations ORDER BY id DESC LIMIT 1`);
     if (!last) throw new Error('no migration has been applied');
     await dataSource.undoLastMigration({ transaction: 'each' });
     console.log(`reverted ${last.name}`);
-  }));
+    });
+  });
 }

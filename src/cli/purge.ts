@@ -19,15 +19,15 @@ export async function purge(config: Config, values: Parsed): Promise<void> {
   const storage = createAudioStorage(config, await jwtSecret(config));
   const deletedBefore = new Date(Date.now() - age * 1000);
   const progress = createProgress({ quiet: values.quiet === true });
-  const [purged, uploads] = await withDatabase(config, async ({ dataSource }) => {
+  const [purged, uploads] = await withDatabase(config, async ({ dataSource }, logger) => {
     progress.step('purge: sessions');
     const sessions = await purgeDeletedSessions(
-      { dataSource, storage },
+      { dataSource, storage, logger },
       { deletedBefore, batchSize, onBatch: (n, total) => progress.tick(`purge: batch of ${n}, ${total} so far`) },
     );
     progress.done(`${sessions} purged`);
     progress.step('purge: expired audio uploads');
-    const expired = await collectExpiredUploads({ dataSource, storage }, { batchSize });
+    const expired = await collectExpiredUploads({ dataSource, storage, logger }, { batchSize });
     progress.done(`${expired} removed`);
     return [sessions, expired];
   });

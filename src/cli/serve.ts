@@ -1,41 +1,55 @@
 import cluster from 'node:cluster';
 import { DATA_MODEL } from '../../ormconfig';
 import { jwtSecret } from '../auth/secret';
-import { signToken } from '../auth/tokens';
 import { Config } from '../config';
 import { openDatabase } from '../db/database';
-import { withMigrationLock } from '../db/migration-lock';
 import { ReadReplicas } from '../db/replicas';
-import { createLogger, Logger } from '../logger';
-import { DEMO_SEED, seed } from '../seed/seed';
+import { createLogger } from '../logger';
+import { startStreamSweeper } from '../messages/fail-stale-streams';
 import { createServer } from '../server';
-import { Role, User } from '../users/user.entity';
 import { runCluster } from './cluster';
+import { prepareDatabase, printBanner } from './prepare-database';
 import { stopOnSignals } from './shutdown';
-import { DataSource } from 'typeorm';
-
-const DEV_TOKEN_TTL_SECONDS = 7 * 24 * 3600;
+import { isRelaunched, relaunchWithV8Flags } from './v8-flags';
 
 /**
  * `hub serve`: opens the database (embedded when DATABASE_URL is unset), migrates under the
  * migration lock, seeds the demo data on the embedded database's first start, serves, and on
  * SIGTERM/SIGINT stops accepting, finishes in-flight requests, closes the pools and stops the
  * embedded database. With `--workers N` (HUB_WORKERS) above 1 this process becomes the
- * cluster's primary (src/cli/cluster.ts) and each worker runs the serving part.
+ * cluster's primary (src/cli/cluster.ts) and each worker runs the serving part. Either way the
+ * serving processes run with the V8 settings of src/cli/v8-flags.ts.
  */
 export async function serve(config: Config, options: { migrate: boolean; workers?: number }): Promise<void> {
   const workers = options.workers ?? config.scale.workers;
   if (cluster.isPrimary && workers > 1) return runCluster(config, { migrate: options.migrate, workers });
   const worker = cluster.isWorker;
+  // Started without the V8 settings a server needs: the same command runs again with them.
+  if (!worker && relaunchWithV8Flags()) return;
   const logger = createLogger(undefined, !config.production && process.stdout.isTTY);
   const secret = await jwtSecret(config);
   const db = await openDatabase(DATA_MODEL, config, logger, { statementTimeoutMs: config.statementTimeoutMs });
   const { dataSource } = db;
-  let server;
+  let server: Awaited<ReturnType<typeof createServer>> | undefined;
   let replicas: ReadReplicas | undefined;
+  let sweeper: ReturnType<typeof startStreamSweeper> | undefined;
+  // Before the server listens: a SIGTERM that arrives as soon as it answers must drain it, not
+  // kill it (Node's default), and one during start-up stops what has started.
+  const { stop, stopping } = stopOnSignals(logger, 'shutting down: finishing in-flight requests', async () => {
+    await sweeper?.stop();
+    await server?.close();
+    await replicas?.stop();
+    await db.close();
+  });
+  // A worker whose primary is gone has no one to restart or stop it: it drains and leaves; so
+  // does a relaunched server whose launcher died without forwarding a signal — also when it died
+  // before this line (the channel is already closed, and no 'disconnect' would come).
+  const orphaned = worker ? 'primary gone' : isRelaunched() ? 'launcher gone' : undefined;
+  if (orphaned && !process.connected) void stop(orphaned);
+  else if (orphaned) process.on('disconnect', () => void stop(orphaned));
   try {
     // A worker's primary process has migrated and seeded before forking it.
-    if (!worker) await prepareDatabase(dataSource, Boolean(db.embedded), options.migrate, logger);
+    if (!worker) await prepareDatabase(db, options.migrate, logger);
     if (config.scale.readReplicaUrls.length > 0) {
       replicas = new ReadReplicas(dataSource, {
         urls: config.scale.readReplicaUrls,
@@ -49,8 +63,10 @@ export async function serve(config: Config, options: { migrate: boolean; workers
     }
     server = await createServer({ dataSource, config, secret, logger, replicas, clusterWorker: worker });
     const url = await server.listen();
-    if (!worker) await printBanner(dataSource, config, secret, url);
+    if (!worker) await printBanner(db, config, secret, url);
   } catch (error) {
+    // Stopped by a signal during start-up: the drain closes what started, and exits.
+    if (stopping()) return;
     await server?.close().catch(() => undefined);
     await replicas?.stop();
     await db.close();
@@ -62,39 +78,6 @@ export async function serve(config: Config, options: { migrate: boolean; workers
     throw error;
   }
 
-  const { stop } = stopOnSignals(logger, 'shutting down: finishing in-flight requests', async () => {
-    await server.close();
-    await replicas?.stop();
-    await db.close();
-  });
-  // A worker whose primary is gone has no one to restart or stop it: it drains and leaves.
-  if (worker) process.on('disconnect', () => void stop('primary gone'));
-}
-
-/** Migrations (under the advisory lock, so concurrent starts migrate once) and the demo seed. */
-export async function prepareDatabase(dataSource: DataSource, embedded: boolean, migrate: boolean, logger: Logger): Promise<void> {
-  if (migrate) {
-    const ran = await withMigrationLock(dataSource, () => dataSource.runMigrations({ transaction: 'each' }));
-    if (ran.length) logger.info({ migrations: ran.map((m) => m.name) }, 'applied migrations');
-  }
-  if (embedded && (await dataSource.getRepository(User).count()) === 0) {
-    const result = await seed(dataSource, DEMO_SEED);
-    logger.info(result, 'seeded the demo data set');
-  }
-}
-
-export async function printBanner(dataSource: DataSource, config: Config, secret: string, url: string): Promise<void> {
-  console.log(`\nHub Session Graph is serving ${url}/graphql`);
-  if (config.production) return;
-  const admin = await dataSource.getRepository(User).findOne({ where: { role: Role.ADMIN }, order: { createdAt: 'ASC' } });
-  if (admin) {
-    // No longer than HUB_MAX_TOKEN_TTL allows, or the server would refuse its own token.
-    const ttl = Math.min(DEV_TOKEN_TTL_SECONDS, config.maxTokenTtlSeconds);
-    const token = signToken(secret, admin.id, ttl);
-    console.log(`Admin token (${admin.email}, valid ${Math.round(ttl / 360) / 10} h), send it as "Authorization: Bearer <token>":\n`);
-    console.log(`${token}\n`);
-    console.log(`Playground with the token filled in: ${url}/graphql?token=${token}\n`);
-  } else {
-    console.log('No admin user yet: create one with `hub user:create --email E --name N --role admin`.');
-  }
+  // Streams left unfinished past HUB_STREAM_TIMEOUT become FAILED; every process sweeps (safe together).
+  sweeper = startStreamSweeper({ dataSource, timeoutSeconds: config.streamTimeoutSeconds, logger });
 }

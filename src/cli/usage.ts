@@ -1,7 +1,7 @@
 import { DATA_MODEL } from '../../ormconfig';
 import { Config } from '../config';
 import { Database, openDatabase } from '../db/database';
-import { createLogger } from '../logger';
+import { createLogger, Logger } from '../logger';
 
 /** A wrong invocation: the message and the usage are printed, and the exit code is 2. */
 export class UsageError extends Error {}
@@ -26,11 +26,11 @@ export function requiredOption(values: Parsed, name: string): string {
 }
 
 /** Runs a command against the database (embedded when DATABASE_URL is unset), then closes it. */
-export async function withDatabase<T>(config: Config, fn: (db: Database) => Promise<T>): Promise<T> {
+export async function withDatabase<T>(config: Config, fn: (db: Database, logger: Logger) => Promise<T>): Promise<T> {
   const logger = createLogger(process.env.HUB_LOG_LEVEL ?? 'warn');
   const db = await openDatabase(DATA_MODEL, config, logger, { poolSize: 4 });
   try {
-    return await fn(db);
+    return await fn(db, logger);
   } finally {
     await db.close();
   }

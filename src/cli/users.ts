@@ -2,6 +2,7 @@ import { GraphQLError } from 'graphql';
 import { jwtSecret } from '../auth/secret';
 import { operatorViewer } from '../auth/viewer';
 import { parseDuration, signToken } from '../auth/tokens';
+import { normalizeEmail } from '../common/text';
 import { Config } from '../config';
 import { Role, User } from '../users/user.entity';
 import { createUser } from '../users/create-user';
@@ -27,7 +28,7 @@ export async function userCreate(config: Config, values: Parsed): Promise<void> 
 }
 
 export async function token(config: Config, values: Parsed): Promise<void> {
-  const email = requiredOption(values, 'email').trim().toLowerCase();
+  const email = normalizeEmail(requiredOption(values, 'email'));
   const ttl = parseDuration(String(values.ttl ?? '1h'));
   if (!ttl) throw new UsageError('--ttl must be a duration such as 30m, 12h or 7d');
   // The server refuses a token expiring further ahead than HUB_MAX_TOKEN_TTL: never print one.

@@ -9,7 +9,7 @@ import { DataSource } from 'typeorm';
 import { createDataSource } from '../../ormconfig';
 import { EmbeddedPostgres, startEmbeddedPostgres } from '../../src/db/embedded';
 import { findViolations } from '../invariants';
-import { sleep, startChildServer, ChildServer, tempDir } from './support/child-server';
+import { sleep, startChildServer, ChildServer, tempDir } from '../support/child-server';
 import { percentile, tally, writeFigures } from './support/figures';
 import { checkAcks, RELIABILITY_SECRET, seedLoadTarget } from './support/fixtures';
 import { gql, request, succeeded } from './support/http';

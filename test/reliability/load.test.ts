@@ -10,7 +10,7 @@ import { createDataSource } from '../../ormconfig';
 import { freshDatabase } from '../databases';
 import { testDatabaseUrl } from '../harness';
 import { findViolations } from '../invariants';
-import { sleep, startChildServer, ChildServer, tempDir } from './support/child-server';
+import { sleep, startChildServer, ChildServer, tempDir } from '../support/child-server';
 import { percentile, round, tally, writeFigures } from './support/figures';
 import { checkAcks, RELIABILITY_SECRET, seedLoadTarget } from './support/fixtures';
 import { gql, request } from './support/http';

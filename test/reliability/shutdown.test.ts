@@ -9,7 +9,7 @@ import path from 'node:path';
 import { createDataSource } from '../../ormconfig';
 import { EmbeddedPostgres, startEmbeddedPostgres } from '../../src/db/embedded';
 import { findViolations } from '../invariants';
-import { livePostmaster, sleep, startChildServer, ChildServer, tempDir } from './support/child-server';
+import { livePostmaster, sleep, startChildServer, ChildServer, tempDir } from '../support/child-server';
 import { percentile, tally, writeFigures } from './support/figures';
 import { checkAcks } from './support/fixtures';
 import { gql } from './support/http';

@@ -520,6 +520,8 @@ function judgeSse(outcome: SseOutcome): { label: string; problem?: string } {
   } catch {
     json = undefined;
   }
+  // A single-connection reservation (PUT): its token as text.
+  if (outcome.status === 201 && outcome.contentType.startsWith('text/plain') && /^[0-9a-f-]{36}$/.test(outcome.body)) return { label: '201 reservation' };
   if (json === undefined) return outcome.status >= 400 ? { label: `${label} (no JSON)` } : { label, problem: `non-JSON ${outcome.status}: ${outcome.body.slice(0, 200)}` };
   const problem = json.errors !== undefined ? errorsProblem(json.errors) : outcome.status >= 400 ? undefined : `JSON ${outcome.status} without errors: ${outcome.body.slice(0, 200)}`;
   return { label: [label, ...new Set<string>((json.errors ?? []).map((e: any) => String(e?.extensions?.code)))].join(' + '), problem };

@@ -155,6 +155,22 @@ describe('read replicas', () => {
     expect(runs).toBe(60);
   });
 
+  it('clamps an x-hub-lsn beyond the primary to its position: a made-up one never makes reads wait for the standby', async () => {
+    const viewer = await factories(primary).user();
+    await cluster.caughtUp();
+    // Beyond any position the primary has reached: before the clamp, every such read waited
+    // HUB_REPLICA_WAIT_MS polling the standby, then fell back to the primary.
+    const lsn = fc.oneof(fc.constant('FFFFFFFF/FFFFFFFF'), fc.tuple(fc.integer({ min: 0x100, max: 0xffffffff }), fc.nat()).map(([hi, lo]) => `${hi.toString(16)}/${lo.toString(16)}`));
+    await fc.assert(
+      fc.asyncProperty(lsn, async (value) => {
+        const read = await hub.gql(viewer, `{ sessions(first: 1) { totalCount } }`, {}, { 'x-hub-lsn': value });
+        expect(read.body.errors).toBeUndefined();
+        expect(read.headers.get('x-hub-read-pool')).toBe('replica-0');
+      }),
+      { numRuns: 20 },
+    );
+  });
+
   it('fails reads over to the primary when the standby stops, with no error visible to clients, and takes it back', async () => {
     const f = factories(primary);
     const owner = await f.user();

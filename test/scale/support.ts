@@ -1,13 +1,8 @@
-import 'reflect-metadata';
 import { DataSource } from 'typeorm';
-import { createDataSource } from '../../ormconfig';
-import { signToken } from '../../src/auth/tokens';
-import { loadConfig } from '../../src/config';
 import { ReadReplicas } from '../../src/db/replicas';
-import { createLogger } from '../../src/logger';
-import { createServer, HubServer } from '../../src/server';
+import { HubServer } from '../../src/server';
 import { User } from '../../src/users/user.entity';
-import { TEST_SECRET } from '../harness';
+import { startTestServer } from '../harness';
 
 export interface ReplicatedServer {
   url: string;
@@ -24,46 +19,24 @@ export interface ReplicatedServer {
   close(): Promise<void>;
 }
 
-/** The real server on a primary with `replicaUrls` as its read replicas, on an ephemeral port. */
+/** The test server (test/harness.ts) on a primary with `replicaUrls` as its read replicas. */
 export async function startReplicatedServer(primaryUrl: string, replicaUrls: string[], env: Record<string, string> = {}): Promise<ReplicatedServer> {
-  const config = loadConfig({
-    HUB_JWT_SECRET: TEST_SECRET,
-    DATABASE_URL: primaryUrl,
-    HUB_READ_REPLICA_URLS: replicaUrls.join(','),
-    ...env,
-  });
-  const logger = createLogger(process.env.HUB_TEST_LOG_LEVEL ?? 'silent');
-  const dataSource = createDataSource({ url: primaryUrl, poolSize: 5, statementTimeoutMs: config.statementTimeoutMs });
-  await dataSource.initialize();
-  const replicas = new ReadReplicas(dataSource, {
-    urls: config.scale.readReplicaUrls,
-    waitMs: config.scale.replicaWaitMs,
-    maxLagMs: config.scale.replicaMaxLagMs,
-    poolSize: 5,
-    logger,
-  });
-  await replicas.start();
-  const server = await createServer({ dataSource, config, secret: TEST_SECRET, logger, replicas });
-  const base = await server.listen(0, '127.0.0.1');
+  const t = await startTestServer(env, { databaseUrl: primaryUrl, replicaUrls });
   return {
-    url: `${base}/graphql`,
-    base,
-    dataSource,
-    replicas,
-    server,
+    url: t.url,
+    base: t.base,
+    dataSource: t.dataSource,
+    replicas: t.replicas!,
+    server: t.server,
     async gql(user, query, variables, headers = {}) {
-      const response = await fetch(`${base}/graphql`, {
+      const response = await fetch(t.url, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${signToken(TEST_SECRET, user.id, 600)}`, ...headers },
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${t.tokenFor(user)}`, ...headers },
         body: JSON.stringify({ query, variables }),
       });
       return { status: response.status, body: (await response.json()) as any, headers: response.headers };
     },
-    async close() {
-      await server.close();
-      await replicas.stop();
-      await dataSource.destroy();
-    },
+    close: () => t.close(),
   };
 }
 

@@ -3,13 +3,12 @@
  * port, /metrics sums them, a killed worker is replaced, SIGTERM drains every worker and then the
  * primary process stops the embedded database it owns. Runs in `npm run test:reliability`.
  */
-import { spawn } from 'node:child_process';
 import http from 'node:http';
 import fs from 'node:fs';
 import path from 'node:path';
 import net from 'node:net';
 import { startEmbeddedPostgres } from '../../../src/db/embedded';
-import { ChildServer, livePostmaster, sleep, startChildServer, tempDir } from '../../reliability/support/child-server';
+import { ChildServer, livePostmaster, sleep, spawnHub, startChildServer, tempDir } from '../../support/child-server';
 
 let dir: string;
 let child: ChildServer | undefined;
@@ -130,16 +129,14 @@ test('a worker that crashes at once is restarted with a growing delay, not in a 
     server.listen(0, '127.0.0.1', () => resolve(server));
   });
   const port = (blocker.address() as net.AddressInfo).port;
-  const hub = spawn(process.execPath, [path.join(__dirname, '../../../bin/hub.js'), 'serve', '--workers', '2', '--no-migrate'], {
-    env: { PATH: process.env.PATH!, HUB_DATA_DIR: dir, PORT: String(port), HOST: '127.0.0.1', HUB_LOG_LEVEL: 'info' },
-    stdio: ['ignore', 'pipe', 'pipe'],
+  // Never serves, so not startChildServer: watched by its output.
+  const hub = spawnHub(['serve', '--workers', '2', '--no-migrate'], {
+    env: { HUB_DATA_DIR: dir, PORT: String(port), HOST: '127.0.0.1', HUB_LOG_LEVEL: 'info' },
   });
-  let output = '';
-  hub.stdout!.on('data', (c) => (output += c));
-  hub.stderr!.on('data', (c) => (output += c));
   try {
     const restarts = () =>
-      output
+      hub
+        .output()
         .split('\n')
         .filter((line) => line.includes('"restartInMs"'))
         .flatMap((line) => {
@@ -158,10 +155,9 @@ test('a worker that crashes at once is restarted with a growing delay, not in a 
       for (let i = 1; i < delays.length; i += 1) expect(delays[i]).toBeGreaterThanOrEqual(delays[i - 1]);
     }
     expect(restarts().every((r) => r.upMs < 30_000)).toBe(true);
-    expect(output).toMatch(/EADDRINUSE/);
+    expect(hub.output()).toMatch(/EADDRINUSE/);
   } finally {
-    hub.kill('SIGTERM');
-    await new Promise((resolve) => hub.once('exit', resolve));
+    await hub.stop();
     blocker.close();
   }
 }, 180_000);

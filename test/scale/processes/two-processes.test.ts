@@ -4,7 +4,6 @@
  * the lock), share one generated secret, one APQ cache, and a writer's reads on the other process
  * are never stale. Concurrent `hub migrate` runs migrate once. Runs in `npm run test:reliability`.
  */
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -13,7 +12,7 @@ import { createDataSource } from '../../../ormconfig';
 import { signToken } from '../../../src/auth/tokens';
 import { MIGRATIONS } from '../../../migrations';
 import { factories } from '../../factories';
-import { ChildServer, REPO_ROOT, startChildServer, tempDir } from '../../reliability/support/child-server';
+import { ChildServer, runHub, startChildServer, tempDir } from '../../support/child-server';
 import { ReplicatedCluster, startReplicatedCluster } from '../../support/replication';
 
 let cluster: ReplicatedCluster;
@@ -31,19 +30,8 @@ afterAll(async () => {
   fs.rmSync(dataDir, { recursive: true, force: true });
 });
 
-function hub(env: Record<string, string>, ...args: string[]): Promise<{ code: number | null; output: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [path.join(REPO_ROOT, 'bin', 'hub.js'), ...args], {
-      cwd: REPO_ROOT,
-      env: { PATH: process.env.PATH!, HUB_LOG_LEVEL: 'warn', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout!.on('data', (c) => (output += c));
-    child.stderr!.on('data', (c) => (output += c));
-    child.once('exit', (code) => resolve({ code, output }));
-  });
-}
+/** `hub <args>` (the built CLI) to its exit. */
+const hub = (env: Record<string, string>, ...args: string[]) => runHub(args, { env });
 
 async function post(url: string, token: string, body: unknown, headers: Record<string, string> = {}) {
   const response = await fetch(url, {

@@ -12,3 +12,15 @@ export const CANONICAL = `query Canonical($first: Int!) {
     }
   }
 }`;
+
+/**
+ * ~14 kB: a hundred fragments on Session spread in one page of sessions (issue #12's "new
+ * document"); `tag` makes the text new, so the server parses, validates, estimates and compiles it.
+ */
+export function newDocument(tag: string): string {
+  const fragments = Array.from(
+    { length: 100 },
+    (_, i) => `fragment F${i} on Session { id title createdAt updatedAt isSyncing version deletedAt owner { id email displayName role createdAt } __typename }`,
+  );
+  return [`query Big${tag} { sessions(first: 3) { totalCount nodes { ${fragments.map((_, i) => `...F${i}`).join(' ')} } } }`, ...fragments].join('\n');
+}

@@ -1,48 +1,156 @@
 /**
- * `npm run bench:live`: live updates under load. Two built server processes on one database;
- * 1,000 graphql-ws connections (500 on each), each holding one `messageAdded` subscription: 100
- * sessions of 10 members, each followed by 5 connections of its owner and 5 of admins (20 admin
- * users); meanwhile 100 `postMessage`/s through the two processes' HTTP APIs, alternately.
- * Reports delivered vs expected (every message to each of its 10 subscribers, none twice, in
- * order), p50/p99 delivery latency (the message's `createdAt`, stamped in its INSERT under the
- * session's lock, to its receipt), SQL statements and events per event batch (the servers' own histograms) and RSS per
- * 1,000 connections. Writes bench/RESULTS-live.md. Every process it starts, it stops.
+ * `npm run bench:live`: live updates under load (issue #30). Two built server processes
+ * (`bin/hub.js serve`, production mode, started as an operator would: the server applies its own
+ * V8 flags) on one fresh database per run; graphql-ws clients; 100 writes/s for 10 s through the
+ * two processes' HTTP APIs, alternately. Three shapes, each run three times (servers and database
+ * fresh for every run):
+ * - `one-follower`: 1,000 sessions of 100 members, each followed by one `messageAdded`
+ *   subscription of its owner (1,000 connections); `postMessage` round robin over the sessions.
+ * - `ten-followers`: 100 sessions of 100 members, each followed by 5 connections of its owner and
+ *   5 of admins (20 admin users; 1,000 connections); `postMessage` round robin.
+ * - `session-changed`: 1,000 `sessionChanged` subscriptions of 20 admins, 20 connections × 50;
+ *   `updateSession` (a new title) round robin over 100 sessions: 100,000 deliveries/s.
+ * Per run: delivered vs expected (each subscriber gets exactly its session's messages, each once,
+ * in commit order; each `sessionChanged` subscriber's sessions never going back, by
+ * `updatedAt`, and each ending on its stored title), latency p50/p99 from the change's database time (`createdAt`, or `at`) and from the
+ * writer's send time, the backlog when the writes stop (deliveries still owed) and how long it
+ * took to drain, deliveries per second of server CPU (the ceiling per worker core), SQL
+ * statements and events per event batch (the servers' histograms), server RSS idle, with the
+ * connections, at the peak and 10 s after the traffic, and the machine's load average (1 min)
+ * before and at the end of the traffic. Writes bench/RESULTS-live.md (BENCH_LIVE_OUT: elsewhere).
+ *
+ * BENCH_SHAPES=ten-followers,… picks shapes; BENCH_RUNS=3; BENCH_DURATION=10 (s); BENCH_RATE=100;
+ * BENCH_NODE_FLAGS adds node flags to the servers (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`);
+ * BENCH_LIVE_SERVER=<dir> runs another built checkout's server (before/after).
+ * Every process it starts, it stops.
  */
 import 'reflect-metadata';
 import { ChildProcess, spawn } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
-import { createClient, Client as WsClient } from 'graphql-ws';
 import { Client } from 'pg';
 import WebSocket from 'ws';
 import { createDataSource } from '../ormconfig';
 import { signToken } from '../src/auth/tokens';
 import { EmbeddedPostgres, startEmbeddedPostgres } from '../src/db/embedded';
-import { freePort } from './ports';
+import { freePort } from '../src/common/ports';
 
 const ROOT = path.join(__dirname, '..', '..');
 const SECRET = 'bench-secret-bench-secret-bench-secret-0123456789';
+const METRICS_TOKEN = 'bench-live-metrics-token-0123456789abcdef';
 const DURATION_S = Number(process.env.BENCH_DURATION ?? 10);
-const RATE = 100; // postMessage per second
-const SESSIONS = 100;
-const PER_SESSION = 10; // 5 owner connections + 5 admin connections
-const MEMBERS = 10;
+const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+const RATE = Number(process.env.BENCH_RATE ?? 100); // writes per second
+/** Members owning the sessions round robin: 1,000 sessions make 10 followers per member, under
+ * HUB_LIVE_MAX_CONNECTIONS_PER_VIEWER (50 per process), as separate clients would hold them. */
+const MEMBERS = 100;
 const ADMINS = 20;
+/** How long RSS is left to settle after the traffic before it is read again. */
+const SETTLE_MS = 10_000;
 
 const MESSAGE_ADDED = 'subscription ($id: ID!) { messageAdded(sessionId: $id) { cursor node { id content createdAt session { id messageCount } } } }';
+const SESSION_CHANGED = 'subscription { sessionChanged { kind sessionId at inFilter session { id title updatedAt } } }';
 const POST = 'mutation ($input: PostMessageInput!) { postMessage(input: $input) { id } }';
+const UPDATE = 'mutation ($id: ID!, $input: UpdateSessionInput!) { updateSession(id: $id, input: $input) { id } }';
 
-function rssMb(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
+interface Shape {
+  name: string;
+  what: string;
+  feed: 'messageAdded' | 'sessionChanged';
+  sessions: number;
+  /** Subscriptions: [session index or -1 (all), viewer kind, connection index]. */
+  subscriptions(sessionCount: number): { session: number; viewer: { owner: true } | { admin: number }; connection: number }[];
 }
 
+const SHAPES: Shape[] = [
+  {
+    name: 'one-follower',
+    what: '1,000 sessions, one messageAdded follower each (its owner), 1,000 connections',
+    feed: 'messageAdded',
+    sessions: 1000,
+    subscriptions: (n) => Array.from({ length: n }, (_, s) => ({ session: s, viewer: { owner: true as const }, connection: s })),
+  },
+  {
+    name: 'ten-followers',
+    what: '100 sessions × 10 messageAdded followers (5 owner, 5 admin connections), 1,000 connections',
+    feed: 'messageAdded',
+    sessions: 100,
+    subscriptions: (n) =>
+      Array.from({ length: n * 10 }, (_, i) => {
+        const s = Math.floor(i / 10);
+        const j = i % 10;
+        return { session: s, viewer: j < 5 ? { owner: true as const } : { admin: i % ADMINS }, connection: i };
+      }),
+  },
+  {
+    name: 'session-changed',
+    what: '1,000 sessionChanged subscriptions of 20 admins, 20 connections × 50; updateSession over 100 sessions',
+    feed: 'sessionChanged',
+    sessions: 100,
+    subscriptions: () => Array.from({ length: 1000 }, (_, i) => ({ session: -1, viewer: { admin: i % ADMINS }, connection: i % ADMINS })),
+  },
+];
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const sum = (xs: number[]) => xs.reduce((x, y) => x + y, 0);
+const round = (x: number, digits = 0) => Math.round(x * 10 ** digits) / 10 ** digits;
 
-/** A fresh scratch database for this run, on DATABASE_URL's server or the embedded one under .bench-live. */
-async function openDatabase(): Promise<{ url: string; embedded?: EmbeddedPostgres; drop(): Promise<void> }> {
-  const embedded = process.env.DATABASE_URL ? undefined : await startEmbeddedPostgres(path.join(ROOT, '.bench-live'));
+function rssMb(pid: number): number {
+  try {
+    return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
+  } catch {
+    return 0;
+  }
+}
+
+/** CPU seconds (user + system) a process has used. */
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
+}
+
+/** The serving processes: the started one, or the child it relaunched itself as. */
+function servingPids(pid: number): number[] {
+  try {
+    const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+    return children.length > 0 ? children : [pid];
+  } catch {
+    return [pid];
+  }
+}
+
+/** CPU seconds every PostgreSQL process on the machine has used (the bench's database server, and
+ * any other, idle, one). */
+function postgresCpuSeconds(): number {
+  let total = 0;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (!readFileSync(`/proc/${entry}/comm`, 'utf8').startsWith('postgres')) continue;
+      total += cpuSeconds(Number(entry));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return total;
+}
+
+/** CPU seconds the bench's own process (its clients and writer) has used. */
+const clientCpuSeconds = () => {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1e6;
+};
+
+const loadAverage = () => Number(readFileSync('/proc/loadavg', 'utf8').split(' ')[0]);
+
+function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+}
+
+/** A fresh scratch database for one run, on DATABASE_URL's server or the embedded one under .bench-live. */
+async function openDatabase(embedded: EmbeddedPostgres | undefined): Promise<{ url: string; drop(): Promise<void> }> {
   const base = new URL(process.env.DATABASE_URL ?? embedded!.url);
   const adminUrl = Object.assign(new URL(base), { pathname: '/postgres' }).toString();
   const name = `hub_bench_live_${Date.now().toString(36)}`;
@@ -52,7 +160,6 @@ async function openDatabase(): Promise<{ url: string; embedded?: EmbeddedPostgre
   await admin.end();
   return {
     url: Object.assign(new URL(base), { pathname: `/${name}` }).toString(),
-    embedded,
     async drop() {
       const c = new Client({ connectionString: adminUrl });
       await c.connect();
@@ -62,19 +169,34 @@ async function openDatabase(): Promise<{ url: string; embedded?: EmbeddedPostgre
   };
 }
 
-const METRICS_TOKEN = 'bench-live-metrics-token-0123456789abcdef';
+interface Server {
+  child: ChildProcess;
+  base: string;
+  /** The pids that serve (see servingPids), known once it answers. */
+  pids: number[];
+}
 
-async function startServer(url: string): Promise<{ child: ChildProcess; base: string }> {
+/**
+ * BENCH_LIVE_SERVER=<dir>: another built checkout's server instead of this one (a before/after
+ * comparison under the same bench; the database is migrated by this checkout, so the other must
+ * run on its schema). It is given `--max-semi-space-size=64`, which the bench gave servers before
+ * they applied their own V8 flags.
+ */
+const SERVER_ROOT = process.env.BENCH_LIVE_SERVER ? path.resolve(process.env.BENCH_LIVE_SERVER) : ROOT;
+
+async function startServer(url: string): Promise<Server> {
   const port = await freePort();
-  const child = spawn(process.execPath, ['--max-semi-space-size=64', path.join(ROOT, 'bin', 'hub.js'), 'serve', '--no-migrate'], {
-    cwd: ROOT,
+  const flags = (process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+  if (SERVER_ROOT !== ROOT) flags.push('--max-semi-space-size=64');
+  const child = spawn(process.execPath, [...flags, path.join(SERVER_ROOT, 'bin', 'hub.js'), 'serve', '--no-migrate'], {
+    cwd: SERVER_ROOT,
     env: { PATH: process.env.PATH, NODE_ENV: 'production', DATABASE_URL: url, PORT: String(port), HOST: '127.0.0.1', HUB_JWT_SECRET: SECRET, HUB_LOG_LEVEL: 'warn', HUB_METRICS_TOKEN: METRICS_TOKEN },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   const base = `http://127.0.0.1:${port}`;
   for (let i = 0; i < 600; i += 1) {
     try {
-      if ((await fetch(`${base}/readyz`)).ok) return { child, base };
+      if ((await fetch(`${base}/readyz`)).ok) return { child, base, pids: servingPids(child.pid!) };
     } catch {
       // not up yet
     }
@@ -85,25 +207,149 @@ async function startServer(url: string): Promise<{ child: ChildProcess; base: st
 
 /** Sums a series (all label sets) in a process's /metrics. */
 async function metric(base: string, name: string): Promise<number> {
-  // In production /metrics answers only with the metrics token (issue #12).
   const response = await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
   if (!response.ok) throw new Error(`${base}/metrics answered ${response.status}`);
   const text = await response.text();
   return text
     .split('\n')
     .filter((line) => line.startsWith(name) && (line[name.length] === ' ' || line[name.length] === '{'))
-    .reduce((sum, line) => sum + Number(line.split(' ').at(-1)), 0);
+    .reduce((total, line) => total + Number(line.split(' ').at(-1)), 0);
 }
 
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+/** A process's V8 young generation (`new` space) as its /metrics reports it, in MB. */
+async function youngGenerationMb(base: string): Promise<number> {
+  const response = await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
+  const line = (await response.text()).split('\n').find((l) => l.startsWith('hub_nodejs_heap_space_size_total_bytes{space="new"}'));
+  return line ? Number(line.split(' ').at(-1)) / 2 ** 20 : NaN;
 }
 
-async function main(): Promise<void> {
-  const db = await openDatabase();
-  const servers: ChildProcess[] = [];
-  const clients: WsClient[] = [];
+/** The string value of `"name":"…"` found after `from` in a frame (the bench's values hold no
+ * escaped characters: ids, ISO times, "bench <i>"). */
+function stringField(text: string, name: string, from: number): string | undefined {
+  const marker = `"${name}":"`;
+  const at = text.indexOf(marker, from);
+  if (at < 0) return undefined;
+  const start = at + marker.length;
+  return text.slice(start, text.indexOf('"', start));
+}
+
+/** A `next` frame as the server writes it: `{"id":"<id>","type":"next","payload":…}`. */
+const NEXT = '","type":"next","payload":';
+
+/**
+ * A bare graphql-transport-ws client: connection_init with the token, `subscribe`, and each
+ * `next` frame's text handed to its subscription's callback with where the payload starts, read
+ * without parsing the whole frame (the bench's own process shares the two cores with the
+ * servers, and at 100,000 deliveries/s parsing every frame would make it the bottleneck).
+ */
+class RawConnection {
+  private readonly handlers = new Map<string, (text: string, payload: number) => void>();
+  private nextId = 1;
+  errors = 0;
+  private constructor(private readonly socket: WebSocket) {}
+
+  static open(url: string, token: string): Promise<RawConnection> {
+    return new Promise((resolve, reject) => {
+      const socket = new WebSocket(url, 'graphql-transport-ws');
+      const connection = new RawConnection(socket);
+      socket.once('open', () => socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${token}` } })));
+      socket.once('error', reject);
+      let acknowledged = false;
+      socket.on('close', (code, reason) => {
+        if (code !== 1000 && code !== 1001 && code !== 1005) connection.errors += 1;
+        // Refused before the acknowledgement (a limit, 4429): the run fails, it does not wait.
+        if (!acknowledged) reject(new Error(`live connection closed before its acknowledgement: ${code} ${String(reason)}`));
+      });
+      socket.on('message', (data) => {
+        const text = String(data);
+        const idEnd = text.startsWith('{"id":"') ? text.indexOf('"', 7) : -1;
+        if (idEnd > 0 && text.startsWith(NEXT, idEnd)) {
+          const payload = idEnd + NEXT.length;
+          if (text.includes('"errors":[', payload)) connection.errors += 1;
+          connection.handlers.get(text.slice(7, idEnd))?.(text, payload);
+          return;
+        }
+        const message = JSON.parse(text);
+        if (message.type === 'connection_ack') {
+          acknowledged = true;
+          resolve(connection);
+        }
+        else if (message.type === 'next' || message.type === 'error') connection.errors += 1;
+        else if (message.type === 'ping') socket.send(JSON.stringify({ type: 'pong' }));
+      });
+    });
+  }
+
+  /** Each `next` payload, parsed. */
+  subscribe(query: string, variables: Record<string, unknown>, onNext: (payload: any) => void): void {
+    this.subscribeFrames(query, variables, (text, payload) => onNext(JSON.parse(text.slice(payload, text.length - 1))));
+  }
+
+  /** Each `next` frame's text and where its payload starts (read it with stringField). */
+  subscribeFrames(query: string, variables: Record<string, unknown>, onNext: (text: string, payload: number) => void): void {
+    const id = String(this.nextId++);
+    this.handlers.set(id, onNext);
+    this.socket.send(JSON.stringify({ id, type: 'subscribe', payload: { query, variables } }));
+  }
+
+  close(): void {
+    this.socket.close(1000);
+  }
+}
+
+interface Received {
+  /** Message id, or session id and title. */
+  key: string;
+  /** sessionChanged: the session's updatedAt (ISO), which follows its commits. */
+  order?: string;
+  /** ms: receipt minus the change's database time, and minus the writer's send time. */
+  fromDb: number;
+  fromSend: number;
+}
+
+interface RunFigures {
+  shape: string;
+  subscriptions: number;
+  connections: number;
+  writeRate: number;
+  writes: number;
+  writeErrors: number;
+  expected: number;
+  delivered: number;
+  duplicates: number;
+  missing: number;
+  inOrder: string;
+  subscriptionErrors: number;
+  p50: number;
+  p99: number;
+  p50Send: number;
+  p99Send: number;
+  writeP99: number;
+  backlogAtStop: number;
+  drainMs: number;
+  deliveriesPerCpuSecond: number;
+  serverCpuSeconds: number;
+  /** CPU seconds of PostgreSQL and of the bench's own process over the same window. */
+  postgresCpuSeconds: number;
+  clientCpuSeconds: number;
+  /** From the first write until the CPU was read (after the drain). */
+  windowSeconds: number;
+  eventsPerBatch: number;
+  statementsPerBatch: number;
+  rssIdleMb: number[];
+  rssConnectedMb: number[];
+  rssPeakMb: number[];
+  rssAfterMb: number[];
+  /** V8's young generation (semi-spaces) of each process when rssAfterMb is read. */
+  youngGenerationAfterMb: number[];
+  loadBefore: number;
+  loadEnd: number;
+}
+
+async function runOnce(shape: Shape, embedded: EmbeddedPostgres | undefined): Promise<RunFigures> {
+  const db = await openDatabase(embedded);
+  const servers: Server[] = [];
+  const connections: RawConnection[] = [];
   try {
     const ds = createDataSource({ url: db.url, poolSize: 2 });
     await ds.initialize();
@@ -115,193 +361,534 @@ async function main(): Promise<void> {
       `INSERT INTO users (email, display_name, role) SELECT 'admin' || i || '@bench.hub', 'Admin ' || i, 'ADMIN' FROM generate_series(1, ${ADMINS}) i RETURNING id`,
     );
     const sessions: { id: string; user_id: string }[] = await ds.query(
-      `INSERT INTO sessions (user_id, title) SELECT ($1::uuid[])[1 + (i % ${MEMBERS})], 'Bench ' || i FROM generate_series(0, ${SESSIONS - 1}) i RETURNING id, user_id`,
+      `INSERT INTO sessions (user_id, title) SELECT ($1::uuid[])[1 + (i % ${MEMBERS})], 'Bench ' || i FROM generate_series(0, ${shape.sessions - 1}) i ORDER BY i RETURNING id, user_id`,
       [members.map((m) => m.id)],
     );
     await ds.destroy();
 
-    const [a, b] = await Promise.all([startServer(db.url), startServer(db.url)]);
-    servers.push(a.child, b.child);
-    const processes = [a, b];
+    servers.push(...(await Promise.all([startServer(db.url), startServer(db.url)])));
+    const serving = () => servers.flatMap((s) => s.pids);
     await sleep(1000);
-    const rssBefore = processes.map((p) => rssMb(p.child.pid!));
+    const rssIdle = serving().map(rssMb);
 
-    // 1,000 connections, one subscription each.
     const token = (id: string) => signToken(SECRET, id, 3600);
-    const received = new Map<string, { id: string; createdAt: string; at: number }[]>();
-    const subscriptions: { sessionId: string; key: string }[] = [];
-    let errors = 0;
-    // Connections open at 200/s, as clients ramp up, not all in one instant.
-    for (const [s, session] of sessions.entries()) {
-      await sleep(50);
-      for (let j = 0; j < PER_SESSION; j += 1) {
-        const viewer = j < PER_SESSION / 2 ? session.user_id : admins[(s * PER_SESSION + j) % ADMINS].id;
-        const index = subscriptions.length;
-        const server = processes[index % 2];
-        const client = createClient({
-          url: `${server.base.replace(/^http/, 'ws')}/graphql`,
-          webSocketImpl: WebSocket,
-          lazy: true,
-          retryAttempts: 0,
-          connectionParams: { authorization: `Bearer ${token(viewer)}` },
-        });
-        clients.push(client);
-        const key = `${index}`;
-        received.set(key, []);
-        subscriptions.push({ sessionId: session.id, key });
-        client.subscribe<any>({ query: MESSAGE_ADDED, variables: { id: session.id } }, {
-          next: (value) => {
-            if (value.errors) errors += 1;
-            const node = value.data?.messageAdded?.node;
-            if (node) received.get(key)!.push({ id: node.id, createdAt: node.createdAt, at: Date.now() });
-          },
-          error: () => (errors += 1),
-          complete: () => undefined,
-        });
+    const plan = shape.subscriptions(sessions.length);
+    const connectionCount = new Set(plan.map((p) => p.connection)).size;
+    // Each subscription's receipts; sessionChanged: per session.
+    const received: Received[][] = plan.map(() => []);
+    const sentAt = new Map<string, number>(); // message content or title -> send time
+    const keyOf = new Map<string, string>(); // message content -> message id
+    let deliveredNow = 0;
+    let lastReceipt = 0;
+    const byConnection = new Map<number, Promise<RawConnection>>();
+    // Connections open at about 200/s, as clients ramp up, not all in one instant.
+    for (const [index, p] of plan.entries()) {
+      let connection = byConnection.get(p.connection);
+      if (!connection) {
+        if (byConnection.size % 10 === 9) await sleep(50);
+        const viewer = 'owner' in p.viewer ? sessions[p.session].user_id : admins[p.viewer.admin].id;
+        const server = servers[p.connection % 2];
+        connection = RawConnection.open(`${server.base.replace(/^http/, 'ws')}/graphql`, token(viewer));
+        byConnection.set(p.connection, connection);
+        connection.then((c) => connections.push(c)).catch(() => undefined);
       }
+      const list = received[index];
+      const onNext =
+        shape.feed === 'messageAdded'
+          ? (text: string, payload: number) => {
+              const node = text.indexOf('"node":{', payload);
+              if (node < 0) return;
+              const now = Date.now();
+              const [id, content, createdAt] = ['id', 'content', 'createdAt'].map((name) => stringField(text, name, node) ?? '');
+              list.push({ key: id, fromDb: now - Date.parse(createdAt), fromSend: now - (sentAt.get(content) ?? NaN) });
+              deliveredNow += 1;
+              lastReceipt = now;
+            }
+          : (text: string, payload: number) => {
+              const session = text.indexOf('"session":{', payload);
+              if (session < 0) return;
+              const now = Date.now();
+              const sessionId = stringField(text, 'sessionId', payload) ?? '';
+              const at = stringField(text, 'at', payload) ?? '';
+              const title = stringField(text, 'title', session) ?? '';
+              const updatedAt = stringField(text, 'updatedAt', session) ?? '';
+              list.push({ key: `${sessionId} ${title}`, order: updatedAt, fromDb: now - Date.parse(at), fromSend: now - (sentAt.get(title) ?? NaN) });
+              deliveredNow += 1;
+              lastReceipt = now;
+            };
+      (await connection).subscribeFrames(shape.feed === 'messageAdded' ? MESSAGE_ADDED : SESSION_CHANGED, shape.feed === 'messageAdded' ? { id: sessions[p.session].id } : {}, onNext);
     }
-    const total = subscriptions.length;
     for (let i = 0; i < 600; i += 1) {
-      const counts = await Promise.all(processes.map((p) => metric(p.base, 'hub_live_subscriptions')));
-      if (counts[0] + counts[1] >= total) break;
+      const counts = await Promise.all(servers.map((s) => metric(s.base, 'hub_live_subscriptions')));
+      if (sum(counts) >= plan.length) break;
       await sleep(100);
     }
     await sleep(1000);
-    const rssAfter = processes.map((p) => rssMb(p.child.pid!));
-    const statementsBefore = await Promise.all(processes.map((p) => metric(p.base, 'hub_live_batch_sql_statements_sum')));
-    const batchesBefore = await Promise.all(processes.map((p) => metric(p.base, 'hub_live_batch_sql_statements_count')));
-    const eventsBefore = await Promise.all(processes.map((p) => metric(p.base, 'hub_live_events_total')));
+    const rssConnected = serving().map(rssMb);
+    const before = {
+      statements: await Promise.all(servers.map((s) => metric(s.base, 'hub_live_batch_sql_statements_sum'))),
+      batches: await Promise.all(servers.map((s) => metric(s.base, 'hub_live_batch_sql_statements_count'))),
+      events: await Promise.all(servers.map((s) => metric(s.base, 'hub_live_events_total'))),
+      cpu: serving().map(cpuSeconds),
+      postgresCpu: postgresCpuSeconds(),
+      clientCpu: clientCpuSeconds(),
+    };
+    const loadBefore = loadAverage();
+    const rssPeak = [...rssConnected];
+    const sampler = setInterval(() => serving().forEach((pid, i) => (rssPeak[i] = Math.max(rssPeak[i], rssMb(pid)))), 250);
 
-    // 100 postMessage/s for DURATION_S seconds, round robin over sessions and processes.
-    const posted = new Map<string, string>(); // message id -> session id
-    let postErrors = 0;
+    // RATE writes/s for DURATION_S seconds, round robin over sessions and processes.
+    const written: { sessionIndex: number; key: string }[] = [];
+    const writeLatencies: number[] = [];
+    let writeErrors = 0;
     const inflight: Promise<void>[] = [];
     const count = RATE * DURATION_S;
     const started = Date.now();
     for (let i = 0; i < count; i += 1) {
       const due = started + (i * 1000) / RATE;
       if (due > Date.now()) await sleep(due - Date.now());
-      const session = sessions[i % SESSIONS];
-      const server = processes[i % 2];
+      const sessionIndex = i % sessions.length;
+      const session = sessions[sessionIndex];
+      const server = servers[i % 2];
+      const text = `bench ${i}`;
+      const body =
+        shape.feed === 'messageAdded'
+          ? { query: POST, variables: { input: { sessionId: session.id, role: 'USER', content: text } } }
+          : { query: UPDATE, variables: { id: session.id, input: { title: text } } };
+      const sent = Date.now();
+      sentAt.set(text, sent);
       inflight.push(
         fetch(`${server.base}/graphql`, {
           method: 'POST',
           headers: { 'content-type': 'application/json', authorization: `Bearer ${token(session.user_id)}` },
-          body: JSON.stringify({ query: POST, variables: { input: { sessionId: session.id, role: 'USER', content: `bench ${i}` } } }),
+          body: JSON.stringify(body),
         })
           .then((r) => r.json() as Promise<any>)
-          .then((body) => {
-            if (body.data?.postMessage?.id) posted.set(body.data.postMessage.id, session.id);
-            else postErrors += 1;
+          .then((answer) => {
+            writeLatencies.push(Date.now() - sent);
+            const id = answer.data?.postMessage?.id ?? answer.data?.updateSession?.id;
+            if (!id) return void (writeErrors += 1);
+            if (shape.feed === 'messageAdded') keyOf.set(text, id);
+            written.push({ sessionIndex, key: shape.feed === 'messageAdded' ? id : `${session.id} ${text}` });
           })
           .catch(() => {
-            postErrors += 1;
+            writeErrors += 1;
           }),
       );
     }
     await Promise.all(inflight);
-    const achievedRate = count / ((Date.now() - started) / 1000);
-    // Let deliveries drain.
-    const expectedPer = new Map<string, string[]>();
-    const bySession = new Map<string, string[]>();
-    for (const [id, sessionId] of posted) (bySession.get(sessionId) ?? bySession.set(sessionId, []).get(sessionId)!).push(id);
-    const expected = [...posted.values()].length * PER_SESSION;
-    for (let i = 0; i < 300; i += 1) {
-      const delivered = [...received.values()].reduce((n, list) => n + list.length, 0);
-      if (delivered >= expected) break;
-      await sleep(100);
-    }
-    await sleep(500);
+    const stoppedAt = Date.now();
+    const writeRate = count / ((stoppedAt - started) / 1000);
+    const loadEnd = loadAverage();
 
-    // Check: every subscriber got exactly its session's messages, each once, in createdAt order.
+    // Expected deliveries: messageAdded, each subscriber its session's messages; sessionChanged,
+    // every subscriber every change.
+    const perSession = new Map<number, number>();
+    for (const w of written) perSession.set(w.sessionIndex, (perSession.get(w.sessionIndex) ?? 0) + 1);
+    const expected = sum(plan.map((p) => (p.session === -1 ? written.length : (perSession.get(p.session) ?? 0))));
+    const backlogAtStop = expected - deliveredNow;
+    const drainDeadline = Date.now() + 60_000;
+    while (deliveredNow < expected && Date.now() < drainDeadline) await sleep(20);
+    const drainMs = Math.max(0, lastReceipt - stoppedAt);
+    await sleep(300);
+    const cpu = serving().map(cpuSeconds);
+    const serverCpuSeconds = sum(cpu) - sum(before.cpu);
+    const postgresCpu = postgresCpuSeconds() - before.postgresCpu;
+    const clientCpu = clientCpuSeconds() - before.clientCpu;
+    const windowSeconds = (Date.now() - started) / 1000;
+    const deliveredInWindow = deliveredNow;
+
+    // Check against the database: messages in commit ((createdAt, id)) order per session; titles
+    // in the writer's order per session (one writer per session, each write awaited by none:
+    // the database's order of a session's updates is the order of their `updated_at`).
     const stored = new Client({ connectionString: db.url });
     await stored.connect();
-    const rows: { id: string; session_id: string }[] = (
-      await stored.query('SELECT id, session_id FROM messages ORDER BY created_at, id')
-    ).rows;
+    const want = new Map<number, string[]>();
+    const indexOf = new Map(sessions.map((s, i) => [s.id, i]));
+    // sessionChanged: each session's title as stored at the end (writes to one session may be in
+    // flight together on the two processes, so the last sent is not always the last committed).
+    const finalTitle = new Map<string, string>();
+    if (shape.feed === 'sessionChanged') {
+      for (const row of (await stored.query('SELECT id, title FROM sessions')).rows as { id: string; title: string }[]) finalTitle.set(row.id, row.title);
+    }
+    if (shape.feed === 'messageAdded') {
+      const rows: { id: string; session_id: string }[] = (await stored.query('SELECT id, session_id FROM messages ORDER BY created_at, id')).rows;
+      for (const row of rows) (want.get(indexOf.get(row.session_id)!) ?? want.set(indexOf.get(row.session_id)!, []).get(indexOf.get(row.session_id)!)!).push(row.id);
+    }
     await stored.end();
-    for (const row of rows) (expectedPer.get(row.session_id) ?? expectedPer.set(row.session_id, []).get(row.session_id)!).push(row.id);
     let delivered = 0;
     let duplicates = 0;
     let missing = 0;
-    let exactOrder = 0;
-    const latencies: number[] = [];
-    for (const { sessionId, key } of subscriptions) {
-      const got = received.get(key)!;
+    let inOrder = 0;
+    const fromDb: number[] = [];
+    const fromSend: number[] = [];
+    for (const [index, p] of plan.entries()) {
+      const got = received[index];
       delivered += got.length;
-      const ids = got.map((g) => g.id);
-      duplicates += ids.length - new Set(ids).size;
-      const want = expectedPer.get(sessionId) ?? [];
-      missing += want.filter((id) => !ids.includes(id)).length;
-      if (JSON.stringify(ids) === JSON.stringify(want)) exactOrder += 1;
-      for (const g of got) latencies.push(g.at - Date.parse(g.createdAt));
+      const keys = got.map((g) => g.key);
+      duplicates += keys.length - new Set(keys).size;
+      for (const g of got) {
+        fromDb.push(g.fromDb);
+        if (Number.isFinite(g.fromSend)) fromSend.push(g.fromSend);
+      }
+      if (p.session >= 0) {
+        const wanted = want.get(p.session) ?? [];
+        const have = new Set(keys);
+        missing += wanted.filter((id) => !have.has(id)).length;
+        if (keys.length === wanted.length && keys.every((k, i) => k === wanted[i])) inOrder += 1;
+      } else {
+        // A change's session is read when its batch is resolved, so two updates of a session
+        // close together may both show the second title (a title "missing", another repeated):
+        // what must hold is that a session never goes back (its updatedAt) and every session
+        // ends on its stored title.
+        const lastBySession = new Map<string, { title: string; order: string }>();
+        let ordered = true;
+        for (const g of got) {
+          const sessionId = g.key.slice(0, g.key.indexOf(' '));
+          const before = lastBySession.get(sessionId);
+          if (before && before.order > g.order!) ordered = false;
+          lastBySession.set(sessionId, { title: g.key.slice(sessionId.length + 1), order: g.order! });
+        }
+        const unreached = [...finalTitle].filter(([sessionId, title]) => lastBySession.get(sessionId)?.title !== title).length;
+        missing += unreached;
+        if (ordered && unreached === 0) inOrder += 1;
+      }
     }
-    const statements = (await Promise.all(processes.map((p) => metric(p.base, 'hub_live_batch_sql_statements_sum')))).map((v, i) => v - statementsBefore[i]);
-    const batches = (await Promise.all(processes.map((p) => metric(p.base, 'hub_live_batch_sql_statements_count')))).map((v, i) => v - batchesBefore[i]);
-    const events = (await Promise.all(processes.map((p) => metric(p.base, 'hub_live_events_total')))).map((v, i) => v - eventsBefore[i]);
-    const sum = (xs: number[]) => xs.reduce((x, y) => x + y, 0);
-    const rssDelta = sum(rssAfter) - sum(rssBefore);
+    const statements = (await Promise.all(servers.map((s) => metric(s.base, 'hub_live_batch_sql_statements_sum')))).map((v, i) => v - before.statements[i]);
+    const batches = (await Promise.all(servers.map((s) => metric(s.base, 'hub_live_batch_sql_statements_count')))).map((v, i) => v - before.batches[i]);
+    const events = (await Promise.all(servers.map((s) => metric(s.base, 'hub_live_events_total')))).map((v, i) => v - before.events[i]);
 
-    const figures = {
-      connections: total,
-      postRate: Math.round(achievedRate),
-      posted: posted.size,
-      postErrors,
+    // RSS 10 s after the traffic ended, the clients still connected.
+    await sleep(Math.max(0, stoppedAt + SETTLE_MS - Date.now()));
+    clearInterval(sampler);
+    const rssAfter = serving().map(rssMb);
+    const youngAfter = await Promise.all(servers.map((server) => youngGenerationMb(server.base)));
+
+    return {
+      shape: shape.name,
+      subscriptions: plan.length,
+      connections: connectionCount,
+      writeRate: Math.round(writeRate),
+      writes: written.length,
+      writeErrors,
       expected,
       delivered,
       duplicates,
       missing,
-      subscribersInExactOrder: `${exactOrder}/${total}`,
-      subscriptionErrors: errors,
-      p50: Math.round(percentile(latencies, 50)),
-      p99: Math.round(percentile(latencies, 99)),
-      batches: sum(batches),
-      eventsPerBatch: Math.round((sum(events) / Math.max(1, sum(batches))) * 10) / 10,
-      statementsPerBatch: Math.round((sum(statements) / Math.max(1, sum(batches))) * 10) / 10,
-      rssBeforeMb: rssBefore.map((v) => Math.round(v)),
+      inOrder: `${inOrder}/${plan.length}`,
+      subscriptionErrors: sum(connections.map((c) => c.errors)),
+      p50: Math.round(percentile(fromDb, 50)),
+      p99: Math.round(percentile(fromDb, 99)),
+      p50Send: Math.round(percentile(fromSend, 50)),
+      p99Send: Math.round(percentile(fromSend, 99)),
+      writeP99: Math.round(percentile(writeLatencies, 99)),
+      backlogAtStop,
+      drainMs,
+      deliveriesPerCpuSecond: Math.round(deliveredInWindow / Math.max(0.01, serverCpuSeconds)),
+      serverCpuSeconds: round(serverCpuSeconds, 1),
+      postgresCpuSeconds: round(postgresCpu, 1),
+      clientCpuSeconds: round(clientCpu, 1),
+      windowSeconds: round(windowSeconds, 1),
+      eventsPerBatch: round(sum(events) / Math.max(1, sum(batches)), 1),
+      statementsPerBatch: round(sum(statements) / Math.max(1, sum(batches)), 1),
+      rssIdleMb: rssIdle.map((v) => Math.round(v)),
+      rssConnectedMb: rssConnected.map((v) => Math.round(v)),
+      rssPeakMb: rssPeak.map((v) => Math.round(v)),
       rssAfterMb: rssAfter.map((v) => Math.round(v)),
-      rssPer1000Mb: Math.round((rssDelta / total) * 1000 * 10) / 10,
+      youngGenerationAfterMb: youngAfter.map((v) => Math.round(v)),
+      loadBefore,
+      loadEnd,
     };
-    console.log(JSON.stringify(figures, null, 2));
-    writeFileSync(path.join(ROOT, 'bench', 'RESULTS-live.md'), markdown(figures));
   } finally {
-    await Promise.all(clients.map((c) => c.dispose()));
-    for (const child of servers) child.kill('SIGTERM');
-    await sleep(1500);
-    for (const child of servers) if (child.exitCode === null) child.kill('SIGKILL');
+    for (const c of connections) c.close();
+    // SIGTERM, and time to drain (a CPU profile is written at the exit), then SIGKILL.
+    await Promise.all(
+      servers.map(
+        (s) =>
+          new Promise<void>((resolve) => {
+            if (s.child.exitCode !== null) return resolve();
+            const timer = setTimeout(() => s.child.kill('SIGKILL'), 20_000);
+            s.child.once('exit', () => {
+              clearTimeout(timer);
+              resolve();
+            });
+            s.child.kill('SIGTERM');
+          }),
+      ),
+    );
     await db.drop().catch(() => undefined);
-    await db.embedded?.stop();
   }
 }
 
-function markdown(f: Record<string, any>): string {
+async function main(): Promise<void> {
+  const names = (process.env.BENCH_SHAPES ?? SHAPES.map((s) => s.name).join(',')).split(',');
+  const shapes = names.map((name) => {
+    const shape = SHAPES.find((s) => s.name === name);
+    if (!shape) throw new Error(`BENCH_SHAPES: no shape ${name} (${SHAPES.map((s) => s.name).join(', ')})`);
+    return shape;
+  });
+  const embedded = process.env.DATABASE_URL ? undefined : await startEmbeddedPostgres(path.join(ROOT, '.bench-live'));
+  const runs: RunFigures[] = [];
+  try {
+    for (const shape of shapes) {
+      for (let run = 0; run < RUNS; run += 1) {
+        const figures = await runOnce(shape, embedded);
+        console.log(JSON.stringify(figures));
+        runs.push(figures);
+      }
+    }
+  } finally {
+    await embedded?.stop();
+  }
+  const out = process.env.BENCH_LIVE_OUT ?? path.join(ROOT, 'bench', 'RESULTS-live.md');
+  // The streams section (`--streams`, written by hand from its runs) is kept as it was.
+  const kept = existsSync(out) ? /^## streams:[\s\S]*/m.exec(readFileSync(out, 'utf8'))?.[0] : undefined;
+  writeFileSync(out, kept ? `${markdown(shapes, runs)}\n${kept}` : markdown(shapes, runs));
+  console.log(`wrote ${out}`);
+}
+
+/** "median (min–max)" of the runs' values. */
+function spread(values: number[], unit = ''): string {
+  const sorted = [...values].sort((a, b) => a - b);
+  const median = sorted[Math.floor(sorted.length / 2)];
+  return sorted.length === 1 || sorted[0] === sorted.at(-1) ? `${median}${unit}` : `${median}${unit} (${sorted[0]}–${sorted.at(-1)})`;
+}
+
+function markdown(shapes: Shape[], runs: RunFigures[]): string {
+  const rows: [string, (r: RunFigures) => string | number, boolean?][] = [
+    ['subscriptions (connections)', (r) => `${r.subscriptions} (${r.connections})`],
+    ['writes/s achieved (failed)', (r) => `${r.writeRate} (${r.writeErrors})`],
+    ['delivered / expected (repeated, missing)', (r) => `${r.delivered} / ${r.expected} (${r.duplicates}, ${r.missing})`],
+    ['subscribers with exactly their messages in order (sessionChanged: never back, each session’s stored title reached)', (r) => r.inOrder],
+    ['p50 / p99 from the change’s time, ms', (r) => `${r.p50} / ${r.p99}`],
+    ['p50 / p99 from the writer’s send, ms', (r) => `${r.p50Send} / ${r.p99Send}`],
+    ['write answer p99, ms', (r) => r.writeP99],
+    ['backlog when the writes stopped (deliveries)', (r) => r.backlogAtStop],
+    ['drained after the writes stopped, ms', (r) => r.drainMs],
+    ['deliveries per server CPU second (per worker core)', (r) => r.deliveriesPerCpuSecond],
+    [
+      'CPU seconds from the first write to the drain: servers + PostgreSQL + bench client = total, of the cores × window',
+      (r) => `${r.serverCpuSeconds} + ${r.postgresCpuSeconds} + ${r.clientCpuSeconds} = ${round(r.serverCpuSeconds + r.postgresCpuSeconds + r.clientCpuSeconds, 1)} of ${round(os.cpus().length * r.windowSeconds, 1)}`,
+    ],
+    ['events / SQL statements per event batch', (r) => `${r.eventsPerBatch} / ${r.statementsPerBatch}`],
+    ['RSS idle → connected → peak → 10 s after, MB per process', (r) => r.rssIdleMb.map((_, i) => `${r.rssIdleMb[i]} → ${r.rssConnectedMb[i]} → ${r.rssPeakMb[i]} → ${r.rssAfterMb[i]}`).join('; ')],
+    ['of which V8’s young generation 10 s after, MB per process', (r) => (r.youngGenerationAfterMb ?? []).join('; ')],
+    ['load average (1 min) before / at the end of the writes', (r) => `${r.loadBefore} / ${r.loadEnd}`],
+  ];
+  const sections = shapes.map((shape) => {
+    const mine = runs.filter((r) => r.shape === shape.name);
+    const summary = [
+      `p99 from the change’s time ${spread(mine.map((r) => r.p99), ' ms')}, from the send ${spread(mine.map((r) => r.p99Send), ' ms')}`,
+      `p50 ${spread(mine.map((r) => r.p50), ' ms')} / ${spread(mine.map((r) => r.p50Send), ' ms')}`,
+      `backlog at stop ${spread(mine.map((r) => r.backlogAtStop))}`,
+      `${spread(mine.map((r) => r.deliveriesPerCpuSecond))} deliveries per CPU second`,
+    ].join('; ');
+    return `## ${shape.name}: ${shape.what}
+
+Median (min–max) of ${mine.length} runs: ${summary}.
+
+| row | ${mine.map((_, i) => `run ${i + 1}`).join(' | ')} |
+|---|${mine.map(() => '---|').join('')}
+${rows.map(([label, value]) => `| ${label} | ${mine.map((r) => value(r)).join(' | ')} |`).join('\n')}
+`;
+  });
   return `# Live updates bench (\`npm run bench:live\`)
 
-Two built server processes (production mode) on one PostgreSQL; ${f.connections} graphql-ws
-connections, half on each, each holding one \`messageAdded\` subscription (${SESSIONS} sessions of
-${MEMBERS} members; each session followed by 5 connections of its owner and 5 of admins, ${ADMINS}
-admin users); ${RATE} \`postMessage\`/s for ${DURATION_S} s through the two processes' HTTP APIs,
-alternately. Latency: from the message's \`createdAt\` (stamped in its INSERT) to its receipt by
-the subscriber, everything on one 2-core machine (bench client, both servers, PostgreSQL).
+Two built server processes (\`bin/hub.js serve\`, production mode, their V8 flags applied by the
+server itself) on one PostgreSQL, a fresh database and fresh servers for every run; bare
+graphql-transport-ws clients; ${RATE} writes/s for ${DURATION_S} s through the two processes' HTTP
+APIs, alternately; everything on one ${os.cpus().length}-core machine (bench client, both servers,
+PostgreSQL). Latency is measured to the subscriber's receipt from the change's database time (a
+message's \`createdAt\`, stamped in its INSERT; a session change's \`at\`, stamped by its trigger) and
+from the writer's send time. "Deliveries per server CPU second" is every delivery of the run over
+the CPU time both servers used from the first write until the last delivery: the ceiling one
+worker core sustains. Run on ${new Date().toISOString().slice(0, 10)}; the load average rows say how
+quiet the machine was.
 
-| row | figure |
-|---|---|
-| subscribers (connections) | ${f.connections} |
-| postMessage/s achieved | ${f.postRate} (${f.posted} posted, ${f.postErrors} failed) |
-| delivered / expected | ${f.delivered} / ${f.expected} (${f.duplicates} duplicates, ${f.missing} missing) |
-| subscribers with exactly their session's messages, in order | ${f.subscribersInExactOrder} |
-| delivery latency p50 / p99 | ${f.p50} ms / ${f.p99} ms |
-| event batches (both processes) | ${f.batches} (${f.eventsPerBatch} events per batch) |
-| SQL statements per event batch | ${f.statementsPerBatch} |
-| RSS per 1,000 connections | ${f.rssPer1000Mb} MB (processes: ${f.rssBeforeMb.join(' + ')} MB before, ${f.rssAfterMb.join(' + ')} MB with the connections) |
+${sections.join('\n')}
+${targets(runs)}`;
+}
 
-SQL per batch stays flat as subscribers grow: each batch reads the posted messages once per viewer
-group (one \`messageById\` statement, which primes the session), and the document's other fields
-(\`session { messageCount }\`) once more per group; admins are one group. Run on ${new Date().toISOString().slice(0, 10)}.
+/** Issue #30's targets (and #24's one-follower row), each met or missed by the median of its runs. */
+function targets(runs: RunFigures[]): string {
+  const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+  const of = (shape: string) => runs.filter((r) => r.shape === shape);
+  const check = (ok: boolean) => (ok ? 'met' : '**missed**');
+  const lines: string[] = [];
+  const one = of('one-follower');
+  if (one.length) lines.push(`- one-follower p99 from the change’s time ≤ 281 ms (issue #24): ${median(one.map((r) => r.p99))} ms, ${check(median(one.map((r) => r.p99)) <= 281)}`);
+  const ten = of('ten-followers');
+  if (ten.length) {
+    const [p99, p99Send] = [median(ten.map((r) => r.p99)), median(ten.map((r) => r.p99Send))];
+    lines.push(`- ten-followers p99 ≤ 250 ms from the change’s time: ${p99} ms, ${check(p99 <= 250)}; ≤ 400 ms from the send: ${p99Send} ms, ${check(p99Send <= 400)}`);
+  }
+  const changed = of('session-changed');
+  if (changed.length) {
+    const [backlog, p99] = [median(changed.map((r) => r.backlogAtStop)), median(changed.map((r) => r.p99))];
+    lines.push(`- session-changed keeps up: backlog when the writes stop ${backlog}, ${check(backlog === 0)}; p99 ≤ 1 s: ${p99} ms, ${check(p99 <= 1000)}`);
+  }
+  if (runs.length) {
+    const settled = runs.flatMap((r) => r.rssAfterMb.map((after, i) => after / r.rssIdleMb[i]));
+    const worst = Math.max(...settled);
+    lines.push(`- RSS 10 s after the traffic within 20 % of idle: worst ${Math.round((worst - 1) * 100)} % above, ${check(worst <= 1.2)}`);
+  }
+  return `## Targets (medians of the runs above)
+
+${lines.join('\n')}
+
+Where the time goes when a target is missed: bench/README.md, "Where the live time goes".
 `;
 }
 
-main().catch((error) => {
+/**
+ * `npm run bench:live -- --streams` (issue 28): 100 AI replies streamed at once, each
+ * appending 20 characters every 30 ms (appendMessageContent at its
+ * offset, through the two processes' HTTP APIs alternately), each followed by one graphql-transport-ws
+ * `messageChanged` subscriber (half on each process). Reports appends achieved, p50/p99 delta
+ * latency (append sent to its UPDATED received), p50/p99 of the appends' answers, SQL statements
+ * per event batch, the servers' CPU, the load average before and after, and whether every
+ * follower's fold of its deltas equals the message's content.
+ */
+const STREAMS = 100;
+const STREAM_CHARS = 20;
+const STREAM_EVERY_MS = 30;
+const MESSAGE_CHANGED = 'subscription ($id: ID!) { messageChanged(sessionId: $id) { kind messageId delta offset } }';
+const APPEND = 'mutation ($id: ID!, $delta: String!, $offset: Int!) { appendMessageContent(id: $id, delta: $delta, offset: $offset) { id } }';
+
+async function streams(): Promise<void> {
+  const embedded = process.env.DATABASE_URL ? undefined : await startEmbeddedPostgres(path.join(ROOT, '.bench-live'));
+  const db = await openDatabase(embedded);
+  const servers: Server[] = [];
+  const clients: RawConnection[] = [];
+  try {
+    const ds = createDataSource({ url: db.url, poolSize: 2 });
+    await ds.initialize();
+    await ds.runMigrations({ transaction: 'each' });
+    const members: { id: string }[] = await ds.query(
+      `INSERT INTO users (email, display_name, role) SELECT 'writer' || i || '@bench.hub', 'Writer ' || i, 'MEMBER' FROM generate_series(1, ${MEMBERS}) i RETURNING id`,
+    );
+    const sessions: { id: string; user_id: string }[] = await ds.query(
+      `INSERT INTO sessions (user_id, title) SELECT ($1::uuid[])[1 + (i % ${MEMBERS})], 'Stream ' || i FROM generate_series(0, ${STREAMS - 1}) i RETURNING id, user_id`,
+      [members.map((m) => m.id)],
+    );
+    await ds.destroy();
+    const [a, b] = await Promise.all([startServer(db.url), startServer(db.url)]);
+    servers.push(a, b);
+    const processes = [a, b];
+    const cpu = () => servers.map((server) => server.pids.reduce((total, pid) => total + cpuSeconds(pid), 0));
+    const token = (id: string) => signToken(SECRET, id, 3600);
+    const gql = async (server: { base: string }, as: string, query: string, variables: Record<string, unknown>) =>
+      (await (
+        await fetch(`${server.base}/graphql`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${token(as)}` },
+          body: JSON.stringify({ query, variables }),
+        })
+      ).json()) as { data?: any; errors?: unknown[] };
+
+    // One follower per stream, on alternating processes; its fold and each delta's arrival time.
+    const folds = new Map<string, string>();
+    const arrived = new Map<string, number>(); // `${messageId}:${offset}` -> ms
+    let errors = 0;
+    for (const [i, session] of sessions.entries()) {
+      const client = await RawConnection.open(`${processes[i % 2].base.replace(/^http/, 'ws')}/graphql`, token(session.user_id));
+      clients.push(client);
+      client.subscribe(MESSAGE_CHANGED, { id: session.id }, (value) => {
+        const change = value.data?.messageChanged;
+        if (!change || change.kind !== 'UPDATED') return;
+        arrived.set(`${change.messageId}:${change.offset}`, Date.now());
+        const had = folds.get(change.messageId) ?? '';
+        if (change.offset === had.length) folds.set(change.messageId, had + change.delta);
+        else if (change.offset > had.length) errors += 1;
+      });
+    }
+    for (let i = 0; i < 600; i += 1) {
+      const counts = await Promise.all(processes.map((p) => metric(p.base, 'hub_live_subscriptions')));
+      if (counts[0] + counts[1] >= STREAMS) break;
+      await sleep(100);
+    }
+    const opened = await Promise.all(
+      sessions.map((s, i) => gql(processes[i % 2], s.user_id, 'mutation ($input: PostMessageInput!) { postMessage(input: $input) { id } }', {
+        input: { sessionId: s.id, role: 'ASSISTANT', content: '', status: 'STREAMING' },
+      })),
+    );
+    const ids = opened.map((r) => r.data.postMessage.id as string);
+    await sleep(500);
+    const statementsBefore = await Promise.all(processes.map((p) => metric(p.base, 'hub_live_batch_sql_statements_sum')));
+    const batchesBefore = await Promise.all(processes.map((p) => metric(p.base, 'hub_live_batch_sql_statements_count')));
+    const cpuBefore = cpu();
+    const clientCpuBefore = clientCpuSeconds();
+    const loadBefore = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+    const sent = new Map<string, number>();
+    let appends = 0;
+    let appendErrors = 0;
+    const answered: number[] = [];
+    const started = Date.now();
+    const chunk = 'stream of tokens... '.slice(0, STREAM_CHARS);
+    await Promise.all(
+      ids.map(async (id, i) => {
+        let offset = 0;
+        for (let tick = 1; Date.now() - started < DURATION_S * 1000; tick += 1) {
+          const sentAt = Date.now();
+          sent.set(`${id}:${offset}`, sentAt);
+          const result = await gql(processes[(i + tick) % 2], sessions[i].user_id, APPEND, { id, delta: chunk, offset });
+          answered.push(Date.now() - sentAt);
+          if (result.errors) appendErrors += 1;
+          else {
+            appends += 1;
+            offset += STREAM_CHARS;
+          }
+          const due = started + tick * STREAM_EVERY_MS;
+          if (due > Date.now()) await sleep(due - Date.now());
+        }
+      }),
+    );
+    const seconds = (Date.now() - started) / 1000;
+    const cpuUsed = cpu().map((used, i) => used - cpuBefore[i]);
+    const cpuPercent = cpuUsed.map((used) => Math.round((used / seconds) * 100));
+    const clientCpuPercent = Math.round(((clientCpuSeconds() - clientCpuBefore) / seconds) * 100);
+    for (let i = 0; i < 100 && arrived.size < appends; i += 1) await sleep(100);
+    const statements = (await Promise.all(processes.map((p) => metric(p.base, 'hub_live_batch_sql_statements_sum')))).map((v, i) => v - statementsBefore[i]);
+    const batches = (await Promise.all(processes.map((p) => metric(p.base, 'hub_live_batch_sql_statements_count')))).map((v, i) => v - batchesBefore[i]);
+    const latencies = [...sent].flatMap(([key, at]) => (arrived.has(key) ? [arrived.get(key)! - at] : []));
+    const check = new Client({ connectionString: db.url });
+    await check.connect();
+    const rows: { id: string; content: string }[] = (await check.query('SELECT id, content FROM messages WHERE id = ANY($1)', [ids])).rows;
+    await check.end();
+    const sum = (xs: number[]) => xs.reduce((x, y) => x + y, 0);
+    const figures = {
+      streams: STREAMS,
+      appendsPerSecond: Math.round(appends / seconds),
+      targetPerSecond: Math.round((STREAMS * 1000) / STREAM_EVERY_MS),
+      appends,
+      appendErrors,
+      deltasReceived: arrived.size,
+      followersEqualToContent: `${rows.filter((r) => folds.get(r.id) === r.content).length}/${rows.length}`,
+      subscriptionErrors: errors + clients.reduce((total, c) => total + c.errors, 0),
+      p50: Math.round(percentile(latencies, 50)),
+      p99: Math.round(percentile(latencies, 99)),
+      answerP50: Math.round(percentile(answered, 50)),
+      answerP99: Math.round(percentile(answered, 99)),
+      statementsPerBatch: Math.round((sum(statements) / Math.max(1, sum(batches))) * 10) / 10,
+      batches: sum(batches),
+      serverCpuPercent: cpuPercent,
+      serverCpuMsPerAppend: Math.round(((cpuUsed.reduce((x, y) => x + y, 0) * 1000) / Math.max(1, appends)) * 10) / 10,
+      clientCpuPercent,
+      loadAverageBefore: loadBefore,
+      loadAverage: readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' '),
+    };
+    console.log(JSON.stringify(figures, null, 2));
+  } finally {
+    for (const client of clients) client.close();
+    for (const server of servers) server.child.kill('SIGTERM');
+    await sleep(1500);
+    for (const server of servers) if (server.child.exitCode === null) server.child.kill('SIGKILL');
+    await db.drop().catch(() => undefined);
+    await embedded?.stop();
+  }
+}
+
+(process.argv.includes('--streams') ? streams() : main()).catch((error) => {
   console.error(error);
   process.exit(1);
 });

@@ -3,7 +3,10 @@
  * pool of the same size as the server's: the generic GraphQL-over-PostgreSQL engine this project
  * measures itself against (`npm run bench` starts it beside the server).
  */
+import { existsSync } from 'node:fs';
 import http from 'node:http';
+import { createRequire } from 'node:module';
+import path from 'node:path';
 
 // PostGraphile 5 uses `Promise.withResolvers` (Node 22); Node 20 lacks it. Polyfilled before it loads.
 const P = Promise as unknown as { withResolvers?: () => unknown };
@@ -33,13 +36,24 @@ export const POSTGRAPHILE_DASHBOARD = `query PgDashboard($first: Int!) {
   }
 }`;
 
+/**
+ * PostGraphile is not among the hub's dependencies: `npm run bench` installs it into
+ * bench/postgraphile-deps/node_modules first (bench/postgraphile-deps/install.js), found from
+ * bench/ and from dist/bench/.
+ */
+function requirePostGraphile(): NodeJS.Require {
+  for (const dir of [path.join(__dirname, 'postgraphile-deps'), path.join(__dirname, '..', '..', 'bench', 'postgraphile-deps')]) {
+    if (existsSync(path.join(dir, 'node_modules', 'postgraphile'))) return createRequire(path.join(dir, 'package.json'));
+  }
+  throw new Error('PostGraphile is not installed: run `npm run bench` (or `node bench/postgraphile-deps/install.js`)');
+}
+
 export async function startPostGraphile(databaseUrl: string, port: number, poolSize: number): Promise<http.Server> {
-  /* eslint-disable @typescript-eslint/no-require-imports */
-  const { postgraphile } = require('postgraphile');
-  const { PostGraphileAmberPreset } = require('postgraphile/presets/amber');
-  const { makePgService } = require('postgraphile/adaptors/pg');
-  const { grafserv } = require('postgraphile/grafserv/node');
-  /* eslint-enable @typescript-eslint/no-require-imports */
+  const load = requirePostGraphile();
+  const { postgraphile } = load('postgraphile');
+  const { PostGraphileAmberPreset } = load('postgraphile/presets/amber');
+  const { makePgService } = load('postgraphile/adaptors/pg');
+  const { grafserv } = load('postgraphile/grafserv/node');
   const preset = {
     extends: [PostGraphileAmberPreset],
     // Amber offers `condition`/`orderBy` only on indexed columns; `deleted_at` is covered by partial

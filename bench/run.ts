@@ -19,9 +19,10 @@ import { signToken } from '../src/auth/tokens';
 import { seed } from '../src/seed/seed';
 import { assertSameDashboards, normalizeOurs, normalizePostGraphile } from './check';
 import { DATA_SETS, openBenchCluster } from './databases';
-import { CANONICAL } from './documents';
+import { CANONICAL, newDocument } from './documents';
+import { dashboardRows, prepareDashboardRows } from './dashboards';
 import { POSTGRAPHILE_DASHBOARD } from './postgraphile';
-import { freePort } from './ports';
+import { freePort } from '../src/common/ports';
 
 const ROOT = path.join(__dirname, '..', '..');
 const SECRET = 'bench-secret-bench-secret-bench-secret-0123456789';
@@ -33,7 +34,19 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? (QUICK ? 2 : 2));
 const CONNECTIONS = 10;
 /** Pool size of every server measured (the server's default; PostGraphile and the floor get the same). */
 const POOL = 10;
-const SIZES = QUICK ? [100] : [10, 100, 500];
+/** BENCH_SIZES=10,100: the canonical rows' page sizes (default 10, 100, 500; quick: 100). */
+const SIZES = process.env.BENCH_SIZES ? process.env.BENCH_SIZES.split(',').map(Number) : QUICK ? [100] : [10, 100, 500];
+
+/** `--only dashboards`: issue 27's rows alone (search beside ILIKE, activity, sync health), nothing
+ * else measured; they are written to RESULTS-dashboards.md and RESULTS.md is left as it is. */
+const ONLY = (() => {
+  const argv = process.argv.slice(2);
+  const i = argv.indexOf('--only');
+  if (i < 0) return undefined;
+  if (argv[i + 1] !== 'dashboards') throw new Error('--only takes: dashboards');
+  return argv[i + 1];
+})();
+const DASHBOARDS_ONLY = ONLY === 'dashboards';
 
 function scalesFromArgs(argv: string[]): number[] {
   const i = argv.indexOf('--scale');
@@ -67,6 +80,43 @@ function rssMb(pid: number): number {
   }
 }
 
+/** CPU time (user + system, all threads) of a process so far, in ms. */
+function processCpuMs(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime, stime in clock ticks (100 Hz)
+  } catch {
+    return 0;
+  }
+}
+
+/** CPU time of a process's main thread so far, in ns (the event loop: where a document is parsed and compiled). */
+function mainThreadCpuNs(pid: number): bigint {
+  return BigInt(readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ')[0]);
+}
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? NaN;
+
+/**
+ * The first sight of a new 14 kB document (issue #26): five distinct texts, each sent once (after
+ * two unrecorded ones); the server's main-thread CPU across each request and the wall time the
+ * client saw, medians.
+ */
+async function firstSight(url: string, pid: number, token: string, run: string): Promise<{ cpuMs: number; wallMs: number }> {
+  const cpu: number[] = [];
+  const wall: number[] = [];
+  // Two unrecorded texts first: V8 compiles the validation code of a large document on its first uses.
+  for (let i = 0; i < 2; i += 1) await postJson(url, { query: newDocument(`${run}w${i}`) }, { authorization: `Bearer ${token}` });
+  for (let i = 0; i < 5; i += 1) {
+    const before = mainThreadCpuNs(pid);
+    const started = process.hrtime.bigint();
+    await postJson(url, { query: newDocument(`${run}x${i}`) }, { authorization: `Bearer ${token}` });
+    wall.push(Number(process.hrtime.bigint() - started) / 1e6);
+    cpu.push(Number(mainThreadCpuNs(pid) - before) / 1e6);
+  }
+  return { cpuMs: median(cpu), wallMs: median(wall) };
+}
+
 async function waitForReady(url: string, child: ChildProcess, init?: RequestInit): Promise<void> {
   for (let i = 0; i < 600; i += 1) {
     if (child.exitCode !== null) throw new Error(`${url}: server exited with ${child.exitCode}`);
@@ -91,7 +141,9 @@ async function postJson(url: string, body: object, headers: Record<string, strin
 async function load(name: string, pid: number, options: autocannon.Options, sql: number | string): Promise<Row> {
   let peak = rssMb(pid);
   const sampler = setInterval(() => (peak = Math.max(peak, rssMb(pid))), 100);
+  const cpuBefore = processCpuMs(pid);
   const result = await autocannon({ connections: CONNECTIONS, duration: warming ? Math.min(3, DURATION) : DURATION, ...options });
+  const cpuPerRequest = (processCpuMs(pid) - cpuBefore) / Math.max(1, result.requests.total);
   clearInterval(sampler);
   const row: Row = {
     name,
@@ -103,7 +155,10 @@ async function load(name: string, pid: number, options: autocannon.Options, sql:
     errors: result.errors + result.non2xx,
   };
   if (warming) return row;
-  console.log(`${name}: ${row.rps.toFixed(0)} req/s, p50 ${row.p50} ms, p99 ${row.p99} ms, ${sql} SQL, ${row.rssMb} MB, ${row.errors} errors`);
+  console.log(
+    `${name}: ${row.rps.toFixed(0)} req/s, p50 ${row.p50} ms, p99 ${row.p99} ms, ${sql} SQL, ${row.rssMb} MB, ${row.errors} errors, ` +
+      `server CPU ${cpuPerRequest.toFixed(2)} ms/request, load ${os.loadavg()[0].toFixed(1)}`,
+  );
   return row;
 }
 
@@ -199,7 +254,49 @@ interface Measured {
 
 const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
 
-function markdown(measured: Measured[], extra: Row[], seedSeconds: number, notes: string[]): string {
+/** The first sight of a new document, ours (and the BENCH_COMPARE build's). */
+interface FirstSight {
+  ours: { cpuMs: number; wallMs: number };
+  before?: { cpuMs: number; wallMs: number };
+}
+
+/**
+ * The live fan-out's p99 from bench/RESULTS-live.md (`npm run bench:live`, measured on its own), if
+ * there is one: each shape's median p99 from the change's time (the older format: its one figure).
+ */
+function liveP99(): { p99: number; when: string; shape: string }[] {
+  try {
+    const text = readFileSync(path.join(ROOT, 'bench', 'RESULTS-live.md'), 'utf8');
+    const when = /Run on (\d{4}-\d\d-\d\d)/.exec(text)?.[1] ?? 'undated';
+    const shapes = [...text.matchAll(/^## ([^:\n]+):[\s\S]*?p99 from the change’s time (\d+) ms/gm)].map((m) => ({ shape: m[1], p99: Number(m[2]), when }));
+    if (shapes.length) return shapes;
+    const old = /delivery latency p50 \/ p99 \| [\d.]+ ms \/ ([\d.]+) ms/.exec(text)?.[1];
+    return old ? [{ shape: 'messageAdded', p99: Number(old), when }] : [];
+  } catch {
+    return [];
+  }
+}
+
+/** `--only dashboards`' report: issue 27's rows of every scale run, each beside its ILIKE floor. */
+function dashboardsReport(rows: Row[], notes: string[]): string {
+  return [
+    '# Dashboard rows (`npm run bench -- --scale 10 --only dashboards`)',
+    '',
+    `Measured ${new Date().toISOString()} on ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'CPU'}, Node ${process.version}; autocannon, ${CONNECTIONS} connections,`,
+    `${DURATION} s per row, load average ${os.loadavg()[0].toFixed(1)} at the end. The bench databases (\`hub seed\`, then VACUUM ANALYZE):`,
+    ...Object.entries(DATA_SETS).map(([scale, d]) => `scale ${scale}: ${d.users} users, ${d.sessions} sessions, ${d.messages} messages, ${d.skills} skills.`),
+    'What each row asks is in bench/README.md ("Dashboard rows"); the ILIKE floors are what PostGraphile\'s',
+    'connection-filter `includesInsensitive` compiles to, served by one prepared statement in its own process.',
+    '',
+    '| row (x1: scale 1, x10: scale 10) | requests/s | p50 ms | p99 ms | SQL / request | peak RSS MB | errors |',
+    '|---|---:|---:|---:|---:|---:|---:|',
+    ...rows.map((r) => `| ${r.name} | ${r.rps.toFixed(1)} | ${r.p50} | ${r.p99} | ${r.sql} | ${r.rssMb} | ${r.errors} |`),
+    ...(notes.length ? ['', ...notes.map((n) => `- ${n}`)] : []),
+    '',
+  ].join('\n');
+}
+
+function markdown(measured: Measured[], extra: Row[], seedSeconds: number, notes: string[], sight?: FirstSight): string {
   const agg = (m: Measured) => ({
     rps: mean(m.rounds.map((r) => r.rps)),
     p50: mean(m.rounds.map((r) => r.p50)),
@@ -248,18 +345,31 @@ function markdown(measured: Measured[], extra: Row[], seedSeconds: number, notes
       for (const [label, a, c1, c2] of table) {
         lines.push(`| ${scale} | ${first} | ${label} | ${a.rps.toFixed(0)} | ${a.p50.toFixed(0)} | ${a.p99.toFixed(0)} | ${a.sql} | ${a.rss} | ${a.errors} | ${c1} | ${c2} |`);
       }
+      const vsFloor = ao.rps / af.rps;
       targets.push(
         `- scale ${scale}, ${first} sessions: ${ratio.toFixed(2)}× PostGraphile's requests/s (target ≥ 1.25×): ${check(ratio >= 1.25)}; ` +
-          `p99 ${ao.p99.toFixed(0)} ms vs ${ap.p99.toFixed(0)} ms: ${check(ao.p99 <= ap.p99)}`,
+          `p99 ${ao.p99.toFixed(0)} ms vs ${ap.p99.toFixed(0)} ms: ${check(ao.p99 <= ap.p99)}` +
+          (first >= 100 ? `; ${vsFloor.toFixed(2)}× the one-statement floor (target ≥ 0.8×): ${check(vsFloor >= 0.8)}` : ''),
       );
     }
     const sqlCounts = measured.filter((m) => m.scale === scale && m.server === 'ours').map((m) => m.rounds[0].sql);
     targets.push(`- scale ${scale}: SQL statements per canonical request at ${SIZES.join(' / ')} sessions: ${sqlCounts.join(' / ')}: ${check(new Set(sqlCounts).size === 1)}`);
   }
   if (extra.length) {
-    lines.push('', '| other rows (scale 1) | requests/s | p50 ms | p99 ms | SQL / request | peak RSS MB | errors |', '|---|---:|---:|---:|---:|---:|---:|');
+    lines.push('', '| other rows (scale 1 unless marked x10) | requests/s | p50 ms | p99 ms | SQL / request | peak RSS MB | errors |', '|---|---:|---:|---:|---:|---:|---:|');
     lines.push(...extra.map((r) => `| ${r.name} | ${r.rps.toFixed(0)} | ${r.p50} | ${r.p99} | ${r.sql} | ${r.rssMb} | ${r.errors} |`));
     if (Number.isFinite(seedSeconds)) lines.push(`| \`hub seed\` of the standard data set | | | | | | ${seedSeconds.toFixed(1)} s |`);
+  }
+  if (sight) {
+    const was = sight.before ? ` (BENCH_COMPARE build: ${sight.before.cpuMs.toFixed(1)} ms CPU, ${sight.before.wallMs.toFixed(1)} ms wall)` : '';
+    targets.push(
+      `- first sight of a new 14 kB document: ${sight.ours.cpuMs.toFixed(1)} ms of server CPU, ${sight.ours.wallMs.toFixed(1)} ms wall (median of 5 texts)${was} (target ≤ 25 ms): ${check(sight.ours.cpuMs <= 25)}`,
+    );
+  }
+  const live = liveP99();
+  if (!live.length) targets.push('- live fan-out p99 (target ≤ 250 ms): not measured (`npm run bench:live` writes RESULTS-live.md)');
+  for (const { shape, p99, when } of live) {
+    targets.push(`- live fan-out (${shape}), two processes at 100 writes/s: p99 ${p99} ms (target ≤ 250 ms; \`npm run bench:live\`, RESULTS-live.md of ${when}): ${check(p99 <= 250)}`);
   }
   lines.push('', '## Targets', '', ...targets, ...notes, '');
   return lines.join('\n');
@@ -279,6 +389,7 @@ async function main(): Promise<void> {
   const extra: Row[] = [];
   const notes: string[] = [];
   let seedSeconds = NaN;
+  let sight: FirstSight | undefined;
   try {
     for (const scale of scales) {
       const dbUrl = await cluster.database(scale);
@@ -287,7 +398,7 @@ async function main(): Promise<void> {
       const [admin] = await ds.query(`SELECT id FROM users WHERE role = 'ADMIN' ORDER BY created_at LIMIT 1`);
       let heavyIds: string[] = [];
       let postIds: string[] = [];
-      if (scale === 1 && !QUICK) {
+      if (scale === 1 && !QUICK && !DASHBOARDS_ONLY) {
         // Sessions with ~50 messages for the delete/restore row, made once.
         const [{ heavy }] = await ds.query(`SELECT count(*)::int AS heavy FROM sessions WHERE title LIKE 'bench-heavy %'`);
         if (heavy < 200) {
@@ -301,6 +412,7 @@ async function main(): Promise<void> {
         heavyIds = (await ds.query(`SELECT id FROM sessions WHERE title LIKE 'bench-heavy %' AND deleted_at IS NULL`)).map((r: { id: string }) => r.id);
         postIds = (await ds.query(`SELECT id FROM sessions WHERE deleted_at IS NULL AND title NOT LIKE 'bench-heavy %' ORDER BY created_at DESC LIMIT 1000`)).map((r: { id: string }) => r.id);
       }
+      if (!QUICK) await prepareDashboardRows(ds);
       await ds.destroy();
 
       const s = await startServers(dbUrl, children);
@@ -309,10 +421,14 @@ async function main(): Promise<void> {
       const post = (url: string, query: string, variables: object, h: Record<string, string> = headers) =>
         ({ url, method: 'POST' as const, headers: h, body: JSON.stringify({ query, variables }) });
 
+      // The admin's first request looks them up; later ones are what a dashboard's polling costs
+      // (with HUB_REMEMBER_VIEWERS, production's default, no lookup of their own): counted after it.
+      await postJson(s.url, { query: '{ me { id } }' }, { authorization: `Bearer ${token}` });
+      if (s.before) await postJson(s.beforeUrl, { query: '{ me { id } }' }, { authorization: `Bearer ${token}` });
       // Same sessions, skills, counts and messages from all three, or no figures at all.
       const sql: Record<number, number> = {};
       const beforeSql: Record<number, number> = {};
-      for (const first of SIZES) {
+      for (const first of DASHBOARDS_ONLY ? [] : SIZES) {
         const ours = await postJson(s.url, { query: CANONICAL, variables: { first } }, { authorization: `Bearer ${token}` });
         const pgl = await postJson(s.pgUrl, { query: POSTGRAPHILE_DASHBOARD, variables: { first } });
         const floor = (await (await fetch(`${s.floorUrl}/?first=${first}`)).json()) as object;
@@ -331,7 +447,7 @@ async function main(): Promise<void> {
         console.log(`scale ${scale}, ${first} sessions: the three answers match (${ours.sql} SQL statements for ours)`);
       }
 
-      for (const first of SIZES) {
+      for (const first of DASHBOARDS_ONLY ? [] : SIZES) {
         const servers: Server[] = s.before ? ['ours', 'before', 'postgraphile', 'floor'] : ['ours', 'postgraphile', 'floor'];
         const rows = Object.fromEntries(servers.map((server) => [server, { scale, first, server, rounds: [] as Row[] }])) as Record<Server, Measured>;
         measured.push(...Object.values(rows));
@@ -351,7 +467,12 @@ async function main(): Promise<void> {
         }
       }
 
-      if (scale === 1 && !QUICK) {
+      if (scale === 1 && !QUICK && !DASHBOARDS_ONLY) {
+        // Each run sends texts no server saw before (servers are new per run, but a tag per run is cheap).
+        const run = Date.now().toString(36);
+        sight = { ours: await firstSight(s.url, s.ours.pid!, token, run) };
+        if (s.before) sight.before = await firstSight(s.beforeUrl, s.before.pid!, token, run);
+        console.log(`first sight of a new 14 kB document: ${sight.ours.cpuMs.toFixed(1)} ms CPU${sight.before ? ` (before: ${sight.before.cpuMs.toFixed(1)} ms)` : ''}`);
         for (const first of [10, 100, 500]) {
           const { sql: n } = await postJson(s.url, { query: DASHBOARD, variables: { first } }, { authorization: `Bearer ${token}` });
           extra.push(await load(`Full Dashboard (examples/), ${first} sessions`, s.ours.pid!, post(s.url, DASHBOARD, { first }), n));
@@ -379,16 +500,34 @@ async function main(): Promise<void> {
         const cycleVariables = (i: number) => ({ id: heavyIds[i % heavyIds.length] });
         extra.push(await load('Write: deleteSession + restoreSession, 50 messages each (pairs/s)', s.ours.pid!, each(CYCLE, cycleVariables), 'n/a'));
       }
+      if (!QUICK) {
+        // Issue 27: search (beside ILIKE), activity and sync health, at every scale.
+        extra.push(
+          ...(await dashboardRows<Row>({
+            scale,
+            databaseUrl: dbUrl,
+            poolSize: POOL,
+            post: (query, variables) => post(s.url, query, variables),
+            sqlOf: async (query, variables) => (await postJson(s.url, { query, variables }, { authorization: `Bearer ${token}` })).sql,
+            loadOurs: (name, options, n) => load(name, s.ours.pid!, options, n),
+            loadOther: (name, pid, options, n) => load(name, pid, options, n),
+          })),
+        );
+      }
       await stopChildren();
-      if (scale === 1 && !QUICK) {
+      if (scale === 1 && !QUICK && !DASHBOARDS_ONLY) {
         seedSeconds = await timeSeed(dbUrl);
         console.log(`hub seed (standard data set): ${seedSeconds.toFixed(1)} s`);
       }
     }
 
-    const report = markdown(measured, extra, seedSeconds, notes);
+    const report = markdown(measured, extra, seedSeconds, notes, sight);
     if (QUICK) console.log(`\n${report}`);
-    else {
+    else if (DASHBOARDS_ONLY) {
+      // The dashboard rows of every scale run, apart from RESULTS.md (which the full run writes).
+      writeFileSync(path.join(ROOT, 'bench', 'RESULTS-dashboards.md'), dashboardsReport(extra, notes));
+      console.log(`\n${report}`);
+    } else {
       writeFileSync(path.join(ROOT, 'bench', 'RESULTS.md'), report);
       console.log(`\n${report}`);
     }

@@ -25,7 +25,7 @@ import { promisify } from 'node:util';
 import { Client } from 'pg';
 import { signToken } from '../src/auth/tokens';
 import { EmbeddedPostgres, startEmbeddedPostgres } from '../src/db/embedded';
-import { freePort } from './ports';
+import { freePort } from '../src/common/ports';
 
 const run = promisify(execFile);
 const ROOT = path.join(__dirname, '..', '..');

@@ -11,9 +11,16 @@ export interface DashboardSession {
   owner: { __typename: 'User'; id: string; displayName: string };
   skills: { __typename: 'Skill'; id: string; name: string }[];
   messageCount: number;
-  lastMessage: { __typename: 'Message'; id: string; role: string; content: string; createdAt: string } | null;
+  lastMessage: {
+    __typename: 'Message';
+    id: string;
+    role: string;
+    content: string;
+    createdAt: string;
+    audio: { __typename: 'Audio'; id: string; url: string; contentType: string } | null;
+  } | null;
   messages: { __typename: 'MessageConnection'; nodes: { __typename: 'Message'; id: string; role: string; content: string }[] };
-  nodeSync: { __typename: 'NodeSync'; nodeId: string; status: string }[];
+  nodeSync: { __typename: 'NodeSync'; id: string; nodeId: string; status: string }[];
 }
 export interface DashboardData {
   sessions: {
@@ -43,9 +50,9 @@ export const DASHBOARD: TypedDocumentNode<DashboardData, DashboardVars> = gql`
           owner { id displayName }
           skills { id name }
           messageCount
-          lastMessage { id role content createdAt }
+          lastMessage { id role content createdAt audio { id url contentType } }
           messages(first: 3, orderBy: CREATED_AT_DESC) { nodes { id role content } }
-          nodeSync { nodeId status }
+          nodeSync { id nodeId status }
         }
       }
     }
@@ -67,20 +74,30 @@ export const POST_MESSAGE: TypedDocumentNode<PostMessageData, { sessionId: strin
     postMessage(input: { sessionId: $sessionId, role: USER, content: $content }) {
       id
       content
-      session { id messageCount updatedAt lastMessage { id role content createdAt } }
+      session { id messageCount updatedAt lastMessage { id role content createdAt audio { id url contentType } } }
     }
   }
 `;
 
-/** A session's detail view: other fields of objects the Dashboard also holds (its sync rows, its messages' page). */
+/** A session's detail view: other fields of objects the Dashboard also holds (its sync rows, its last
+ * message's audio, its messages' page). */
 export const SESSION_DETAIL: TypedDocumentNode<
-  { session: { __typename: 'Session'; id: string; nodeSync: { __typename: 'NodeSync'; nodeId: string; updatedAt: string }[]; messages: { __typename: 'MessageConnection'; totalCount: number; pageInfo: { __typename: 'PageInfo'; hasPreviousPage: boolean } } } | null },
+  {
+    session: {
+      __typename: 'Session';
+      id: string;
+      nodeSync: { __typename: 'NodeSync'; id: string; nodeId: string; updatedAt: string }[];
+      lastMessage: { __typename: 'Message'; id: string; audio: { __typename: 'Audio'; id: string; key: string; byteSize: number } | null } | null;
+      messages: { __typename: 'MessageConnection'; totalCount: number; pageInfo: { __typename: 'PageInfo'; hasPreviousPage: boolean } };
+    } | null;
+  },
   { id: string }
 > = gql`
   query SessionDetail($id: ID!) {
     session(id: $id) {
       id
-      nodeSync { nodeId updatedAt }
+      nodeSync { id nodeId updatedAt }
+      lastMessage { id audio { id key byteSize } }
       messages(first: 3, orderBy: CREATED_AT_DESC) { totalCount pageInfo { hasPreviousPage } }
     }
   }

@@ -5,27 +5,15 @@
  * updated from the mutation's answer, without a refetch.
  */
 import { ApolloClient, HttpLink, InMemoryCache } from '@apollo/client';
-import type { FieldMergeFunction, StoreObject } from '@apollo/client/cache';
 import { relayStylePagination } from '@apollo/client/utilities';
 import { DASHBOARD, POST_MESSAGE, SESSION_DETAIL } from './documents';
 
 /**
- * A session's sync rows have no id; within their session a row is named by its `nodeId`. Merged
- * by it, a view that reads other fields of the rows adds to what another view holds instead of
- * replacing it (replaced, the Dashboard's `status` would be lost and its query left incomplete).
- */
-const mergeNodeSync: FieldMergeFunction<readonly StoreObject[]> = (existing = [], incoming, { readField, mergeObjects }) =>
-  incoming.map((row) => {
-    const before = existing.find((old) => readField('nodeId', old) === readField('nodeId', row));
-    return before ? mergeObjects(before, row) : row;
-  });
-
-/**
- * Connections page with `relayStylePagination` (edges merged across `fetchMore` pages, keyed by
- * the arguments that change the list). Connection, edge and PageInfo objects have no id: `merge:
- * true` tells the cache they are parts of their parent to merge, not values to replace, so no
- * "Cache data may be lost" warning appears and no view's fields are dropped by another's. NodeSync
- * has no id either: it is stored inside its session (`keyFields: false`), merged by `nodeId`.
+ * The cache configuration Apollo's documentation shows for Relay-style connections, and nothing
+ * else: every object type the hub returns has an `id` (NodeSync and Audio included), so the
+ * cache normalizes them all and merges what different views select of the same object without
+ * hand-written keys or merge functions. `relayStylePagination` merges the pages of a list across
+ * `fetchMore`, keyed by the arguments that change the list.
  */
 export function createCache(): InMemoryCache {
   return new InMemoryCache({
@@ -34,14 +22,7 @@ export function createCache(): InMemoryCache {
       Query: { fields: { sessions: relayStylePagination(['filter', 'orderBy']) } },
       User: { fields: { sessions: relayStylePagination(['filter']) } },
       Skill: { fields: { sessions: relayStylePagination() } },
-      Session: { fields: { messages: relayStylePagination(['orderBy']), nodeSync: { merge: mergeNodeSync } } },
-      SessionConnection: { merge: true },
-      MessageConnection: { merge: true },
-      UserConnection: { merge: true },
-      SkillConnection: { merge: true },
-      PageInfo: { merge: true },
-      NodeSync: { keyFields: false },
-      Audio: { keyFields: false, merge: true },
+      Session: { fields: { messages: relayStylePagination(['orderBy']) } },
     },
   });
 }
@@ -52,6 +33,8 @@ export interface ExampleResult {
   requests: string[];
   firstPage: number;
   afterFetchMore: number;
+  /** Rows of the watched Dashboard after the detail view wrote other fields of its objects. */
+  afterDetail: number;
   messageCountBefore: number;
   messageCountAfter: number;
   lastMessageAfter: string | null;
@@ -84,6 +67,9 @@ export async function runApolloExample(url: string, token: string, pageSize = 2)
   // A detail view writes other fields of the same objects (the sync rows, the messages' page):
   // the cache merges them into what the Dashboard holds.
   await client.query({ query: SESSION_DETAIL, variables: { id: target.id } });
+  // The Dashboard is still complete in the cache: no rows lost, nothing for the watch to refetch.
+  const afterDetail = client.readQuery({ query: DASHBOARD, variables: { first: pageSize } })?.sessions.edges.length ?? 0;
+  lines.push(`after the detail view: ${afterDetail} sessions in the cached list`);
   await client.mutate({ mutation: POST_MESSAGE, variables: { sessionId: target.id, content: 'Posted from Apollo Client' } });
   const updated = client.readQuery({ query: DASHBOARD, variables: { first: pageSize } })!;
   const session = updated.sessions.edges.find((e) => e.node.id === target.id)!.node;
@@ -95,6 +81,7 @@ export async function runApolloExample(url: string, token: string, pageSize = 2)
     requests,
     firstPage: firstEdges.length,
     afterFetchMore: merged.sessions.edges.length,
+    afterDetail,
     messageCountBefore: target.messageCount,
     messageCountAfter: session.messageCount,
     lastMessageAfter: session.lastMessage?.content ?? null,

@@ -1,6 +1,7 @@
 // The live operators' dashboard: the newest sessions, kept current by `sessionChanged`.
 // Plain TypeScript over the generated typed documents; the development server serves it
-// compiled (GET /live-dashboard/), with graphql-ws's browser build from node_modules.
+// compiled (GET /live-dashboard/), with graphql-ws's browser build from node_modules. hub.ts
+// says which hub it talks to and how documents are sent (by trusted-document id, or as text).
 import {
   DashboardChangesDocument,
   DashboardChangesSubscription,
@@ -8,34 +9,10 @@ import {
   DashboardSessionsDocument,
   DashboardSessionsQuery,
   DashboardSessionsQueryVariables,
-  TypedDocumentString,
-} from './generated.js';
-
-interface WsClient {
-  subscribe(payload: { query: string; variables?: unknown }, sink: { next(v: unknown): void; error(e: unknown): void; complete(): void }): () => void;
-  dispose(): void;
-}
-declare const graphqlWs: { createClient(options: { url: string; connectionParams: Record<string, string>; retryAttempts?: number; shouldRetry?: () => boolean }): WsClient };
+} from './gql/graphql.js';
+import { query, subscribe } from './hub.js';
 
 const NEWEST = 25;
-const params = new URLSearchParams(location.search);
-if (params.get('token')) {
-  localStorage.setItem('hub:token', params.get('token')!);
-  history.replaceState(null, '', location.pathname);
-}
-const token = localStorage.getItem('hub:token') ?? '';
-const graphqlPath = new URL('../graphql', location.href);
-
-async function query<R, V>(document: TypedDocumentString<R, V>, variables: V): Promise<R> {
-  const response = await fetch(graphqlPath, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-    body: JSON.stringify({ query: document.toString(), variables }),
-  });
-  const body = (await response.json()) as { data?: R; errors?: { message: string }[] };
-  if (!body.data) throw new Error(body.errors?.map((e) => e.message).join('; ') ?? `HTTP ${response.status}`);
-  return body.data;
-}
 
 const rows = new Map<string, DashboardSessionFragment>();
 const tbody = document.getElementById('sessions')!;
@@ -76,12 +53,13 @@ function render(changedId?: string): void {
 }
 
 function apply(change: DashboardChangesSubscription['sessionChanged']): void {
-  if (change.kind === 'PURGED' || !change.session || change.session.deletedAt) rows.delete(change.sessionId);
-  else rows.set(change.sessionId, change.session);
+  // The server says whether `sessions` lists it now: nothing to decide here.
+  if (change.inFilter && change.session) rows.set(change.sessionId, change.session);
+  else rows.delete(change.sessionId);
   render(change.sessionId);
 }
 
-let client: WsClient | undefined;
+let client: ReturnType<typeof subscribe> | undefined;
 let held: DashboardChangesSubscription['sessionChanged'][] | undefined;
 
 /** Subscribe first, then load: changes that race the first page are held and applied on top of it. */
@@ -89,30 +67,19 @@ async function start(): Promise<void> {
   client?.dispose();
   const waiting: DashboardChangesSubscription['sessionChanged'][] = [];
   held = waiting;
-  client = graphqlWs.createClient({
-    url: graphqlPath.href.replace(/^http/, 'ws'),
-    connectionParams: { authorization: `Bearer ${token}` },
-    retryAttempts: Infinity,
-    shouldRetry: () => true,
-  });
-  client.subscribe(
-    { query: DashboardChangesDocument.toString() },
-    {
-      next: (result) => {
-        const { data, errors } = result as { data?: DashboardChangesSubscription; errors?: { extensions?: { reason?: string } }[] };
-        if (data && held) held.push(data.sessionChanged);
-        else if (data) apply(data.sessionChanged);
-        // The server lost its change feed: reload and subscribe again (README, Live updates).
-        if (errors?.some((e) => e.extensions?.reason === 'LIVE_RESYNC')) void start();
-      },
-      error: () => {
-        status.textContent = 'Disconnected; retrying…';
-        status.dataset.state = 'down';
-        setTimeout(() => void start(), 1000);
-      },
-      complete: () => undefined,
+  client = subscribe(DashboardChangesDocument, {
+    next: ({ data, errors }) => {
+      if (data && held) held.push(data.sessionChanged);
+      else if (data) apply(data.sessionChanged);
+      // The server lost its change feed: reload and subscribe again (README, Live updates).
+      if (errors?.some((e) => e.extensions?.reason === 'LIVE_RESYNC')) void start();
     },
-  );
+    error: () => {
+      status.textContent = 'Disconnected; retrying…';
+      status.dataset.state = 'down';
+      setTimeout(() => void start(), 1000);
+    },
+  });
   const data: DashboardSessionsQuery = await query<DashboardSessionsQuery, DashboardSessionsQueryVariables>(DashboardSessionsDocument, { first: NEWEST });
   rows.clear();
   for (const session of data.sessions.nodes) rows.set(session.id, session);

@@ -24,9 +24,9 @@ const DASHBOARD = gql`
           owner { id displayName }
           skills { id name }
           messageCount
-          lastMessage { id role content createdAt }
+          lastMessage { id role content createdAt audio { id url contentType } }
           messages(first: 3, orderBy: CREATED_AT_DESC) { nodes { id role content } }
-          nodeSync { nodeId status }
+          nodeSync { id nodeId status }
         }
       }
     }
@@ -38,7 +38,19 @@ const POST_MESSAGE = gql`
     postMessage(input: { sessionId: $sessionId, role: USER, content: $content }) {
       id
       content
-      session { id messageCount updatedAt lastMessage { id role content createdAt } }
+      session { id messageCount updatedAt lastMessage { id role content createdAt audio { id url contentType } } }
+    }
+  }
+`;
+
+/** A session's detail view: other fields of objects the Dashboard also holds. */
+const SESSION_DETAIL = gql`
+  query SessionDetail($id: ID!) {
+    session(id: $id) {
+      id
+      nodeSync { id nodeId updatedAt }
+      lastMessage { id audio { id key byteSize } }
+      messages(first: 3, orderBy: CREATED_AT_DESC) { totalCount pageInfo { hasPreviousPage } }
     }
   }
 `;
@@ -54,27 +66,13 @@ interface DashboardData {
 }
 
 /**
- * Types without an id are embedded in their parent (`keys` returning null): NodeSync (one
- * session's state on one node), Audio, the connection, edge and PageInfo types. Without these
- * keys Graphcache warns for each. Connections page with `relayPagination`, which merges the pages
- * of a list whatever `after`/`before` asked for.
+ * Graphcache with `relayPagination` for the connections, and no `keys`: every object type the hub
+ * returns has an `id` (NodeSync and Audio included) or is a connection, edge or PageInfo, which
+ * Graphcache embeds in its parent by itself. `relayPagination` merges the pages of a list
+ * whatever `after`/`before` asked for.
  */
 export function createCache() {
-  const embedded = () => null;
   return cacheExchange({
-    keys: {
-      NodeSync: embedded,
-      Audio: embedded,
-      PageInfo: embedded,
-      SessionConnection: embedded,
-      SessionEdge: embedded,
-      MessageConnection: embedded,
-      MessageEdge: embedded,
-      UserConnection: embedded,
-      UserEdge: embedded,
-      SkillConnection: embedded,
-      SkillEdge: embedded,
-    },
     resolvers: {
       Query: { sessions: relayPagination() },
       User: { sessions: relayPagination() },
@@ -90,6 +88,8 @@ export interface ExampleResult {
   requests: string[];
   firstPage: number;
   afterFetchMore: number;
+  /** Rows of the cached Dashboard after the detail view wrote other fields of its objects. */
+  afterDetail: number;
   messageCountBefore: number;
   messageCountAfter: number;
   lastMessageAfter: string | null;
@@ -123,6 +123,10 @@ export async function runUrqlExample(url: string, token: string, pageSize = 2): 
   lines.push(`after the next page: ${merged.sessions.edges.length} sessions in the cached list`);
 
   const target = merged.sessions.edges[merged.sessions.edges.length - 1].node;
+  const detail = await client.query(SESSION_DETAIL, { id: target.id }).toPromise();
+  if (detail.error) throw detail.error;
+  const afterDetail = client.readQuery<DashboardData>(DASHBOARD, { first: pageSize })?.data?.sessions.edges.length ?? 0;
+  lines.push(`after the detail view: ${afterDetail} sessions in the cached list`);
   const posted = await client.mutation(POST_MESSAGE, { sessionId: target.id, content: 'Posted from urql' }).toPromise();
   if (posted.error) throw posted.error;
   const updated = client.readQuery<DashboardData>(DASHBOARD, { first: pageSize })!.data!;
@@ -133,6 +137,7 @@ export async function runUrqlExample(url: string, token: string, pageSize = 2): 
     requests,
     firstPage: firstEdges.length,
     afterFetchMore: merged.sessions.edges.length,
+    afterDetail,
     messageCountBefore: target.messageCount,
     messageCountAfter: session.messageCount,
     lastMessageAfter: session.lastMessage?.content ?? null,

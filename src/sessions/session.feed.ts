@@ -37,18 +37,33 @@ function inFilter(filter: SessionFilter, session: SessionModel, links: Links): b
 /**
  * Whether `sessions(filter)` listed the session before the change, from what the notification
  * says (the states before, as the writing transaction saw them, and the links and nodes the
- * change removed: it had a skill if it has it now or the change removed it). Merged events may
- * say more than one state: any of them counts, so a subscriber may get a change that leaves
- * nothing to do (inFilter false for a session it does not list), never miss one. A purge without
- * its details (an older database) counts skill and node conditions as met.
+ * change removed) and `linksThen`: the links it is known to have had. Merged events may say more
+ * than one state: any of them counts, so a subscriber may get a change that leaves nothing to do
+ * (inFilter false for a session it does not list), never miss one. A purge without its details
+ * (an older database) counts skill and node conditions as met.
  */
-function listedBefore(filter: SessionFilter, event: SessionEvent, now: Links): boolean {
+function listedBefore(filter: SessionFilter, event: SessionEvent, linksThen: Links): boolean {
   const { before, removed } = event;
   if (!before?.some((state) => matchesKnown(filter, { deleted: state.deleted, ownerId: event.ownerId, isSyncing: state.syncing }))) return false;
   if (!removed) return event.kind === 'PURGED';
-  const hadSkill = filter.skillId === undefined || now.skill || removed.skillIds.includes(filter.skillId);
-  const hadNode = filter.nodeId === undefined || now.node || removed.nodeIds.includes(filter.nodeId);
+  const hadSkill = filter.skillId === undefined || linksThen.skill || removed.skillIds.includes(filter.skillId);
+  const hadNode = filter.nodeId === undefined || linksThen.node || removed.nodeIds.includes(filter.nodeId);
   return hadSkill && hadNode;
+}
+
+/**
+ * The links a session is known to have had at a change, from its row and links as read now
+ * (later than the change: other writes may have landed between). While the row still meets the
+ * filter, "had a link" is "has it now, or the change removed it": a link removed since comes with
+ * an event of its own whose state before meets the filter, and that event tells the leave. Once
+ * the row has left the filter (or its links are no longer there to read: purged between the two
+ * reads), a later removal's state before no longer meets it, so nothing later would tell: the
+ * links count as met and the change goes out as leaving, at most once too often.
+ */
+function linksAtChange(filter: SessionFilter, session: SessionModel, now: Links | undefined): Links {
+  if (!needsQuery(filter)) return NO_LINKS;
+  if (!now || !matchesKnown(filter, { deleted: Boolean(session.deletedAt), ownerId: session.userId, isSyncing: session.isSyncing })) return ALL_LINKS;
+  return now;
 }
 
 /** Which of `ids` have the filter's skill and node now: one statement. */
@@ -117,9 +132,10 @@ export const sessionChangedFeed: LiveFeed<SessionChangedState> = {
           if (!listedBefore(filter, event, ALL_LINKS)) return [];
           return [{ key: `${event.kind}:${event.sessionId}:${event.at.getTime()}:gone`, payload: { ...change, session: null, inFilter: false } }];
         }
-        const now = needsQuery(filter) ? (links.get(linksKey(filter))?.get(session.id) ?? NO_LINKS) : NO_LINKS;
-        const listed = inFilter(filter, session, now);
-        if (!listed && !listedBefore(filter, event, now)) return [];
+        // Undefined: the row was read, but its links were gone by the time they were (purged).
+        const now = needsQuery(filter) ? links.get(linksKey(filter))?.get(session.id) : NO_LINKS;
+        const listed = now !== undefined && inFilter(filter, session, now);
+        if (!listed && !listedBefore(filter, event, linksAtChange(filter, session, now))) return [];
         // The filter is in the document's key, so one key serves every subscriber sharing both.
         return [{ key: `${event.kind}:${event.sessionId}:${event.at.getTime()}:${listed}`, payload: { ...change, session, inFilter: listed } }];
       });

@@ -13,6 +13,7 @@ import { LiveBeforeState1765500000000 } from './1765500000000-live-before-state'
 import { RequesterWindowsAccepted1765610000000 } from './1765610000000-requester-windows-accepted';
 import { StreamedMessages1765660000000 } from './1765660000000-streamed-messages';
 import { MessageSearchVector1796530286950 } from './1796530286950-message-search-vector';
+import { LiveLinksAtChange1796600000000 } from './1796600000000-live-links-at-change';
 
 /** Every migration, oldest first; the DataSource lists them explicitly. */
 export const MIGRATIONS: Function[] = [
@@ -31,4 +32,5 @@ export const MIGRATIONS: Function[] = [
   RequesterWindowsAccepted1765610000000,
   StreamedMessages1765660000000,
   MessageSearchVector1796530286950,
+  LiveLinksAtChange1796600000000,
 ];

@@ -18,7 +18,8 @@ export interface SessionState {
   syncing: boolean;
 }
 
-/** Skill links and node sync rows a change removed from a session (a purge: all it had). */
+/** Skill links and node sync rows of a session: those a change removed (a purge: all it had),
+ * or those it had at a change (`SessionEvent.had`). */
 export interface Removed {
   skillIds: string[];
   nodeIds: string[];
@@ -35,13 +36,18 @@ export interface SessionEvent {
   /** The links and nodes the change removed; undefined: not announced. With `before`, "it had
    * skill k before" is "it has k now, or the change removed it". */
   removed?: Removed;
+  /** The links and nodes the session had at the change, as the writing transaction saw them:
+   * announced when the change moved the session's own state (deleted or syncing), the change
+   * that makes it leave a filter by its row; undefined for other changes (see LiveLinksAtChange). */
+  had?: Removed;
   at: Date;
 }
 
-/** A link or node removed from a session, announced just before its session's entry (see
- * DetailAssembler). */
-export interface RemovedDetail {
-  type: 'removedDetail';
+/** A link or node of a session, announced just before its session's entry (see
+ * DetailAssembler): one the change removed, or one the session had at the change. */
+export interface LinkDetail {
+  type: 'linkDetail';
+  list: 'removed' | 'had';
   sessionId: string;
   skillId?: string;
   nodeId?: string;
@@ -106,7 +112,7 @@ const isCount = (value: unknown): value is number => Number.isSafeInteger(value)
 const ISO_MS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
 /** The events of one NOTIFY payload, in the order the trigger wrote them. */
-export function parseNotification(payload: string | undefined): (LiveEvent | RemovedDetail)[] {
+export function parseNotification(payload: string | undefined): (LiveEvent | LinkDetail)[] {
   let parsed: { at?: unknown; e?: unknown };
   try {
     parsed = JSON.parse(payload ?? '');
@@ -115,20 +121,21 @@ export function parseNotification(payload: string | undefined): (LiveEvent | Rem
   }
   if (!parsed || !Array.isArray(parsed.e)) return [];
   const at = typeof parsed.at === 'string' && !Number.isNaN(Date.parse(parsed.at)) ? new Date(parsed.at) : new Date();
-  const events: (LiveEvent | RemovedDetail)[] = [];
+  const events: (LiveEvent | LinkDetail)[] = [];
   for (const entry of parsed.e as unknown[]) {
     if (!Array.isArray(entry)) continue;
-    const [tag, a, b, c, d, e, f] = entry;
+    const [tag, a, b, c, d, e, f, g] = entry;
     if (tag === 'S' && typeof a === 'string' && KINDS[a] && isId(b) && isId(c)) {
       const event: SessionEvent = { type: 'session', kind: KINDS[a], sessionId: b, ownerId: c, at };
       // A PURGED entry always carried the state before; others do with the trailing 1.
       if (f === 1 || KINDS[a] === 'PURGED') event.before = [{ deleted: d === 1, syncing: e === 1 }];
       if (f === 1) event.removed = { skillIds: [], nodeIds: [] };
+      if (f === 1 && g === 1) event.had = { skillIds: [], nodeIds: [] };
       events.push(event);
-    } else if (tag === 'K' && isId(a) && isId(b)) {
-      events.push({ type: 'removedDetail', sessionId: a, skillId: b.toLowerCase() });
-    } else if (tag === 'N' && isId(a) && typeof b === 'string') {
-      events.push({ type: 'removedDetail', sessionId: a, nodeId: b });
+    } else if ((tag === 'K' || tag === 'H') && isId(a) && isId(b)) {
+      events.push({ type: 'linkDetail', list: tag === 'K' ? 'removed' : 'had', sessionId: a, skillId: b.toLowerCase() });
+    } else if ((tag === 'N' || tag === 'O') && isId(a) && typeof b === 'string') {
+      events.push({ type: 'linkDetail', list: tag === 'N' ? 'removed' : 'had', sessionId: a, nodeId: b });
     } else if (tag === 'M' && isId(a) && isId(b) && isId(c)) {
       events.push({ type: 'message', messageId: a, sessionId: b, ownerId: c, at });
     } else if (tag === 'Y' && isId(a) && isId(b) && isId(c) && typeof d === 'string' && ISO_MS.test(d)) {
@@ -145,29 +152,33 @@ export function parseNotification(payload: string | undefined): (LiveEvent | Rem
 }
 
 /**
- * Joins removed links and nodes to their session's entry. The triggers write a session's K/N
- * entries right before its S entry, in one transaction, whose notifications arrive together and
- * in order; a long list may span several payloads, so one assembler follows one LISTEN
- * connection (a new connection starts a new one: what a lost connection cut off is a gap anyway).
+ * Joins the links and nodes announced for a session (removed, or had) to its session's entry.
+ * The triggers write a session's K/N/H/O entries right before its S entry, in one transaction,
+ * whose notifications arrive together and in order; a long list may span several payloads, so
+ * one assembler follows one LISTEN connection (a new connection starts a new one: what a lost
+ * connection cut off is a gap anyway).
  */
 export class DetailAssembler {
-  private details = new Map<string, { skillIds: Set<string>; nodeIds: Set<string> }>();
+  private details = new Map<string, Record<LinkDetail['list'], { skillIds: Set<string>; nodeIds: Set<string> }>>();
 
-  /** The payload's events, session entries with what they removed; details are held until then. */
-  accept(events: (LiveEvent | RemovedDetail)[]): LiveEvent[] {
+  /** The payload's events, session entries with their links; details are held until then. */
+  accept(events: (LiveEvent | LinkDetail)[]): LiveEvent[] {
     const out: LiveEvent[] = [];
+    const list = () => ({ skillIds: new Set<string>(), nodeIds: new Set<string>() });
+    const asLinks = (sets: { skillIds: Set<string>; nodeIds: Set<string> }) => ({ skillIds: [...sets.skillIds], nodeIds: [...sets.nodeIds] });
     for (const event of events) {
-      if (event.type === 'removedDetail') {
-        let had = this.details.get(event.sessionId);
-        if (!had) this.details.set(event.sessionId, (had = { skillIds: new Set(), nodeIds: new Set() }));
-        if (event.skillId) had.skillIds.add(event.skillId);
-        if (event.nodeId !== undefined) had.nodeIds.add(event.nodeId);
+      if (event.type === 'linkDetail') {
+        let held = this.details.get(event.sessionId);
+        if (!held) this.details.set(event.sessionId, (held = { removed: list(), had: list() }));
+        if (event.skillId) held[event.list].skillIds.add(event.skillId);
+        if (event.nodeId !== undefined) held[event.list].nodeIds.add(event.nodeId);
         continue;
       }
       if (event.type === 'session') {
-        const had = this.details.get(event.sessionId);
+        const held = this.details.get(event.sessionId);
         this.details.delete(event.sessionId);
-        if (event.removed && had) event.removed = { skillIds: [...had.skillIds], nodeIds: [...had.nodeIds] };
+        if (event.removed && held) event.removed = asLinks(held.removed);
+        if (event.had && held) event.had = asLinks(held.had);
       }
       out.push(event);
     }
@@ -176,17 +187,19 @@ export class DetailAssembler {
 }
 
 /** Unions what several events of one session say about it before their changes. */
-function mergeBefore(events: SessionEvent[]): Pick<SessionEvent, 'before' | 'removed'> {
+function mergeBefore(events: SessionEvent[]): Pick<SessionEvent, 'before' | 'removed' | 'had'> {
   const known = events.filter((e) => e.before);
   if (known.length === 0) return {};
   const before = known.flatMap((e) => e.before!);
+  const union = (lists: Removed[]) => ({
+    skillIds: [...new Set(lists.flatMap((r) => r.skillIds))],
+    nodeIds: [...new Set(lists.flatMap((r) => r.nodeIds))],
+  });
+  // Links had at one change and removed at another cover every change between (a superset).
+  const had = events.some((e) => e.had) ? { had: union(events.flatMap((e) => [e.had, e.removed].filter((r): r is Removed => r !== undefined))) } : {};
   // A PURGED without its details matches any skill and node: the merge must too.
   if (events.some((e) => e.kind === 'PURGED' && !e.removed)) return { before };
-  const removed = events.flatMap((e) => (e.removed ? [e.removed] : []));
-  return {
-    before,
-    removed: { skillIds: [...new Set(removed.flatMap((r) => r.skillIds))], nodeIds: [...new Set(removed.flatMap((r) => r.nodeIds))] },
-  };
+  return { before, removed: union(events.flatMap((e) => (e.removed ? [e.removed] : []))), ...had };
 }
 
 /**
@@ -218,7 +231,7 @@ export function coalesce(events: LiveEvent[]): LiveEvent[] {
         updated.add(event.sessionId);
       }
       const union = merged.get(event.sessionId);
-      out.push(union ? { ...event, before: union.before, removed: union.removed } : event);
+      out.push(union ? { ...event, before: union.before, removed: union.removed, had: union.had } : event);
       continue;
     }
     if (event.type === 'message' || event.type === 'messageDeleted') {

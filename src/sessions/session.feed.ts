@@ -52,18 +52,23 @@ function listedBefore(filter: SessionFilter, event: SessionEvent, linksThen: Lin
 }
 
 /**
- * The links a session is known to have had at a change, from its row and links as read now
- * (later than the change: other writes may have landed between). While the row still meets the
- * filter, "had a link" is "has it now, or the change removed it": a link removed since comes with
- * an event of its own whose state before meets the filter, and that event tells the leave. Once
- * the row has left the filter (or its links are no longer there to read: purged between the two
- * reads), a later removal's state before no longer meets it, so nothing later would tell: the
- * links count as met and the change goes out as leaving, at most once too often.
+ * The links a session had at a change, for `listedBefore`. A change that moved the session's own
+ * state (deleted, syncing) says which it had (`event.had`, from the writing transaction): such a
+ * change is the one that makes the session leave a filter by its row, so it must tell exactly,
+ * however late its batch reads the session. Any other change is judged on the links read now
+ * (`now`), later than the change: a link removed since comes with an event of its own that tells
+ * the leave, and a row that left the filter since did so by a change that says what it had.
+ * `now` undefined: the session was not there to read (purged since): conditions count as met.
  */
-function linksAtChange(filter: SessionFilter, session: SessionModel, now: Links | undefined): Links {
+function linksAtChange(filter: SessionFilter, event: SessionEvent, now: Links | undefined): Links {
   if (!needsQuery(filter)) return NO_LINKS;
-  if (!now || !matchesKnown(filter, { deleted: Boolean(session.deletedAt), ownerId: session.userId, isSyncing: session.isSyncing })) return ALL_LINKS;
-  return now;
+  if (event.had) {
+    return {
+      skill: filter.skillId !== undefined && event.had.skillIds.includes(filter.skillId),
+      node: filter.nodeId !== undefined && event.had.nodeIds.includes(filter.nodeId),
+    };
+  }
+  return now ?? ALL_LINKS;
 }
 
 /** Which of `ids` have the filter's skill and node now: one statement. */
@@ -128,14 +133,14 @@ export const sessionChangedFeed: LiveFeed<SessionChangedState> = {
         if (!session) {
           // Purged since the change: it has left every filter. Its PURGED event reaches only the
           // filters that listed it at the purge (a deleted session, not the active ones), so
-          // this change tells those that listed it before, its links counted as met.
-          if (!listedBefore(filter, event, ALL_LINKS)) return [];
+          // this change tells those that listed it before (see linksAtChange).
+          if (!listedBefore(filter, event, linksAtChange(filter, event, undefined))) return [];
           return [{ key: `${event.kind}:${event.sessionId}:${event.at.getTime()}:gone`, payload: { ...change, session: null, inFilter: false } }];
         }
         // Undefined: the row was read, but its links were gone by the time they were (purged).
         const now = needsQuery(filter) ? links.get(linksKey(filter))?.get(session.id) : NO_LINKS;
         const listed = now !== undefined && inFilter(filter, session, now);
-        if (!listed && !listedBefore(filter, event, linksAtChange(filter, session, now))) return [];
+        if (!listed && !listedBefore(filter, event, linksAtChange(filter, event, now))) return [];
         // The filter is in the document's key, so one key serves every subscriber sharing both.
         return [{ key: `${event.kind}:${event.sessionId}:${event.at.getTime()}:${listed}`, payload: { ...change, session, inFilter: listed } }];
       });

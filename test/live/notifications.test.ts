@@ -7,30 +7,35 @@ import { coalesce, DetailAssembler, LiveEvent, parseNotification, SessionEvent }
 const payload = (entries: unknown[]) => JSON.stringify({ at: '2026-11-29T08:00:00.000Z', e: entries });
 
 describe('purge details', () => {
-  it('joins the skills and nodes announced before a PURGED entry to it, however the payloads are cut', () => {
+  it('joins the skills and nodes announced before a PURGED entry (removed) or a state change (had) to it, however the payloads are cut', () => {
     fc.assert(
       fc.property(
         fc.array(
-          fc.record({ skills: fc.nat(4), nodes: fc.nat(3), marked: fc.boolean() }),
+          fc.record({ skills: fc.nat(4), nodes: fc.nat(3), marked: fc.boolean(), moved: fc.boolean() }),
           { minLength: 1, maxLength: 5 },
         ),
         fc.array(fc.nat(), { maxLength: 6 }),
         (purges, cuts) => {
           const owner = randomUUID();
-          const expected = new Map<string, SessionEvent['removed']>();
+          const expected = new Map<string, Pick<SessionEvent, 'removed' | 'had'>>();
           const entries: unknown[] = [];
-          for (const { skills, nodes, marked } of purges) {
+          for (const { skills, nodes, marked, moved } of purges) {
             const id = randomUUID();
             const skillIds = Array.from({ length: skills }, () => randomUUID());
             const nodeIds = Array.from({ length: nodes }, (_, i) => `node-${i}`);
             // A PURGED entry without the trailing 1 (an older database) announces nothing before it.
-            if (marked) {
+            if (marked && moved) {
+              // A deletion names what the session had (H/O), and removed nothing.
+              entries.push(...skillIds.map((k) => ['H', id, k]), ...nodeIds.map((n) => ['O', id, n]));
+              entries.push(['S', 'D', id, owner, 0, 1, 1, 1]);
+              expected.set(id, { removed: { skillIds: [], nodeIds: [] }, had: { skillIds, nodeIds } });
+            } else if (marked) {
               entries.push(...skillIds.map((k) => ['K', id, k]), ...nodeIds.map((n) => ['N', id, n]));
               entries.push(['S', 'P', id, owner, 0, 1, 1]);
-              expected.set(id, { skillIds, nodeIds });
+              expected.set(id, { removed: { skillIds, nodeIds } });
             } else {
               entries.push(['S', 'P', id, owner, 1, 0]);
-              expected.set(id, undefined);
+              expected.set(id, {});
             }
           }
           const bounds = [...new Set(cuts.map((c) => c % (entries.length + 1)))].sort((a, b) => a - b);
@@ -41,8 +46,9 @@ describe('purge details', () => {
             events.push(...assembler.accept(parseNotification(payload(entries.slice(from, to)))));
             from = to;
           }
-          expect(events.every((e) => e.type === 'session' && e.kind === 'PURGED')).toBe(true);
-          expect(new Map(events.map((e) => [(e as SessionEvent).sessionId, (e as SessionEvent).removed]))).toEqual(expected);
+          expect(events.every((e) => e.type === 'session')).toBe(true);
+          const links = (e: SessionEvent) => ({ ...(e.removed && { removed: e.removed }), ...(e.had && { had: e.had }) });
+          expect(new Map(events.map((e) => [(e as SessionEvent).sessionId, links(e as SessionEvent)]))).toEqual(expected);
         },
       ),
     );

@@ -6,6 +6,7 @@ import { AuthenticateRequest, Authenticated } from './auth/authenticate-request'
 import { Viewer } from './auth/viewer';
 import { Config } from './config';
 import { Context, createContext } from './context';
+import { SharedReads } from './db/viewer-keys';
 import { ReadReplicas, ReadRoute } from './db/replicas';
 import { formatError } from './errors.format';
 import { clientNameForLog } from './common/client-names';
@@ -66,14 +67,16 @@ export function attachLive(deps: LiveDeps) {
   const formatOne = (error: GraphQLError) => format(error.toJSON(), error);
   const liveMetrics = createLiveMetrics(deps.metrics.registry);
   // Event batches resolve for a viewer group (all admins share one), not for a request's user.
-  const contextFor = (viewer: Viewer): Context => ({
+  // A batch's groups read through one SharedReads, so their by-id and relation reads go out
+  // together (src/db/viewer-keys.ts); a replay reads alone.
+  const contextFor = (viewer: Viewer, batch?: unknown): Context => ({
     viewer,
     dataSource,
     config,
     storage: deps.storage,
     logger,
     limits: deps.limits,
-    loaders: createLoaders(dataSource, viewer, config),
+    loaders: createLoaders(dataSource, viewer, config, batch as SharedReads | undefined),
   });
 
   const hub = new LiveHub({
@@ -81,6 +84,7 @@ export function attachLive(deps: LiveDeps) {
     feeds: [sessionChangedFeed, messageAddedFeed, messageChangedFeed],
     connectionString: connectionStringOf(dataSource, config),
     contextFor,
+    batchReads: () => new SharedReads(),
     formatResult: ({ errors, ...result }: ExecutionResult) => (errors ? { ...result, errors: errors.map((e) => formatOne(e)) } : result),
     batchMs: config.live.batchMs,
     maxSubscriptionsPerViewer: config.live.maxSubscriptionsPerViewer,

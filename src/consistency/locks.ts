@@ -9,7 +9,7 @@ import { messageColumns, toMessage } from '../messages/message.rows';
 import { SqlParams } from '../db/sql-params';
 import { Session } from '../sessions/session.entity';
 import { sessionColumns, toSession } from '../sessions/session.rows';
-import { sessionScope } from '../sessions/session.scope';
+import { sessionScope, sessionScopeOfRow } from '../sessions/session.scope';
 import { Skill } from '../skills/skill.entity';
 import { skillColumns, toSkill } from '../skills/skill.rows';
 import { User } from '../users/user.entity';
@@ -236,7 +236,7 @@ export async function lockMessagesOfViewers(
     `SELECT w.nth, ${messageColumns('m')}, ${sessionColumns('s', 'session_')}, ${userColumns('u', 'owner_')}
      FROM unnest($1::uuid[], $2::uuid[], $3::boolean[]) WITH ORDINALITY AS w(message_id, viewer_id, viewer_admin, nth)
      JOIN messages m ON m.id = w.message_id JOIN sessions s ON s.id = m.session_id JOIN users u ON u.id = s.user_id
-     WHERE s.deleted_at IS NULL AND ${scopeOfRowViewer('s', 'w.viewer_id', 'w.viewer_admin')}
+     WHERE s.deleted_at IS NULL AND ${sessionScopeOfRow('s', 'w.viewer_id', 'w.viewer_admin')}
      ORDER BY s.id, m.id
      FOR UPDATE OF s, m`,
     [items.map((i) => i.id), items.map((i) => i.viewer.id), items.map((i) => i.viewer.isAdmin)],
@@ -253,27 +253,6 @@ export async function lockMessagesOfViewers(
     slots[Number(row.nth) - 1] = { message, session, owner: toUser(row, 'owner_') };
   }
   return slots;
-}
-
-/** The viewer id a row-viewer scope is built with, replaced by the row's column (a nil-like id no user has). */
-const ROW_VIEWER = 'ffffffff-ffff-4fff-bfff-ffffffffffff';
-
-/**
- * `sessionScope` for a viewer that differs by row (its id in `idColumn`, its role in
- * `adminColumn`), made from sessionScope's own two conditions, an admin's and a member's, so the
- * rule stays written once. A condition that binds anything but the viewer's id cannot be made per
- * row this way, and throws (extend this when the rule grows).
- */
-function scopeOfRowViewer(alias: string, idColumn: string, adminColumn: string): string {
-  const perRow = (condition: { sql: string; params: Record<string, unknown> }) =>
-    condition.sql.replace(/(?<!:):([A-Za-z_]\w*)/g, (match, name: string) => {
-      if (!(name in condition.params)) return match;
-      if (condition.params[name] !== ROW_VIEWER) throw new Error(`sessionScope binds :${name}, which is not the viewer's id: it cannot be given per row`);
-      return `${idColumn}`;
-    });
-  const admin = perRow(sessionScope({ id: ROW_VIEWER, isAdmin: true }, alias));
-  const member = perRow(sessionScope({ id: ROW_VIEWER, isAdmin: false }, alias));
-  return `CASE WHEN ${adminColumn} THEN (${admin}) ELSE (${member}) END`;
 }
 
 /**

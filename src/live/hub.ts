@@ -90,8 +90,14 @@ export interface LiveHubOptions {
   schema: GraphQLSchema;
   feeds: LiveFeed[];
   connectionString: string;
-  /** A fresh context (loaders) for a viewer; built once per viewer group per batch. */
-  contextFor(viewer: LiveViewer): unknown;
+  /**
+   * A fresh context (loaders) for a viewer; built once per viewer group per batch. `batch` is
+   * what `batchReads` made for the batch (the same for every group of it, so their reads can go
+   * out together); undefined for a replay, which reads alone.
+   */
+  contextFor(viewer: LiveViewer, batch?: unknown): unknown;
+  /** Made once per batch and handed to every group's `contextFor`. */
+  batchReads?(): unknown;
   /** Masks and codes errors exactly like HTTP responses. */
   formatResult(result: ExecutionResult): LiveResult;
   batchMs: number;
@@ -293,7 +299,8 @@ export class LiveHub {
     const stats: SqlStats = { statements: 0 };
     const counts: Counts = { executions: 0, deliveries: 0 };
     const started = process.hrtime.bigint();
-    await sqlScope.run(stats, () => Promise.all([...groups.values()].map((group) => this.deliverToGroup(events, group, counts))));
+    const reads = this.options.batchReads?.();
+    await sqlScope.run(stats, () => Promise.all([...groups.values()].map((group) => this.deliverToGroup(events, group, counts, reads))));
     this.options.metrics.batchStatements.observe(stats.statements);
     this.options.metrics.batchSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
     this.options.metrics.delivered.inc(counts.deliveries);
@@ -319,14 +326,14 @@ export class LiveHub {
    * then the results are handed out without a pause, so a connection's frames of this batch go
    * out together (the transports write what one tick hands them in one write).
    */
-  private async deliverToGroup(events: LiveEvent[], group: LiveSubscriber[], counts: Counts): Promise<void> {
+  private async deliverToGroup(events: LiveEvent[], group: LiveSubscriber[], counts: Counts, reads: unknown): Promise<void> {
     const { viewer } = group[0];
     const { contextFor } = this.options;
     let context: unknown;
     const scope: LiveScope = {
       viewer,
       get context() {
-        return (context ??= contextFor(viewer));
+        return (context ??= contextFor(viewer, reads));
       },
     };
     const byFeed = new Map<string, LiveSubscriber[]>();

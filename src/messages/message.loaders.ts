@@ -8,7 +8,8 @@ import { Page } from '../pagination/connection';
 import { SqlParams } from '../db/sql-params';
 import { LoadRelation, SessionFieldPrefetch } from '../sessions/session.relations';
 import { SessionModel, sessionRows } from '../sessions/session.rows';
-import { sessionScope } from '../sessions/session.scope';
+import { sessionScopeOfRow } from '../sessions/session.scope';
+import { byPosition, SharedReads, viewerKeysRelation, viewerLoader } from '../db/viewer-keys';
 import { MessageModel, messageRows } from './message.rows';
 import { MessagesArgs, selectedMessagesPageArgs } from './message.page-args';
 import { LAST_MESSAGE_COLUMN, MESSAGE_COUNT_COLUMN, MessagesPageArgs, messagesPageColumn } from './message.sql';
@@ -20,25 +21,34 @@ export function createMessageLoaders(
   viewer: Viewer,
   relations: LoadRelation,
   sessionById: DataLoader<string, SessionModel | null>,
+  shared?: SharedReads,
 ) {
   /**
    * Messages in sessions the viewer may see, soft-deleted ones (or ones in a soft-deleted
    * session) included; `Query.message` hides those. The session rides along and primes
    * `sessionById`, which `Message.session` and the deleted-session check then read.
    */
-  const messageById = loader<string, MessageModel | null>('messageById', async (ids) => {
-    const params = new SqlParams();
-    const sql = `SELECT ${messageRows.select('m')}, ${sessionRows.select('s', 'session_')}
-      FROM messages m JOIN sessions s ON s.id = m.session_id
-      WHERE m.id = ANY(${params.add(ids)}::uuid[]) AND ${params.named(sessionScope(viewer, 's'))}`;
-    const rows = await db.query<Record<string, unknown>>(sql, params.values);
-    const messages = rows.map((row) => {
-      const session = sessionRows.fromRow(row, 'session_');
-      sessionById.prime(session.id, session);
-      return messageRows.fromRow(row);
-    });
-    return byKeys(ids, messages, (m) => m.id);
-  });
+  const messageById = viewerLoader<string, { message: MessageModel; session: SessionModel } | null, MessageModel | null>(
+    'messageById',
+    viewer,
+    shared,
+    async (keys) => {
+      const params = new SqlParams();
+      const sql = `SELECT k.nth AS "_nth", ${messageRows.select('m')}, ${sessionRows.select('s', 'session_')}
+        FROM ${viewerKeysRelation(params, keys, 'k')} JOIN messages m ON m.id = k.key JOIN sessions s ON s.id = m.session_id
+        WHERE ${sessionScopeOfRow('s', 'k.viewer_id', 'k.viewer_admin')}`;
+      const rows = await db.query<Record<string, unknown>>(sql, params.values);
+      return byPosition(keys.length, rows, (row) => row._nth, (row) => {
+        const session = sessionRows.fromRow(row, 'session_');
+        const { _nth, ...message } = messageRows.fromRow(row) as MessageModel & { _nth?: unknown };
+        return { message: message as MessageModel, session };
+      });
+    },
+    (found) => {
+      if (found) sessionById.prime(found.session.id, found.session);
+      return found?.message ?? null;
+    },
+  );
   /** Every message a page or a session's newest message brought is `messageById`'s too. */
   const primed = (messages: MessageModel[]) => {
     for (const message of messages) messageById.prime(message.id, message);

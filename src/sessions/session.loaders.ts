@@ -8,7 +8,8 @@ import { pagesOfParents } from '../pagination/page-sql';
 import { SqlParams } from '../db/sql-params';
 import { LIVE_SESSIONS, SessionFilter } from './session.filter';
 import { SessionModel, sessionRows } from './session.rows';
-import { sessionScope } from './session.scope';
+import { sessionScopeOfRow } from './session.scope';
+import { byPosition, SharedReads, viewerKeysRelation, viewerLoader } from '../db/viewer-keys';
 import {
   SessionParent,
   SessionsPageArgs,
@@ -16,16 +17,18 @@ import {
   sessionsPagesByParentStatement,
 } from './session.sql';
 
-export function createSessionLoaders(db: Queryable, viewer: Viewer) {
+export function createSessionLoaders(db: Queryable, viewer: Viewer, shared?: SharedReads) {
   /**
    * Sessions the viewer may see, soft-deleted ones included: a message reached through
    * `filter.deleted` must still resolve its session. `Query.session` hides deleted ones.
+   * Read per (viewer, id), so a live batch reads those of all its viewers at once.
    */
-  const sessionById = loader<string, SessionModel | null>('sessionById', async (ids) => {
+  const sessionById = viewerLoader<string, SessionModel | null>('sessionById', viewer, shared, async (keys) => {
     const params = new SqlParams();
-    const sql = `SELECT ${sessionRows.select('s')} FROM sessions s
-      WHERE s.id = ANY(${params.add(ids)}::uuid[]) AND ${params.named(sessionScope(viewer, 's'))}`;
-    return byKeys(ids, await db.query<SessionModel>(sql, params.values), (s) => s.id);
+    const sql = `SELECT k.nth AS "_nth", ${sessionRows.select('s')} FROM ${viewerKeysRelation(params, keys, 'k')}
+      JOIN sessions s ON s.id = k.key WHERE ${sessionScopeOfRow('s', 'k.viewer_id', 'k.viewer_admin')}`;
+    const rows = await db.query<SessionModel & { _nth?: string }>(sql, params.values);
+    return byPosition(keys.length, rows, (row) => row._nth, ({ _nth, ...session }) => session as SessionModel);
   });
 
   const pagesByParent = (parent: SessionParent) =>

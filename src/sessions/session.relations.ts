@@ -2,7 +2,8 @@ import { FieldNode, FragmentDefinitionNode } from 'graphql';
 import { Viewer } from '../auth/viewer';
 import { Queryable } from '../db/query-rows';
 import { SqlParams } from '../db/sql-params';
-import { sessionScope } from './session.scope';
+import { scopeKey, SharedReads, ViewerKey, viewerKeysRelation } from '../db/viewer-keys';
+import { sessionScopeOfRow } from './session.scope';
 
 /** One relation of a session as a column of the relations statement. */
 export interface RelationColumn<V> {
@@ -38,6 +39,7 @@ export type SessionFieldPrefetch = Record<string, (args: Record<string, unknown>
 export type LoadRelation = <V>(ids: readonly string[], column: RelationColumn<V>) => Promise<V[]>;
 
 interface Pending {
+  viewer: Viewer;
   ids: readonly string[];
   column: RelationColumn<unknown>;
   resolve: (values: unknown[]) => void;
@@ -45,53 +47,59 @@ interface Pending {
 }
 
 /**
- * The relations statement: one row per session in scope among all asked for, column `r<i>` the
- * value of relation `i`. A relation asked for fewer sessions than the statement reads is computed
- * only for those.
+ * The relations statement: one row per (viewer, session) in that viewer's scope among all asked
+ * for, column `r<i>` the value of relation `i`, `_nth` the row's position among the distinct
+ * (scope, session) keys (`positions`: each relation's ids in order, as positions). A relation
+ * asked for fewer rows than the statement reads is computed only for its own.
  */
 export function relationsStatement(
-  viewer: Viewer,
-  relations: { ids: readonly string[]; column: RelationColumn<unknown> }[],
-): { sql: string; params: unknown[] } {
+  relations: { viewer: Viewer; ids: readonly string[]; column: RelationColumn<unknown> }[],
+): { sql: string; params: unknown[]; positions: number[][] } {
   const params = new SqlParams();
-  const ids = [...new Set(relations.flatMap((r) => r.ids))];
+  const keys: ViewerKey<string>[] = [];
+  const nth = new Map<string, number>();
+  const positions = relations.map(({ viewer, ids }) =>
+    ids.map((id) => {
+      const key = `${scopeKey(viewer)}|${id}`;
+      let at = nth.get(key);
+      if (at === undefined) {
+        keys.push({ viewer, key: id });
+        nth.set(key, (at = keys.length));
+      }
+      return at;
+    }),
+  );
+  const from = viewerKeysRelation(params, keys, 'k');
   const columns = relations.map((r, i) => {
     const sql = r.column.sql(params);
-    const gated = r.ids.length === ids.length ? sql : `CASE WHEN s.id = ANY(${params.add(r.ids)}::uuid[]) THEN ${sql} END`;
+    const gated = new Set(positions[i]).size === keys.length ? sql : `CASE WHEN k.nth = ANY(${params.add([...new Set(positions[i])])}::int[]) THEN ${sql} END`;
     return `${gated} AS r${i}`;
   });
-  const sql = `SELECT s.id, ${columns.join(', ')}
-    FROM sessions s WHERE s.id = ANY(${params.add(ids)}::uuid[]) AND ${params.named(sessionScope(viewer, 's'))}`;
-  return { sql, params: params.values };
+  const sql = `SELECT k.nth AS "_nth", ${columns.join(', ')}
+    FROM ${from} JOIN sessions s ON s.id = k.key WHERE ${sessionScopeOfRow('s', 'k.viewer_id', 'k.viewer_admin')}`;
+  return { sql, params: params.values, positions };
 }
 
-/**
- * Sibling relations of the same sessions in one statement. A dashboard selects a session's
- * skills, message count, messages and node sync together; each has its own DataLoader (named,
- * cached, primed like any other), and each loader's batch arrives here as one column. The
- * statement runs once every loader dispatched in the same tick has added its column, so a list
- * of N sessions costs one statement for all its relations, whatever N and whichever are selected.
- * The viewer's scope is in the statement's join: a session out of scope has no relations.
- */
-export function sessionRelations(db: Queryable, viewer: Viewer): LoadRelation {
+/** Gathers the relation columns asked for in one tick into one statement (see sessionRelations). */
+function relationsBatcher(db: Queryable) {
   let pending: Pending[] | null = null;
 
   async function flush(batch: Pending[]) {
     try {
-      const { sql, params } = relationsStatement(viewer, batch);
+      const { sql, params, positions } = relationsStatement(batch);
       const rows = await db.query<Record<string, unknown>>(sql, params);
-      const byId = new Map(rows.map((row) => [row.id as string, row]));
+      const byNth = new Map(rows.map((row) => [Number(row._nth), row]));
       batch.forEach((p, i) => {
         const key = `r${i}`;
-        p.resolve(p.ids.map((id) => p.column.decode(byId.get(id)?.[key] ?? null)));
+        p.resolve(positions[i].map((at) => p.column.decode(byNth.get(at)?.[key] ?? null)));
       });
     } catch (error) {
       for (const p of batch) p.reject(error);
     }
   }
 
-  return <V>(ids: readonly string[], column: RelationColumn<V>) =>
-    new Promise<V[]>((resolve, reject) => {
+  return (viewer: Viewer, ids: readonly string[], column: RelationColumn<unknown>) =>
+    new Promise<unknown[]>((resolve, reject) => {
       if (!pending) {
         const batch: Pending[] = (pending = []);
         // DataLoader dispatches each loader's batch in a tick of its own after the current promise
@@ -103,6 +111,21 @@ export function sessionRelations(db: Queryable, viewer: Viewer): LoadRelation {
           }),
         );
       }
-      pending.push({ ids, column: column as RelationColumn<unknown>, resolve: resolve as (values: unknown[]) => void, reject });
+      pending.push({ viewer, ids, column, resolve, reject });
     });
+}
+
+/**
+ * Sibling relations of the same sessions in one statement. A dashboard selects a session's
+ * skills, message count, messages and node sync together; each has its own DataLoader (named,
+ * cached, primed like any other), and each loader's batch arrives here as one column. The
+ * statement runs once every loader dispatched in the same tick has added its column, so a list
+ * of N sessions costs one statement for all its relations, whatever N and whichever are selected.
+ * The viewer's scope is in the statement's join, per row: a session out of scope has no
+ * relations. Given a live batch's `shared` reads, the columns of every viewer of the batch go
+ * into the same statement (db/viewer-keys.ts).
+ */
+export function sessionRelations(db: Queryable, viewer: Viewer, shared?: SharedReads): LoadRelation {
+  const batcher = shared ? shared.slot('sessionRelations', () => relationsBatcher(db)) : relationsBatcher(db);
+  return <V>(ids: readonly string[], column: RelationColumn<V>) => batcher(viewer, ids, column as RelationColumn<unknown>) as Promise<V[]>;
 }

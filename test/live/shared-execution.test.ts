@@ -133,6 +133,48 @@ describe('one execution per document, variables, viewer scope and event', () => 
     }));
 });
 
+describe('statements per batch follow the documents, not the viewers with events in it', () => {
+  const FOLLOW = 'subscription ($id: ID!) { messageAdded(sessionId: $id) { cursor node { id content session { id messageCount } } } }';
+  const CHANGES = 'subscription { sessionChanged { sessionId session { id title messageCount } } }';
+
+  it('members each following their own session, with an admin: the same statements for 1 to 8 members (fast-check)', async () => {
+    const admin = await made.admin();
+    const counts = new Map<number, number[]>();
+    await fc.assert(
+      fc.asyncProperty(fc.integer({ min: 1, max: 8 }), fc.boolean(), async (members, withChanges) => {
+        const owners = await Promise.all(Array.from({ length: members }, () => made.user()));
+        const sessions = await Promise.all(owners.map((o) => made.session(o)));
+        await withSockets(async (open) => {
+          const base = server.server.live.hub.subscriberCount;
+          const received = sessions.map((s, i) => open(server.tokenFor(owners[i])).subscribe(FOLLOW, { id: s.id }));
+          const watching = open(server.tokenFor(admin));
+          for (const s of sessions) watching.subscribe(FOLLOW, { id: s.id });
+          if (withChanges) for (const o of owners) open(server.tokenFor(o)).subscribe(CHANGES);
+          await subscribed(server.server.live.hub, base + 2 * members + (withChanges ? members : 0));
+          // One statement posts a message to every session: one notification, one batch.
+          const batches = await batchesOf(() =>
+            server.dataSource.query(
+              `INSERT INTO messages (session_id, role, content, created_at)
+               SELECT s.id, 'USER', 'to all', hub_message_created_at(s.id) FROM sessions s WHERE s.id = ANY($1::uuid[])`,
+              [sessions.map((s) => s.id)],
+            ),
+          );
+          await Promise.all(received.map((r) => r.waitFor(1)));
+          // Each member's result is its own (its session, its count), the admin's the same rows.
+          received.forEach((r, i) => expect(r.results[0]).toMatchObject({ data: { messageAdded: { node: { session: { id: sessions[i].id, messageCount: 1 } } } } }));
+          expect(batches).toHaveLength(1);
+          const key = withChanges ? 1 : 0;
+          counts.set(key, [...(counts.get(key) ?? []), batches[0].statements]);
+        });
+      }),
+      { numRuns: 12, examples: [[1, false], [8, false], [1, true], [8, true]] },
+    );
+    // Before: one message read and one relations statement per member scope (2 + 2 per member).
+    for (const list of counts.values()) expect(new Set(list)).toEqual(new Set([list[0]]));
+    expect(counts.get(0)![0]).toBe(2);
+  });
+});
+
 describe('different scopes never share a result', () => {
   it('each subscriber receives what its own viewer’s query answers; executions are the distinct (document, scope) pairs', async () => {
     // Two members' sessions share a skill: its sessionCount is 2 for an admin, 1 for the owner.

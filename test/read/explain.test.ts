@@ -68,7 +68,7 @@ describe('keyset statements', () => {
       const seconds = order === 'CREATED_AT_ASC' ? 1000 : 4000;
       const after: [string, string] = [new Date(Date.UTC(2026, 0, 1, 0, 0, seconds)).toISOString(), '00000000-0000-4000-8000-000000000000'];
       const column = messagesPageColumn({ order: MESSAGE_ORDERS[order], probe: true, properties: null, size: 20, after, before: null, backward: false });
-      const { sql, params } = relationsStatement(viewer, [{ ids: [busy, sessions[1].id], column }]);
+      const { sql, params } = relationsStatement([{ viewer, ids: [busy, sessions[1].id], column }]);
       const text = await plan(sql, params);
       // A live session's branch (the CASE's first sub-plan): the index walks from the cursor
       // straight into the LIMIT.

@@ -63,15 +63,28 @@ export function viewerLoader<K, R, V = R>(
   });
 }
 
+/** A column of a key besides its id, for `viewerKeysRelation`: its name, SQL type and a value per key. */
+export interface KeyColumn {
+  name: string;
+  type: string;
+  values: readonly unknown[];
+}
+
 /**
- * `keys` as a relation for a statement's FROM: `alias(key, viewer_id, viewer_admin, nth)`, `nth`
- * the key's 1-based position. Join the rows on `alias.key` and scope them with the rule's per-row
- * form over `alias.viewer_id` and `alias.viewer_admin` (e.g. `sessionScopeOfRow`).
+ * `keys` as a relation for a statement's FROM: `alias(key, …more, viewer_id, viewer_admin, nth)`,
+ * `key` the id (uuid), `nth` the key's 1-based position. Join the rows on `alias.key` and scope
+ * them with the rule's per-row form over `alias.viewer_id` and `alias.viewer_admin` (e.g.
+ * `sessionScopeOfRow`).
  */
-export function viewerKeysRelation(params: SqlParams, keys: readonly ViewerKey<string>[], alias: string): string {
-  return `unnest(${params.add(keys.map((k) => k.key))}::uuid[], ${params.add(keys.map((k) => k.viewer.id))}::uuid[], ${params.add(
-    keys.map((k) => k.viewer.isAdmin),
-  )}::boolean[]) WITH ORDINALITY AS ${alias}(key, viewer_id, viewer_admin, nth)`;
+export function viewerKeysRelation(params: SqlParams, keys: readonly ViewerKey<string>[], alias: string, more: readonly KeyColumn[] = []): string {
+  const arrays = [
+    `${params.add(keys.map((k) => k.key))}::uuid[]`,
+    ...more.map((c) => `${params.add(c.values)}::${c.type}[]`),
+    `${params.add(keys.map((k) => k.viewer.id))}::uuid[]`,
+    `${params.add(keys.map((k) => k.viewer.isAdmin))}::boolean[]`,
+  ];
+  const names = ['key', ...more.map((c) => c.name), 'viewer_id', 'viewer_admin', 'nth'];
+  return `unnest(${arrays.join(', ')}) WITH ORDINALITY AS ${alias}(${names.join(', ')})`;
 }
 
 /** One value per key from rows that carry their key's `nth` (see viewerKeysRelation); null where none came back. */

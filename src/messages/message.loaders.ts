@@ -11,6 +11,7 @@ import { SessionModel, sessionRows } from '../sessions/session.rows';
 import { sessionScopeOfRow } from '../sessions/session.scope';
 import { byPosition, SharedReads, viewerKeysRelation, viewerLoader } from '../db/viewer-keys';
 import { MessageModel, messageRows } from './message.rows';
+import { tailsForViewers } from './message-tails';
 import { MessagesArgs, selectedMessagesPageArgs } from './message.page-args';
 import { LAST_MESSAGE_COLUMN, MESSAGE_COUNT_COLUMN, MessagesPageArgs, messagesPageColumn } from './message.sql';
 import { USAGE_COLUMN, usageByUserStatement, usageOfRow } from './message-usage.sql';
@@ -58,6 +59,10 @@ export function createMessageLoaders(
   return {
     messageById,
     primeMessages: primed,
+
+    /** A message's content from a character offset on (key: `tailKey`), for `messageChanged`'s
+     * appends: those of a live batch's viewers in one statement. */
+    messageTail: viewerLoader('messageTail', viewer, shared, tailsForViewers(db)),
 
     /** `Session.messages`: each session's page, for the same arguments, in one column of the
      * sessions' relations statement. */

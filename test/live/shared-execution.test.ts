@@ -175,6 +175,36 @@ describe('statements per batch follow the documents, not the viewers with events
   });
 });
 
+describe('appends of many members streaming at once', () => {
+  const CHANGES = 'subscription ($id: ID!) { messageChanged(sessionId: $id) { kind messageId delta offset } }';
+  const POST = 'mutation ($s: ID!) { postMessage(input: { sessionId: $s, role: ASSISTANT, content: "", status: STREAMING }) { id } }';
+  const APPEND = 'mutation ($id: ID!, $delta: String!, $offset: Int!) { appendMessageContent(id: $id, delta: $delta, offset: $offset) { id } }';
+
+  it('cost one statement per batch (the appended texts), whatever the number of members (fast-check)', async () => {
+    const admin = await made.admin();
+    await fc.assert(
+      fc.asyncProperty(fc.integer({ min: 1, max: 8 }), async (members) => {
+        const owners = await Promise.all(Array.from({ length: members }, () => made.user()));
+        const sessions = await Promise.all(owners.map((o) => made.session(o)));
+        const ids = await Promise.all(sessions.map(async (s, i) => (await server.gql(POST, { s: s.id }, { as: owners[i] })).data.postMessage.id as string));
+        await withSockets(async (open) => {
+          const base = server.server.live.hub.subscriberCount;
+          const received = sessions.map((s, i) => open(server.tokenFor(owners[i])).subscribe(CHANGES, { id: s.id }));
+          const watching = open(server.tokenFor(admin));
+          for (const s of sessions) watching.subscribe(CHANGES, { id: s.id });
+          await subscribed(server.server.live.hub, base + 2 * members);
+          const batches = await batchesOf(() => Promise.all(ids.map((id, i) => server.gql(APPEND, { id, delta: `delta ${i}`, offset: 0 }, { as: owners[i] }))));
+          await Promise.all(received.map((r) => r.waitFor(1)));
+          received.forEach((r, i) => expect(r.results[0]).toMatchObject({ data: { messageChanged: { kind: 'UPDATED', messageId: ids[i], delta: `delta ${i}`, offset: 0 } } }));
+          // However the appends fell into batches: one statement each (before: one per member scope).
+          expect(batches.map((b) => b.statements)).toEqual(batches.map(() => 1));
+        });
+      }),
+      { numRuns: 6, examples: [[8]] },
+    );
+  });
+});
+
 describe('different scopes never share a result', () => {
   it('each subscriber receives what its own viewer’s query answers; executions are the distinct (document, scope) pairs', async () => {
     // Two members' sessions share a skill: its sessionCount is 2 for an admin, 1 for the owner.

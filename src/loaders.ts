@@ -25,7 +25,7 @@ export function createLoaders(dataSource: DataSource, viewer: Viewer, config: Co
   const skills = createSkillLoaders(dataSource, viewer, relations);
   const nodeSync = createNodeSyncLoaders(dataSource, viewer, relations);
   return {
-    ...createUserLoaders(dataSource, viewer),
+    ...createUserLoaders(dataSource, viewer, shared),
     ...sessions,
     ...messages,
     ...skills,

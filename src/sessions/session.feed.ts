@@ -4,7 +4,7 @@ import { Context } from '../context';
 import { badField } from '../errors';
 import { Delivery, LiveFeed, LiveScope, LiveSubscriber } from '../live/hub';
 import { LiveEvent, SessionEvent } from '../live/notifications';
-import { SqlParams } from '../db/sql-params';
+import { linksKey } from './session.loaders';
 import { SessionModel } from './session.rows';
 import { matchesKnown, parseSessionFilter, SessionFilter } from './session.filter';
 
@@ -17,7 +17,8 @@ export interface SessionChangedState {
 }
 
 const needsQuery = (filter: SessionFilter) => filter.skillId !== undefined || filter.nodeId !== undefined;
-const linksKey = (filter: SessionFilter) => JSON.stringify([filter.skillId ?? null, filter.nodeId ?? null]);
+/** The skill/node pair a filter asks about: filters with equal pairs share their reads. */
+const pairKey = (filter: SessionFilter) => JSON.stringify([filter.skillId ?? null, filter.nodeId ?? null]);
 
 /** Whether a session has a filter's skill and node (conditions the filter does not set count as met). */
 interface Links {
@@ -71,30 +72,12 @@ function linksAtChange(filter: SessionFilter, event: SessionEvent, now: Links | 
   return now ?? ALL_LINKS;
 }
 
-/** Which of `ids` have the filter's skill and node now: one statement. */
-async function linksOf(ctx: Context, filter: SessionFilter, ids: string[]): Promise<Map<string, Links>> {
-  const params = new SqlParams();
-  const skill =
-    filter.skillId === undefined
-      ? 'true'
-      : `EXISTS (SELECT 1 FROM session_skills k WHERE k.session_id = s.id AND k.skill_id = ${params.add(filter.skillId)}::uuid)`;
-  const node =
-    filter.nodeId === undefined
-      ? 'true'
-      : `EXISTS (SELECT 1 FROM session_node_sync n WHERE n.session_id = s.id AND n.node_id = ${params.add(filter.nodeId)})`;
-  const rows: { id: string; skill: boolean; node: boolean }[] = await ctx.dataSource.query(
-    `SELECT s.id, ${skill} AS skill, ${node} AS node FROM sessions s WHERE s.id = ANY(${params.add(ids)}::uuid[])`,
-    params.values,
-  );
-  return new Map(rows.map((r) => [r.id, { skill: r.skill, node: r.node }]));
-}
-
 /**
  * `sessionChanged`: a change reaches every subscriber whose filter listed the session before it
  * or lists it after it, with `inFilter` saying which holds after. Per batch and viewer group,
  * the changed sessions are read once through the group's `sessionById` loader (the viewer's
- * scope is in its SQL, so a session the viewer may not see is never delivered), each distinct
- * skill/node pair of the group's filters costs one statement, and the rest is checked on the
+ * scope is in its SQL, so a session the viewer may not see is never delivered), the skill/node
+ * pairs of the group's filters through `sessionLinks` (one statement for the batch), and the rest is checked on the
  * row and on the state before that the notification carries. A member's events about other
  * members' sessions are dropped before any query, by the owner id the notification carries. A
  * session gone by the time it is read was purged: the change reaches, as leaving, every filter
@@ -113,11 +96,18 @@ export const sessionChangedFeed: LiveFeed<SessionChangedState> = {
     const ids = [...new Set(mine.filter((e) => e.kind !== 'PURGED').map((e) => e.sessionId))];
     const rows = await Promise.all(ids.map((id) => ctx.loaders.sessionById.load(id)));
     const sessions = new Map(rows.flatMap((row) => (row ? [[row.id, row] as const] : [])));
+    // Each distinct skill/node pair of the filters, for each session read: the batch's one
+    // `sessionLinks` statement (with every other viewer group's).
     const queried = new Map<string, Promise<Map<string, Links>>>();
     for (const { state } of subscribers) {
-      if (needsQuery(state.filter) && !queried.has(linksKey(state.filter)) && sessions.size > 0) {
-        queried.set(linksKey(state.filter), linksOf(ctx, state.filter, [...sessions.keys()]));
-      }
+      const { skillId = null, nodeId = null } = state.filter;
+      if (!needsQuery(state.filter) || queried.has(pairKey(state.filter))) continue;
+      queried.set(
+        pairKey(state.filter),
+        Promise.all([...sessions.keys()].map(async (id) => [id, await ctx.loaders.sessionLinks.load(linksKey(id, skillId, nodeId))] as const)).then(
+          (read) => new Map(read.flatMap(([id, found]) => (found ? [[id, found] as const] : []))),
+        ),
+      );
     }
     const links = new Map<string, Map<string, Links>>();
     for (const [key, promise] of queried) links.set(key, await promise);
@@ -138,7 +128,7 @@ export const sessionChangedFeed: LiveFeed<SessionChangedState> = {
           return [{ key: `${event.kind}:${event.sessionId}:${event.at.getTime()}:gone`, payload: { ...change, session: null, inFilter: false } }];
         }
         // Undefined: the row was read, but its links were gone by the time they were (purged).
-        const now = needsQuery(filter) ? links.get(linksKey(filter))?.get(session.id) : NO_LINKS;
+        const now = needsQuery(filter) ? links.get(pairKey(filter))?.get(session.id) : NO_LINKS;
         const listed = now !== undefined && inFilter(filter, session, now);
         if (!listed && !listedBefore(filter, event, linksAtChange(filter, event, now))) return [];
         // The filter is in the document's key, so one key serves every subscriber sharing both.

@@ -17,6 +17,9 @@ import {
   sessionsPagesByParentStatement,
 } from './session.sql';
 
+/** The key of `sessionLinks`: a session and the skill and node asked about (null: not asked). */
+export const linksKey = (sessionId: string, skillId: string | null, nodeId: string | null) => JSON.stringify([sessionId, skillId, nodeId]);
+
 export function createSessionLoaders(db: Queryable, viewer: Viewer, shared?: SharedReads) {
   /**
    * Sessions the viewer may see, soft-deleted ones included: a message reached through
@@ -48,8 +51,35 @@ export function createSessionLoaders(db: Queryable, viewer: Viewer, shared?: Sha
     return byKeys(ids, rows, (r) => r.parent_id).map((r) => r?.n ?? 0);
   };
 
+  /**
+   * Whether sessions have a skill link and a node sync row (`sessionChanged`'s skill and node
+   * conditions); key: `linksKey(sessionId, skillId, nodeId)`, null for a condition not asked
+   * (then true). Null for a session out of scope or gone. A live batch asks for all its viewers'
+   * filters at once: one statement.
+   */
+  const sessionLinks = viewerLoader<string, { skill: boolean; node: boolean } | null>('sessionLinks', viewer, shared, async (keys) => {
+    const split = keys.map(({ viewer: v, key }) => {
+      const [id, skill, node] = JSON.parse(key) as [string, string | null, string | null];
+      return { viewer: v, key: id, skill, node };
+    });
+    const params = new SqlParams();
+    const from = viewerKeysRelation(params, split, 'w', [
+      { name: 'skill', type: 'uuid', values: split.map((k) => k.skill) },
+      { name: 'node', type: 'text', values: split.map((k) => k.node) },
+    ]);
+    const rows = await db.query<{ nth: string; skill: boolean; node: boolean }>(
+      `SELECT w.nth,
+         w.skill IS NULL OR EXISTS (SELECT 1 FROM session_skills k WHERE k.session_id = s.id AND k.skill_id = w.skill) AS skill,
+         w.node IS NULL OR EXISTS (SELECT 1 FROM session_node_sync n WHERE n.session_id = s.id AND n.node_id = w.node) AS node
+       FROM ${from} JOIN sessions s ON s.id = w.key WHERE ${sessionScopeOfRow('s', 'w.viewer_id', 'w.viewer_admin')}`,
+      params.values,
+    );
+    return byPosition(keys.length, rows, (row) => row.nth, (row) => ({ skill: row.skill, node: row.node }));
+  });
+
   return {
     sessionById,
+    sessionLinks,
     /** `User.sessions`: each user's page, for the same arguments, in one statement. */
     sessionsPageByUserId: pagesByParent('user'),
     /** `Skill.sessions`: each skill's page of live visible sessions, in one statement. */

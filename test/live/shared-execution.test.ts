@@ -135,7 +135,8 @@ describe('one execution per document, variables, viewer scope and event', () => 
 
 describe('statements per batch follow the documents, not the viewers with events in it', () => {
   const FOLLOW = 'subscription ($id: ID!) { messageAdded(sessionId: $id) { cursor node { id content session { id messageCount } } } }';
-  const CHANGES = 'subscription { sessionChanged { sessionId session { id title messageCount } } }';
+  // A node filter: its condition is read for every session of the batch (`sessionLinks`).
+  const CHANGES = 'subscription ($f: SessionFilter) { sessionChanged(filter: $f) { sessionId session { id title messageCount } } }';
 
   it('members each following their own session, with an admin: the same statements for 1 to 8 members (fast-check)', async () => {
     const admin = await made.admin();
@@ -149,7 +150,7 @@ describe('statements per batch follow the documents, not the viewers with events
           const received = sessions.map((s, i) => open(server.tokenFor(owners[i])).subscribe(FOLLOW, { id: s.id }));
           const watching = open(server.tokenFor(admin));
           for (const s of sessions) watching.subscribe(FOLLOW, { id: s.id });
-          if (withChanges) for (const o of owners) open(server.tokenFor(o)).subscribe(CHANGES);
+          if (withChanges) for (const o of owners) open(server.tokenFor(o)).subscribe(CHANGES, { f: { nodeId: 'node-x' } });
           await subscribed(server.server.live.hub, base + 2 * members + (withChanges ? members : 0));
           // One statement posts a message to every session: one notification, one batch.
           const batches = await batchesOf(() =>

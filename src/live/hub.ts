@@ -31,6 +31,9 @@ export interface Delivery {
   payload: unknown;
   dedupe?: string;
   position?: unknown;
+  /** Called when the subscriber is sent it: not when it is a duplicate, is dropped behind a replay
+   * or its subscriber is gone. A feed records what its client has here, never in `select`. */
+  sent?: () => void;
 }
 
 /** What a feed resolves with: the viewer and a per-batch context (loaders) for that viewer,
@@ -419,6 +422,7 @@ export class LiveHub {
       }
     }
     if (delivery.position !== undefined) subscriber.position = delivery.position;
+    delivery.sent?.();
     return subscriber.channel.push(output);
   }
 

@@ -32,7 +32,8 @@ export interface MessageChangedState {
   floor: CursorKey;
   replayFromAfter: boolean;
   /** Per streamed message, the content length this subscriber was sent (posted content, deltas, a
-   * replayed whole): an announced append within it is not sent again. */
+   * replayed whole), counted as each is sent (Delivery.sent), never when chosen: a delivery held
+   * behind a replay may yet be dropped as a duplicate. An announced append within it is not sent again. */
   lengths: Map<string, number>;
 }
 
@@ -58,9 +59,11 @@ function updated(messageId: string, changedAt: string, offset: number, delta: st
   };
 }
 
-/** What the subscriber now has of a message's content (never less than before). */
-function sent(state: MessageChangedState, messageId: string, length: number): void {
-  state.lengths.set(messageId, Math.max(length, state.lengths.get(messageId) ?? 0));
+/** `delivery`, recording once it is sent that the subscriber has `length` characters of the
+ * message's content (never less than before). */
+function counting(delivery: Delivery, state: MessageChangedState, messageId: string, length: number): Delivery {
+  delivery.sent = () => state.lengths.set(messageId, Math.max(length, state.lengths.get(messageId) ?? 0));
+  return delivery;
 }
 
 function deleted(messageId: string, deletedAt: string): Delivery {
@@ -168,15 +171,13 @@ export const messageChangedFeed: LiveFeed<MessageChangedState> = {
         else if (event.type === 'message') {
           const message = messages.get(event.messageId);
           if (!message || message.deletedAt) return [];
-          delivery = added(message);
-          if (isAfter(delivery.position as CursorKey, state.floor)) sent(state, message.id, characterCount(message.content));
+          delivery = counting(added(message), state, message.id, characterCount(message.content));
         } else {
           const delta = deltaOf(tails, event);
           // Gone meanwhile (its DELETED or the session's end follows), or already sent within posted content.
           const end = event.offset + event.length;
           if (delta === undefined || (event.length > 0 && end <= (state.lengths.get(event.messageId) ?? 0))) return [];
-          delivery = updated(event.messageId, event.changedAt, event.offset, delta);
-          if (isAfter(delivery.position as CursorKey, state.floor)) sent(state, event.messageId, end);
+          delivery = counting(updated(event.messageId, event.changedAt, event.offset, delta), state, event.messageId, end);
         }
         return isAfter(delivery.position as CursorKey, state.floor) ? [delivery] : [];
       }),
@@ -203,9 +204,9 @@ export const messageChangedFeed: LiveFeed<MessageChangedState> = {
           if (change.kind === 'D') return [deleted(change.id, at)];
           const message = read[i];
           if (!message || message.deletedAt) return [];
-          sent(state, message.id, characterCount(message.content));
           // A message changed since the position: its whole content so far, then its later appends.
-          return [change.kind === 'A' ? added(message) : updated(message.id, at, 0, message.content, message)];
+          const whole = change.kind === 'A' ? added(message) : updated(message.id, at, 0, message.content, message);
+          return [counting(whole, state, message.id, characterCount(message.content))];
         })
         .filter((delivery) => !subscriber.seen.has(delivery.dedupe!));
       if (page.length < REPLAY_PAGE) return;

@@ -13,12 +13,19 @@ import { ServerProcess, startServerProcess } from './support/server-process';
  * UPDATED never starts past what the follower has (nothing lost), and where it overlaps what the
  * follower has it repeats exactly that text (nothing applied twice; a resume gives the whole
  * content so far at offset 0). The SQL of an event batch does not grow with its appends.
+ *
+ * Resumes are aimed at the race a replay has with the live batch it holds back: a connection may
+ * open the moment a writer's post answers (`at: 'post'`), so its replay reads the post before the
+ * first append lands while the batch announcing the post reads it after; the second process
+ * collects its batches for 200 ms to widen that window, and each process has a bystander
+ * subscriber so that it batches what it hears. The client must end up with what it was
+ * sent, not with what a held-back, dropped duplicate held.
  */
 
 const { t, f } = useTestServer();
 let second: ServerProcess;
 beforeAll(async () => {
-  second = await startServerProcess();
+  second = await startServerProcess({ HUB_LIVE_BATCH_MS: '200' });
 }, 120_000);
 afterAll(() => second?.stop());
 
@@ -46,7 +53,12 @@ const stream = fc.record({
   gapMs: fc.nat(20),
   finish: fc.constantFrom('COMPLETE' as const, 'FAILED' as const, null),
 });
-const connection = fc.record({ take: fc.integer({ min: 1, max: 8 }), awayMs: fc.nat(40), where: fc.constantFrom<Where>('ws', 'sse', 'ws2', 'sse2') });
+const connection = fc.record({
+  take: fc.integer({ min: 1, max: 8 }),
+  awayMs: fc.nat(40),
+  where: fc.constantFrom<Where>('ws', 'sse', 'ws2', 'sse2'),
+  at: fc.constantFrom('now' as const, 'post' as const),
+});
 
 const positionOf = (cursor: string): [string, string] => JSON.parse(Buffer.from(cursor, 'base64url').toString()).k;
 
@@ -84,6 +96,14 @@ it('folds appends into every streamed message exactly, across drops and resumes,
   const batches: { events: number; statements: number }[] = [];
   const received = { updated: 0, wholes: 0 };
   const unobserve = t.server.live.hub.observeBatches((b) => batches.push(b));
+  // A bystander on each process, as a busy server has: a process with no subscriber drops the
+  // events it hears, so without one a post heard just before a resume registers is never batched.
+  const watcher = await f.user();
+  const watched = await f.session(watcher);
+  const bystanders = [t.url, second.url].map((url) => {
+    const client = liveWs(url, t.tokenFor(watcher));
+    return { client, received: client.subscribe(CHANGED, { sessionId: watched.id, after: null }) };
+  });
   try {
     await fc.assert(
       fc.asyncProperty(fc.array(stream, { minLength: 1, maxLength: 3 }), fc.array(connection, { minLength: 1, maxLength: 4 }), async (streams, connections) => {
@@ -102,6 +122,9 @@ it('folds appends into every streamed message exactly, across drops and resumes,
         let after: string = start.received.results[0].data!.messageChanged.cursor;
 
         const ids: string[] = [];
+        // Connections waiting to open the moment a post answers.
+        const onPost: (() => void)[] = [];
+        const nextPost = () => new Promise<void>((resolve) => onPost.push(resolve));
         const write = async (s: { startMs: number; deltas: string[]; gapMs: number; finish: 'COMPLETE' | 'FAILED' | null }) => {
           await sleep(s.startMs);
           // Opened with one character, so an UPDATED at offset 0 can only be a whole content (a resume).
@@ -109,6 +132,7 @@ it('folds appends into every streamed message exactly, across drops and resumes,
           expect(posted.errors).toBeUndefined();
           const id = posted.data.postMessage.id as string;
           ids.push(id);
+          for (const resume of onPost.splice(0)) resume();
           let length = 1;
           for (const delta of s.deltas) {
             await sleep(s.gapMs);
@@ -135,13 +159,20 @@ it('folds appends into every streamed message exactly, across drops and resumes,
         };
         try {
           for (const c of connections) {
+            if (c.at === 'post' && !writersDone) await Promise.race([nextPost(), writing, sleep(300)]);
             const opened = open(owner, c.where, session.id, after);
             const deadline = Date.now() + 20_000;
-            while (opened.received.results.length < c.take && !writersDone) {
+            // Open until it has its share, or, once the writers are done, until the last batches
+            // (200 ms on the second process) reached it: a delta it should have had, but lost,
+            // shows in the ones after it, which a resume would otherwise paper over.
+            let quiet = Infinity;
+            while (opened.received.results.length < c.take && Date.now() < quiet) {
               if (Date.now() > deadline || opened.received.error) throw new Error(`connection stalled: ${JSON.stringify(opened.received.error)}`);
+              if (writersDone && quiet === Infinity) quiet = Date.now() + 400;
               await sleep(2);
             }
             await close(opened);
+            if (writersDone) break;
             await sleep(c.awayMs);
           }
           const opened = open(owner, connections[connections.length - 1].where, session.id, after);
@@ -174,10 +205,19 @@ it('folds appends into every streamed message exactly, across drops and resumes,
         expect(rows).toHaveLength(streams.length);
         for (const row of rows) expect(copy.get(row.id)?.join('')).toBe(row.content);
       }),
-      { numRuns: 12 },
+      {
+        numRuns: 16,
+        // The race itself: the resume's replay reads the post, the first append lands, then the
+        // second process's batch reads the post with it (the old code then skipped that append).
+        examples: [[[{ startMs: 210, deltas: ['ab', 'cd', 'ef'], gapMs: 80, finish: null }], [{ take: 4, awayMs: 0, where: 'ws2', at: 'post' }]]],
+      },
     );
   } finally {
     unobserve();
+    for (const { client, received } of bystanders) {
+      received.stop();
+      await client.dispose();
+    }
   }
   // One viewer group per batch: the posts' messages, the appends' tails and the UPDATEDs' messages
   // (selected here), one statement each, however many appends the batch holds.

@@ -87,9 +87,10 @@ export function viewerKeysRelation(params: SqlParams, keys: readonly ViewerKey<s
   return `unnest(${arrays.join(', ')}) WITH ORDINALITY AS ${alias}(${names.join(', ')})`;
 }
 
-/** One value per key from rows that carry their key's `nth` (see viewerKeysRelation); null where none came back. */
-export function byPosition<R, V>(count: number, rows: R[], nth: (row: R) => unknown, value: (row: R) => V): (V | null)[] {
+/** One value per key from rows that carry their key's position as `_nth` (selected as
+ * `k.nth AS "_nth"`, see viewerKeysRelation), given the row without it; null where none came back. */
+export function byPosition<R extends { _nth?: unknown }, V>(count: number, rows: R[], value: (row: Omit<R, '_nth'>) => V): (V | null)[] {
   const values: (V | null)[] = new Array(count).fill(null);
-  for (const row of rows) values[Number(nth(row)) - 1] = value(row);
+  for (const { _nth, ...row } of rows) values[Number(_nth) - 1] = value(row);
   return values;
 }

@@ -19,12 +19,12 @@ export function tailsForViewers(db: Queryable): ViewerKeysBatch<string, { from: 
     });
     const params = new SqlParams();
     const from = viewerKeysRelation(params, split, 'w', [{ name: 'start', type: 'int', values: split.map((k) => k.from) }]);
-    const rows = await db.query<{ nth: string; from: number; tail: string }>(
-      `SELECT w.nth, w.start AS "from", substring(m.content FROM w.start + 1) AS tail
+    const rows = await db.query<{ _nth: string; from: number; tail: string }>(
+      `SELECT w.nth AS "_nth", w.start AS "from", substring(m.content FROM w.start + 1) AS tail
        FROM ${from} JOIN messages m ON m.id = w.key JOIN sessions s ON s.id = m.session_id
        WHERE m.deleted_at IS NULL AND s.deleted_at IS NULL AND ${sessionScopeOfRow('s', 'w.viewer_id', 'w.viewer_admin')}`,
       params.values,
     );
-    return byPosition(keys.length, rows, (row) => row.nth, (row) => ({ from: row.from, tail: row.tail }));
+    return byPosition(keys.length, rows, (row) => ({ from: row.from, tail: row.tail }));
   };
 }

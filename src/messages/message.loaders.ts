@@ -39,11 +39,7 @@ export function createMessageLoaders(
         FROM ${viewerKeysRelation(params, keys, 'k')} JOIN messages m ON m.id = k.key JOIN sessions s ON s.id = m.session_id
         WHERE ${sessionScopeOfRow('s', 'k.viewer_id', 'k.viewer_admin')}`;
       const rows = await db.query<Record<string, unknown>>(sql, params.values);
-      return byPosition(keys.length, rows, (row) => row._nth, (row) => {
-        const session = sessionRows.fromRow(row, 'session_');
-        const { _nth, ...message } = messageRows.fromRow(row) as MessageModel & { _nth?: unknown };
-        return { message: message as MessageModel, session };
-      });
+      return byPosition(keys.length, rows, (row) => ({ message: messageRows.fromRow(row) as MessageModel, session: sessionRows.fromRow(row, 'session_') }));
     },
     (found) => {
       if (found) sessionById.prime(found.session.id, found.session);

@@ -31,7 +31,7 @@ export function createSessionLoaders(db: Queryable, viewer: Viewer, shared?: Sha
     const sql = `SELECT k.nth AS "_nth", ${sessionRows.select('s')} FROM ${viewerKeysRelation(params, keys, 'k')}
       JOIN sessions s ON s.id = k.key WHERE ${sessionScopeOfRow('s', 'k.viewer_id', 'k.viewer_admin')}`;
     const rows = await db.query<SessionModel & { _nth?: string }>(sql, params.values);
-    return byPosition(keys.length, rows, (row) => row._nth, ({ _nth, ...session }) => session as SessionModel);
+    return byPosition(keys.length, rows, (session) => session as SessionModel);
   });
 
   const pagesByParent = (parent: SessionParent) =>
@@ -67,14 +67,14 @@ export function createSessionLoaders(db: Queryable, viewer: Viewer, shared?: Sha
       { name: 'skill', type: 'uuid', values: split.map((k) => k.skill) },
       { name: 'node', type: 'text', values: split.map((k) => k.node) },
     ]);
-    const rows = await db.query<{ nth: string; skill: boolean; node: boolean }>(
-      `SELECT w.nth,
+    const rows = await db.query<{ _nth: string; skill: boolean; node: boolean }>(
+      `SELECT w.nth AS "_nth",
          w.skill IS NULL OR EXISTS (SELECT 1 FROM session_skills k WHERE k.session_id = s.id AND k.skill_id = w.skill) AS skill,
          w.node IS NULL OR EXISTS (SELECT 1 FROM session_node_sync n WHERE n.session_id = s.id AND n.node_id = w.node) AS node
        FROM ${from} JOIN sessions s ON s.id = w.key WHERE ${sessionScopeOfRow('s', 'w.viewer_id', 'w.viewer_admin')}`,
       params.values,
     );
-    return byPosition(keys.length, rows, (row) => row.nth, (row) => ({ skill: row.skill, node: row.node }));
+    return byPosition(keys.length, rows, (row) => ({ skill: row.skill, node: row.node }));
   });
 
   return {

@@ -72,7 +72,8 @@ export function relationsStatement(
   const from = viewerKeysRelation(params, keys, 'k');
   const columns = relations.map((r, i) => {
     const sql = r.column.sql(params);
-    const gated = new Set(positions[i]).size === keys.length ? sql : `CASE WHEN k.nth = ANY(${params.add([...new Set(positions[i])])}::int[]) THEN ${sql} END`;
+    const asked = [...new Set(positions[i])];
+    const gated = asked.length === keys.length ? sql : `CASE WHEN k.nth = ANY(${params.add(asked)}::int[]) THEN ${sql} END`;
     return `${gated} AS r${i}`;
   });
   const sql = `SELECT k.nth AS "_nth", ${columns.join(', ')}

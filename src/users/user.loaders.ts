@@ -24,7 +24,7 @@ export function createUserLoaders(db: Queryable, viewer: Viewer, shared?: Shared
          JOIN users u ON u.id = k.key WHERE ${userScopeOfRow('u', 'k.viewer_id', 'k.viewer_admin')}`,
         params.values,
       );
-      byPosition(asked.length, rows, (row) => row._nth, ({ _nth, ...user }) => user as UserModel).forEach((user, i) => (found[asked[i].at] = user));
+      byPosition(asked.length, rows, (user) => user as UserModel).forEach((user, i) => (found[asked[i].at] = user));
       return found;
     }),
   };

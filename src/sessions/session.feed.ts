@@ -100,8 +100,8 @@ export const sessionChangedFeed: LiveFeed<SessionChangedState> = {
     // `sessionLinks` statement (with every other viewer group's).
     const queried = new Map<string, Promise<Map<string, Links>>>();
     for (const { state } of subscribers) {
-      const { skillId = null, nodeId = null } = state.filter;
       if (!needsQuery(state.filter) || queried.has(pairKey(state.filter))) continue;
+      const { skillId = null, nodeId = null } = state.filter;
       queried.set(
         pairKey(state.filter),
         Promise.all([...sessions.keys()].map(async (id) => [id, await ctx.loaders.sessionLinks.load(linksKey(id, skillId, nodeId))] as const)).then(

@@ -14,18 +14,15 @@ export function createUserLoaders(db: Queryable, viewer: Viewer, shared?: Shared
   return {
     /** Users the viewer may see (see userScopeOfRow); a live batch reads those of all its viewers at once. */
     userById: viewerLoader<string, UserModel | null>('userById', viewer, shared, async (keys) => {
-      // A member asking only for others needs no statement to learn there is nothing to see.
-      const asked = keys.flatMap((k, i) => (k.viewer.isAdmin || k.key === k.viewer.id ? [{ ...k, at: i }] : []));
-      const found: (UserModel | null)[] = keys.map(() => null);
-      if (asked.length === 0) return found;
+      // Members asking only for others need no statement to learn there is nothing to see.
+      if (!keys.some((k) => k.viewer.isAdmin || k.key === k.viewer.id)) return keys.map(() => null);
       const params = new SqlParams();
       const rows = await db.query<UserModel & { _nth?: string }>(
-        `SELECT k.nth AS "_nth", ${userRows.select('u')} FROM ${viewerKeysRelation(params, asked, 'k')}
+        `SELECT k.nth AS "_nth", ${userRows.select('u')} FROM ${viewerKeysRelation(params, keys, 'k')}
          JOIN users u ON u.id = k.key WHERE ${userScopeOfRow('u', 'k.viewer_id', 'k.viewer_admin')}`,
         params.values,
       );
-      byPosition(asked.length, rows, (user) => user as UserModel).forEach((user, i) => (found[asked[i].at] = user));
-      return found;
+      return byPosition(keys.length, rows, (user) => user as UserModel);
     }),
   };
 }

@@ -74,8 +74,9 @@ describe('the query cost', () => {
           // The reported bypasses: an unsent variable's default, and a connection behind an inline fragment.
           [[{ field: 'sessions', page: { kind: 'default', def: 100, sent: undefined, arg: 'first' }, connection: { via: 'nodes', wrap: 'direct', totalCount: false, session: { scalars: ['id'], owner: false, skills: false, nodeSync: false, lastMessage: false, wrap: 'direct', messages: { page: { kind: 'default', def: 100, sent: undefined, arg: 'first' }, parts: ['nodes { id content }'], wrap: 'direct' } } } }], 0],
           [[{ field: 'sessions', page: { kind: 'literal', n: 100, arg: 'first' }, connection: { via: 'nodes', wrap: 'direct', totalCount: false, session: { scalars: ['id'], owner: false, skills: false, nodeSync: false, lastMessage: false, wrap: 'direct', messages: { page: { kind: 'none' }, parts: ['... on MessageConnection { nodes { id } }'], wrap: 'fragment' } } } }], 0],
-          // A large answer within the limit: 20 sessions of 20 messages.
-          [[{ field: 'sessions', page: { kind: 'literal', n: 20, arg: 'first' }, connection: { via: 'nodes', wrap: 'inline', totalCount: false, session: { scalars: ['id'], owner: false, skills: false, nodeSync: false, lastMessage: false, wrap: 'fragment', messages: { page: { kind: 'variable', n: 20, arg: 'first' }, parts: ['nodes { id content }'], wrap: 'direct' } } } }], 0],
+          // A large answer within the limit: 20 sessions of 20 message ids (441 objects; `content`
+          // would be counted by its bytes and refused).
+          [[{ field: 'sessions', page: { kind: 'literal', n: 20, arg: 'first' }, connection: { via: 'nodes', wrap: 'inline', totalCount: false, session: { scalars: ['id'], owner: false, skills: false, nodeSync: false, lastMessage: false, wrap: 'fragment', messages: { page: { kind: 'variable', n: 20, arg: 'first' }, parts: ['nodes { id }'], wrap: 'direct' } } } }], 0],
         ] as [Root[], number][]),
       },
     );

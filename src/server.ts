@@ -144,17 +144,19 @@ export async function createServer(deps: ServerDeps): Promise<HubServer> {
   // GraphQL answers are per request and never revalidated; an ETag would hash every body.
   app.set('etag', false);
   // Graceful shutdown: once close() has begun, a request arriving on a still-open keep-alive
-  // connection is refused before it runs (it could not be answered anyway), and close() waits
-  // for every request that did start, so none is still in a transaction when the pool closes.
+  // connection (its client may have sent it before the signal) is answered, and then its
+  // connection closes; one on a connection the drain has already ended could not be answered,
+  // so it does not run. close() waits for every request that started, so none is still in a
+  // transaction when the pool closes. Live streams are refused by their closed transport.
   let closing = false;
   let inFlight = 0;
   const idleWaiters: (() => void)[] = [];
-  app.use((_req, res, next) => {
-    if (closing) {
-      res.setHeader('connection', 'close');
-      res.status(503).json({ errors: [{ message: 'The server is shutting down; try again shortly', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
+  app.use((req, res, next) => {
+    if (closing && !req.socket.writable) {
+      req.socket.destroy();
       return;
     }
+    if (closing) res.setHeader('connection', 'close');
     inFlight += 1;
     res.once('close', () => {
       inFlight -= 1;

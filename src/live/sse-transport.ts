@@ -319,7 +319,13 @@ export function attachSseTransport<A extends LiveAuth>(deps: SseTransportDeps<A>
     throw new BodyRefused({ ...badRequest(405, 'method', 'must be GET, POST, PUT or DELETE'), headers: { allow: 'GET, POST, PUT, DELETE' } });
   }
 
+  let closed = false;
   const route: express.RequestHandler = (req, res) => {
+    // A process that is stopping opens no stream: the client retries on another one.
+    if (closed) {
+      void sendRefusal(res, { status: 503, headers: { 'retry-after': '1' }, errors: [{ message: 'The server is shutting down; try again shortly', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
+      return;
+    }
     if (!responses.has(res)) {
       responses.add(res);
       res.once('close', () => responses.delete(res));
@@ -335,6 +341,7 @@ export function attachSseTransport<A extends LiveAuth>(deps: SseTransportDeps<A>
     },
     /** Ends every open stream (its subscriptions have ended with the hub). */
     close() {
+      closed = true;
       for (const token of [...reservations.keys()]) drop(token);
       for (const res of responses) if (res.headersSent) res.end();
     },

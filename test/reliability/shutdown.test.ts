@@ -17,6 +17,13 @@ import { outcome, runLoad } from './support/load';
 
 const CONNECTIONS = 20;
 const LOAD_BEFORE_SIGTERM_MS = 5_000;
+/**
+ * A request counts as in flight at SIGTERM when its client started it this long before the
+ * signal: fetch() writes a request a little after it is called, and a request written after the
+ * signal may meet its keep-alive connection closing (HTTP/1.1's race, which clients retry).
+ * Requests started within this window are held to the rule for those sent afterwards.
+ */
+const CLIENT_WRITE_MS = 50;
 
 let dir: string;
 let child: ChildServer | undefined;
@@ -109,7 +116,8 @@ test('SIGTERM during load: in-flight requests finish, new ones are refused, pool
   pg = undefined;
 
   const before = load.samples.filter((x) => x.endedAt <= sigtermAt);
-  const inFlight = load.samples.filter((x) => x.startedAt < sigtermAt && x.endedAt > sigtermAt);
+  const inFlight = load.samples.filter((x) => x.startedAt < sigtermAt - CLIENT_WRITE_MS && x.endedAt > sigtermAt);
+  const racing = load.samples.filter((x) => x.startedAt >= sigtermAt - CLIENT_WRITE_MS && x.startedAt < sigtermAt);
   const afterwards = load.samples.filter((x) => x.startedAt >= sigtermAt);
   const drainMs = inFlight.map((x) => x.endedAt - sigtermAt).sort((a, b) => a - b);
   const figures = {
@@ -118,6 +126,7 @@ test('SIGTERM during load: in-flight requests finish, new ones are refused, pool
     requests: load.samples.length,
     beforeSigterm: tally(before.map(outcome)),
     inFlightAtSigterm: { count: inFlight.length, outcomes: tally(inFlight.map(outcome)), finishedWithinMs: drainMs[drainMs.length - 1] ?? 0, p50Ms: percentile(drainMs, 50) },
+    startedWithinWriteWindow: tally(racing.map(outcome)),
     sentAfterSigterm: tally(afterwards.map(outcome)),
     newConnectionAfterSigterm: newConnection,
     exit: exit ?? 'did not exit within 60 s',
@@ -141,9 +150,9 @@ test('SIGTERM during load: in-flight requests finish, new ones are refused, pool
   expect(tally(inFlight.map(outcome))).toEqual({ ok: inFlight.length });
   expect(tally(before.map(outcome))).toEqual({ ok: before.length });
   // After SIGTERM, a new connection is refused; requests sent afterwards either still ride a
-  // connection that was draining (and succeed) or are refused; none gets a server error.
+  // connection that was draining (and are answered) or are refused; none gets a server error.
   expect(newConnection).toBe('network:ECONNREFUSED');
-  expect(afterwards.filter((x) => x.status >= 500 || (x.status > 0 && x.codes.length > 0))).toEqual([]);
+  expect([...racing, ...afterwards].filter((x) => x.status >= 500 || (x.status > 0 && x.codes.length > 0))).toEqual([]);
   // The pool was closed (clean disconnects), then the embedded cluster stopped.
   expect(figures.serverLogged).toEqual({ shuttingDown: true, stopped: true });
   expect(abruptDisconnects).toEqual([]);

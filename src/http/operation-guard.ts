@@ -10,7 +10,6 @@ import {
   parse,
   ParseOptions,
   specifiedRules,
-  validate,
   ValidationRule,
 } from 'graphql';
 import { Config } from '../config';
@@ -20,6 +19,7 @@ import { CountStep, DocumentCache } from './document-cache';
 import { checkCost, OperationEstimate, operationEstimates } from './query-cost';
 import { canExceedResponseLimit } from './response-size';
 import { TrustedDocuments } from './trusted-documents';
+import { documentValidator } from './validate-document';
 import { BoundedMap } from '../common/bounded-map';
 import { LimitExceeded, limitRefusal, Release, RequesterLimits, TurnLimit, viewerKey } from '../limits/requester-limits';
 
@@ -198,6 +198,7 @@ export function createOperationGuard(
   // Every rule a document must pass before it is cached: a cached document skips Apollo's
   // validation, so Apollo's own introspection rule is repeated here.
   const allRules = [...specifiedRules, ...validationRules, ...(config.introspection ? [] : [NoSchemaIntrospectionCustomRule])];
+  const validateDocument = documentValidator(schema, allRules);
   const parseOptions: ParseOptions = { maxTokens: config.maxQueryTokens };
   const cache = new DocumentCache();
   const newDocuments = {
@@ -244,7 +245,7 @@ export function createOperationGuard(
     } catch (error) {
       throw new Error(`Trusted document sha256:${hash} is refused: ${(error as Error).message}`);
     }
-    const errors = validate(schema, document, allRules);
+    const errors = validateDocument(document);
     if (errors.length) throw new Error(`Trusted document sha256:${hash} does not validate: ${errors.map((e) => e.message).join('; ')}`);
     cache.pin(hash, document);
   }
@@ -285,7 +286,7 @@ export function createOperationGuard(
     const comparisons = checkFieldOverlap(document);
     if (comparisons >= COMPARISONS_PER_NEW_DOCUMENT) await chargeNewDocument(viewerId, Math.floor(comparisons / COMPARISONS_PER_NEW_DOCUMENT));
     count('validate');
-    const errors = validate(schema, document, allRules, { maxErrors: MAX_VALIDATION_ERRORS });
+    const errors = validateDocument(document, { maxErrors: MAX_VALIDATION_ERRORS });
     if (errors.length) return { errors: errors.map((e) => new GraphQLError(e.message, { nodes: e.nodes, extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } })) };
     cache.set(hash, document, Buffer.byteLength(text));
     return { document };

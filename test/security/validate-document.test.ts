@@ -1,0 +1,131 @@
+/**
+ * Validation with repeated fragments merged (src/http/validate-document.ts) says what graphql-js
+ * says: over generated documents of fragments that repeat one another (the same text, or the same
+ * fields written differently), spread together, inside one another and beside fields of their
+ * own, some conflicting (aliases over different fields, differing arguments, different shapes),
+ * the set of error messages equals that of `validate` with the specified rules (up to the order
+ * in which a message names two conflicting fields). Through the
+ * server, a document whose repeats conflict is refused with graphql-js's message.
+ */
+import fc from 'fast-check';
+import { makeExecutableSchema } from '@graphql-tools/schema';
+import { parse, specifiedRules, validate } from 'graphql';
+import { resolvers, typeDefs } from '../../src/schema';
+import { documentValidator, repeatsAsFirst } from '../../src/http/validate-document';
+import { useTestServer } from '../harness';
+
+const schema = makeExecutableSchema({ typeDefs: typeDefs(), resolvers: resolvers() });
+const ours = documentValidator(schema, specifiedRules);
+/** Messages as a sorted list, each pair `"x" and "y"` in one order (which of two conflicting fields
+ * comes first depends on which pair the rule met first), without graphql-js's note that it stopped
+ * at 100 errors (merged repeats repeat fewer errors). */
+const messages = (errors: readonly { message: string }[]) =>
+  [...new Set(errors.filter((e) => !e.message.startsWith('Too many validation errors')).map((e) => e.message.replace(/"(\w+)" and "(\w+)"/g, (_, x: string, y: string) => (x < y ? `"${x}" and "${y}"` : `"${y}" and "${x}"`))))].sort();
+
+/** Session selections; pairs of them conflict under one response name (`a`, `m`, `owner`'s `d`). */
+const FIELDS = [
+  'id',
+  'title',
+  'a: title',
+  'a: id',
+  'a: skills { id }',
+  'messageCount',
+  'm: messages(first: 1) { nodes { id } }',
+  'm: messages(first: 2) { nodes { id } }',
+  'owner { id }',
+  'owner { d: id }',
+  'owner { d: displayName }',
+  '... on Session { a: title }',
+];
+
+interface Doc {
+  bodies: string[][];
+  /** Each fragment: which body, written with extra spaces or not, and the earlier fragments it spreads. */
+  fragments: { body: number; spaced: boolean; spreads: number[] }[];
+  site: { fields: string[]; spreads: number[] };
+}
+
+/** Bodies that differ in one selection (the closest calls for a key that tells repeats apart), or at random. */
+const bodies = fc.oneof(
+  fc.record({ base: fc.subarray(FIELDS, { maxLength: 2 }), variants: fc.array(fc.constantFrom(...FIELDS), { minLength: 1, maxLength: 4 }) }).map(({ base, variants }) => variants.map((v) => [...base, v])),
+  fc.array(fc.subarray(FIELDS, { minLength: 1, maxLength: 3 }), { minLength: 1, maxLength: 4 }),
+);
+
+const doc: fc.Arbitrary<Doc> = fc
+  .record({ bodies, count: fc.integer({ min: 1, max: 10 }) })
+  .chain(({ bodies, count }) =>
+    fc.record({
+      bodies: fc.constant(bodies),
+      fragments: fc.tuple(
+        ...Array.from({ length: count }, (_, i) =>
+          fc.record({ body: fc.nat(bodies.length - 1), spaced: fc.boolean(), spreads: i === 0 ? fc.constant([]) : fc.array(fc.nat(i - 1), { maxLength: 2 }) }),
+        ),
+      ),
+      site: fc.record({ fields: fc.subarray(FIELDS, { maxLength: 2 }), spreads: fc.array(fc.nat(count - 1), { minLength: 1, maxLength: 2 * count }) }),
+    }),
+  );
+
+function print({ bodies, fragments, site }: Doc): string {
+  const definitions = fragments.map(({ body, spaced, spreads }, i) => {
+    const selections = [...bodies[body], ...spreads.map((j) => `...F${j}`)].join(spaced ? '  ' : ' ');
+    return `fragment F${i} on Session { ${selections} }`;
+  });
+  // Every fragment is spread somewhere (else NoUnusedFragments speaks for both validators alike).
+  const used = new Set([...site.spreads, ...fragments.flatMap((f) => f.spreads)]);
+  const spreads = [...site.spreads, ...fragments.map((_, i) => i).filter((i) => !used.has(i))].map((i) => `...F${i}`);
+  return [`query Q { sessions(first: 2) { nodes { ${[...site.fields, ...spreads].join(' ')} } } }`, ...definitions].join('\n');
+}
+
+describe('validation with repeated fragments merged', () => {
+  it('gives the error messages graphql-js gives, for any document', () => {
+    const seen = { merged: 0, conflicts: 0, clean: 0 };
+    fc.assert(
+      fc.property(doc, (generated) => {
+        const document = parse(print(generated));
+        if (repeatsAsFirst(document) !== document) seen.merged += 1;
+        const expected = messages(validate(schema, document, specifiedRules));
+        expect(messages(ours(document))).toEqual(expected);
+        if (expected.length) seen.conflicts += 1;
+        else seen.clean += 1;
+      }),
+      {
+        numRuns: 600,
+        examples: [
+          // Two copies of a fragment that conflicts with itself, and a copy that conflicts with a field beside it.
+          [{ bodies: [['a: title', 'a: id']], fragments: [{ body: 0, spaced: false, spreads: [] }, { body: 0, spaced: false, spreads: [] }], site: { fields: [], spreads: [0, 1] } }],
+          [{ bodies: [['a: title']], fragments: [{ body: 0, spaced: false, spreads: [] }, { body: 0, spaced: false, spreads: [] }], site: { fields: ['a: id'], spreads: [1] } }],
+          // Bodies that differ only in an argument, or in a sub-selection: not repeats.
+          [{ bodies: [['id', 'm: messages(first: 1) { nodes { id } }'], ['id', 'm: messages(first: 2) { nodes { id } }']], fragments: [{ body: 0, spaced: false, spreads: [] }, { body: 1, spaced: false, spreads: [] }], site: { fields: [], spreads: [0, 1] } }],
+          [{ bodies: [['owner { d: id }'], ['owner { d: displayName }']], fragments: [{ body: 0, spaced: false, spreads: [] }, { body: 1, spaced: true, spreads: [0] }], site: { fields: [], spreads: [1] } }],
+        ],
+      },
+    );
+    // Not vacuous: repeats were merged, and documents both passed and failed.
+    expect(seen.merged).toBeGreaterThan(100);
+    expect(seen.conflicts).toBeGreaterThan(50);
+    expect(seen.clean).toBeGreaterThan(50);
+  });
+
+  it('leaves a document alone when nothing repeats or a fragment name is defined twice', () => {
+    const plain = parse('query { me { ...A ...B } } fragment A on User { id } fragment B on User { displayName }');
+    expect(repeatsAsFirst(plain)).toBe(plain);
+    const twice = parse('query { me { ...A } } fragment A on User { id } fragment B on User { id } fragment A on User { email }');
+    expect(repeatsAsFirst(twice)).toBe(twice);
+  });
+});
+
+describe('through the server', () => {
+  const { t, f } = useTestServer();
+
+  it('refuses repeated fragments that conflict with a field beside them, with graphql-js\'s message', async () => {
+    const member = await f.user();
+    const fragments = Array.from({ length: 12 }, (_, i) => `fragment F${i} on Session { id a: title owner { id } }`);
+    const query = [`{ sessions(first: 2) { nodes { a: id ${fragments.map((_, i) => `...F${i}`).join(' ')} } } }`, ...fragments].join('\n');
+    const result = await t.gql(query, {}, { as: member });
+    expect(result.status).toBe(400);
+    const expected = messages(validate(schema, parse(query), specifiedRules));
+    expect(expected.length).toBeGreaterThan(0);
+    expect(messages(result.errors!)).toEqual(expected);
+    expect(result.errors![0].extensions).toMatchObject({ code: 'BAD_USER_INPUT' });
+  });
+});

@@ -2,6 +2,7 @@ import type { ApolloServerOptionsWithGateway, BaseContext } from '@apollo/server
 import { DocumentNode, execute, ExecutionResult, getVariableValues, GraphQLError, GraphQLSchema } from 'graphql';
 import { CompiledQuery, compileQuery, isCompiledQuery } from 'graphql-jit';
 import { CountStep } from './document-cache';
+import { repeatsConditionalSpreads, withoutRepeatedFragments } from './repeated-fragments';
 import { BoundedMap } from '../common/bounded-map';
 
 /** Compiled operations kept, least recently used first out. */
@@ -32,8 +33,10 @@ function toGraphQLError(error: GraphQLError): GraphQLError {
 /**
  * Runs operations with graphql-jit instead of graphql-js's `execute`, through Apollo Server's
  * gateway interface (its only hook for a custom executor): Apollo still parses, validates and runs
- * every plugin, then calls the executor. Operations are compiled once per text and operation name;
- * one that graphql-jit will not compile runs on graphql-js. Variables are coerced by graphql-js
+ * every plugin, then calls the executor. Operations are compiled once per text and operation name,
+ * without the document's repeated fragments (an error inside one is located at the first of its
+ * kind, whose text is the same); one that graphql-jit will not compile, or would answer wrongly
+ * (`repeatsConditionalSpreads`), runs on graphql-js. Variables are coerced by graphql-js
  * first, so their errors are exactly those of `execute` (Apollo recognises them as BAD_USER_INPUT).
  */
 export function jitGateway(schema: GraphQLSchema, count: CountStep = () => {}): Gateway {
@@ -44,8 +47,9 @@ export function jitGateway(schema: GraphQLSchema, count: CountStep = () => {}): 
     if (compiled !== undefined) return compiled;
     count('compile');
     try {
-      const result = compileQuery(schema, document, operationName);
-      compiled = isCompiledQuery(result) ? result : null;
+      // Repeated fragments add nothing to what runs, and each would be compiled again.
+      const result = repeatsConditionalSpreads(document) ? null : compileQuery(schema, withoutRepeatedFragments(document, { execution: true }), operationName);
+      compiled = result && isCompiledQuery(result) ? result : null;
     } catch {
       compiled = null;
     }

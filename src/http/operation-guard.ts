@@ -19,6 +19,7 @@ import { CountStep, DocumentCache } from './document-cache';
 import { checkCost, OperationEstimate, operationEstimates } from './query-cost';
 import { canExceedResponseLimit } from './response-size';
 import { TrustedDocuments } from './trusted-documents';
+import { withoutRepeatedFragments } from './repeated-fragments';
 import { documentValidator } from './validate-document';
 import { BoundedMap } from '../common/bounded-map';
 import { LimitExceeded, limitRefusal, Release, RequesterLimits, TurnLimit, viewerKey } from '../limits/requester-limits';
@@ -241,7 +242,7 @@ export function createOperationGuard(
     try {
       document = parse(text, parseOptions);
       checkDocumentSize(document);
-      checkFieldOverlap(document);
+      checkFieldOverlap(withoutRepeatedFragments(document));
     } catch (error) {
       throw new Error(`Trusted document sha256:${hash} is refused: ${(error as Error).message}`);
     }
@@ -281,12 +282,13 @@ export function createOperationGuard(
       return { errors: [new GraphQLError(syntax.message, { source: syntax.source, positions: syntax.positions, extensions: { code: 'GRAPHQL_PARSE_FAILED' } })] };
     }
     checkDocumentSize(document);
-    // Validation's cost grows with the fields it must compare: a document that needs many
-    // comparisons is charged as several new documents, before it is validated.
-    const comparisons = checkFieldOverlap(document);
+    // Validation's cost grows with the fields it must compare (repeated fragments once): a
+    // document that needs many comparisons is charged as several new documents, before it is validated.
+    const merged = withoutRepeatedFragments(document);
+    const comparisons = checkFieldOverlap(merged);
     if (comparisons >= COMPARISONS_PER_NEW_DOCUMENT) await chargeNewDocument(viewerId, Math.floor(comparisons / COMPARISONS_PER_NEW_DOCUMENT));
     count('validate');
-    const errors = validateDocument(document, { maxErrors: MAX_VALIDATION_ERRORS });
+    const errors = validateDocument(document, { maxErrors: MAX_VALIDATION_ERRORS, merged });
     if (errors.length) return { errors: errors.map((e) => new GraphQLError(e.message, { nodes: e.nodes, extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } })) };
     cache.set(hash, document, Buffer.byteLength(text));
     return { document };

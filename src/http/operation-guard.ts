@@ -9,7 +9,6 @@ import {
   OperationDefinitionNode,
   parse,
   ParseOptions,
-  specifiedRules,
   ValidationRule,
 } from 'graphql';
 import { Config } from '../config';
@@ -198,8 +197,7 @@ export function createOperationGuard(
   const validationRules = armor.validationRules as ValidationRule[];
   // Every rule a document must pass before it is cached: a cached document skips Apollo's
   // validation, so Apollo's own introspection rule is repeated here.
-  const allRules = [...specifiedRules, ...validationRules, ...(config.introspection ? [] : [NoSchemaIntrospectionCustomRule])];
-  const validateDocument = documentValidator(schema, allRules);
+  const validateDocument = documentValidator(schema, { rules: config.introspection ? [] : [NoSchemaIntrospectionCustomRule], asSent: validationRules });
   const parseOptions: ParseOptions = { maxTokens: config.maxQueryTokens };
   const cache = new DocumentCache();
   const newDocuments = {

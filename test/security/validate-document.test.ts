@@ -19,7 +19,7 @@ const schema = makeExecutableSchema({ typeDefs: typeDefs(), resolvers: resolvers
 const ours = documentValidator(schema, { rules: [], asSent: [] });
 /** Messages as a sorted list, each pair `"x" and "y"` in one order (which of two conflicting fields
  * comes first depends on which pair the rule met first), without graphql-js's note that it stopped
- * at 100 errors (merged repeats repeat fewer errors). */
+ * at 100 errors. */
 const messages = (errors: readonly { message: string }[]) =>
   [...new Set(errors.filter((e) => !e.message.startsWith('Too many validation errors')).map((e) => e.message.replace(/"(\w+)" and "(\w+)"/g, (_, x: string, y: string) => (x < y ? `"${x}" and "${y}"` : `"${y}" and "${x}"`))))].sort();
 
@@ -106,8 +106,12 @@ describe('validation with repeated fragments merged', () => {
       fc.property(doc, (generated) => {
         const document = parse(print(generated));
         if (withoutRepeatedFragments(document) !== document) seen.merged += 1;
-        const expected = messages(validate(schema, document, specifiedRules));
-        expect(messages(ours(document))).toEqual(expected);
+        const theirs = validate(schema, document, specifiedRules);
+        const expected = messages(theirs);
+        // graphql-js stops at 100 errors (its copies repeat theirs), before rules that report at
+        // the document's end (NoUnusedFragments): then it said less, and all it said is ours.
+        if (theirs.some((e) => e.message.startsWith('Too many validation errors'))) expect(messages(ours(document))).toEqual(expect.arrayContaining(expected));
+        else expect(messages(ours(document))).toEqual(expected);
         if (expected.length) seen.conflicts += 1;
         else seen.clean += 1;
       }),

@@ -2,7 +2,7 @@ import type { ApolloServerOptionsWithGateway, BaseContext } from '@apollo/server
 import { DocumentNode, execute, ExecutionResult, getVariableValues, GraphQLError, GraphQLSchema } from 'graphql';
 import { CompiledQuery, compileQuery, isCompiledQuery } from 'graphql-jit';
 import { CountStep } from './document-cache';
-import { repeatsConditionalSpreads, withoutRepeatedFragments } from './repeated-fragments';
+import { fragmentSpreads, withoutRepeatedFragments } from './repeated-fragments';
 import { BoundedMap } from '../common/bounded-map';
 
 /** Compiled operations kept, least recently used first out. */
@@ -36,7 +36,7 @@ function toGraphQLError(error: GraphQLError): GraphQLError {
  * every plugin, then calls the executor. Operations are compiled once per text and operation name,
  * without the document's repeated fragments (an error inside one is located at the first of its
  * kind, whose text is the same); one that graphql-jit will not compile, or would answer wrongly
- * (`repeatsConditionalSpreads`), runs on graphql-js. Variables are coerced by graphql-js
+ * (`fragmentSpreads`), runs on graphql-js. Variables are coerced by graphql-js
  * first, so their errors are exactly those of `execute` (Apollo recognises them as BAD_USER_INPUT).
  */
 export function jitGateway(schema: GraphQLSchema, count: CountStep = () => {}): Gateway {
@@ -47,8 +47,11 @@ export function jitGateway(schema: GraphQLSchema, count: CountStep = () => {}): 
     if (compiled !== undefined) return compiled;
     count('compile');
     try {
-      // Repeated fragments add nothing to what runs, and each would be compiled again.
-      const result = repeatsConditionalSpreads(document) ? null : compileQuery(schema, withoutRepeatedFragments(document, { execution: true }), operationName);
+      // Repeated fragments add nothing to what runs, and each would be compiled again; merging
+      // them is safe only where no spread is conditional, and conditional repeats run on graphql-js.
+      const spreads = fragmentSpreads(document);
+      const runnable = !spreads.conditional ? withoutRepeatedFragments(document) : spreads.repeated ? undefined : document;
+      const result = runnable && compileQuery(schema, runnable, operationName);
       compiled = result && isCompiledQuery(result) ? result : null;
     } catch {
       compiled = null;

@@ -237,14 +237,16 @@ export function createOperationGuard(
   // Trusted documents are parsed and validated once, at start, and never evicted or charged.
   for (const [hash, text] of trusted.documents) {
     let document: DocumentNode;
+    let merged: DocumentNode;
     try {
       document = parse(text, parseOptions);
       checkDocumentSize(document);
-      checkFieldOverlap(withoutRepeatedFragments(document));
+      merged = withoutRepeatedFragments(document);
+      checkFieldOverlap(merged);
     } catch (error) {
       throw new Error(`Trusted document sha256:${hash} is refused: ${(error as Error).message}`);
     }
-    const errors = validateDocument(document);
+    const errors = validateDocument(document, { merged });
     if (errors.length) throw new Error(`Trusted document sha256:${hash} does not validate: ${errors.map((e) => e.message).join('; ')}`);
     cache.pin(hash, document);
   }

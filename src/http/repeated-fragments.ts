@@ -12,46 +12,41 @@ function bodyText(definition: FragmentDefinitionNode): string | undefined {
   return loc && start !== undefined ? loc.source.body.slice(start, loc.end) : undefined;
 }
 
-/** Whether a fragment spread or an inline fragment carries a directive (`@include`, `@skip`). */
-function spreadsConditionally(document: DocumentNode): boolean {
-  let found = false;
-  const check = (node: { directives?: readonly unknown[] }) => {
-    if (node.directives?.length) found = true;
-  };
-  visit(document, { FragmentSpread: check, InlineFragment: check });
-  return found;
-}
-
 /**
- * Whether a fragment is spread more than once in a document that spreads conditionally. graphql-jit
- * collects a fragment reached twice in one selection set once, under the first path's conditions
- * (zalando-incubator/graphql-jit#111; still so in 0.8.9, with or without its path-based option):
- * `...F @skip(if: true) ...F` answers without F's fields, where GraphQL answers with them.
+ * How a document spreads its fragments: `conditional`, a fragment spread or an inline fragment
+ * carries a directive (`@include`, `@skip`); `repeated`, some fragment is spread more than once.
+ * Both together are what graphql-jit answers wrongly: it collects a fragment reached twice in one
+ * selection set once, under the first path's conditions (zalando-incubator/graphql-jit#111; still
+ * so in 0.8.9, with or without its path-based option), so `...F @skip(if: true) ...F` answers
+ * without F's fields, where GraphQL answers with them.
  */
-export function repeatsConditionalSpreads(document: DocumentNode): boolean {
+export function fragmentSpreads(document: DocumentNode): { conditional: boolean; repeated: boolean } {
   const spread = new Set<string>();
-  let twice = false;
+  const found = { conditional: false, repeated: false };
+  const check = (node: { directives?: readonly unknown[] }) => {
+    if (node.directives?.length) found.conditional = true;
+  };
   visit(document, {
+    InlineFragment: check,
     FragmentSpread(node) {
-      if (spread.has(node.name.value)) twice = true;
+      check(node);
+      if (spread.has(node.name.value)) found.repeated = true;
       spread.add(node.name.value);
     },
   });
-  return twice && spreadsConditionally(document);
+  return found;
 }
 
 /**
  * `document` without the fragments whose body reads as an earlier fragment's: their spreads point
  * at the earlier one, their definitions are gone. The document itself when nothing repeats, or
- * when a fragment name is defined twice (UniqueFragmentNamesRule refuses it anyway). What
- * OverlappingFieldsCanBeMergedRule checks, and what its comparisons are counted on
- * (checkFieldOverlap); no other rule may see it (a repeat never spread would go unnoticed).
- * For execution (`execution`), also the document itself when a spread or an inline fragment
- * carries a directive: graphql-jit collects a fragment once, under its first spread's
- * conditions, so two spreads made one would answer as the first (`...A @skip(if: true) ...B`).
+ * when a fragment name is defined twice (UniqueFragmentNamesRule refuses it anyway). What every
+ * specified validation rule but NoUnusedFragments checks (a repeat nobody spreads would go
+ * unnoticed; see validate-document.ts), what the field comparisons are counted on
+ * (checkFieldOverlap), and what graphql-jit compiles when nothing spreads conditionally (two
+ * spreads made one would answer as the first: see `fragmentSpreads`).
  */
-export function withoutRepeatedFragments(document: DocumentNode, options: { execution?: boolean } = {}): DocumentNode {
-  if (options.execution && spreadsConditionally(document)) return document;
+export function withoutRepeatedFragments(document: DocumentNode): DocumentNode {
   const firstWithBody = new Map<string, string>();
   const names = new Set<string>();
   const renamed = new Map<string, string>();

@@ -7,7 +7,7 @@ import { Channel } from './channel';
 import { addressOf, ConnectionRefused, ConnectionSlot, LiveConnections } from './connections';
 import { documentRequest } from './operation';
 import { asGraphQLError, limitError, LiveAuth, StartOperation } from './start';
-import { StallWatch } from './stall-watch';
+import { bytesTaken, StallWatch } from './stall-watch';
 import {
   badRequest,
   BodyRefused,
@@ -141,7 +141,7 @@ export function attachSseTransport<A extends LiveAuth>(deps: SseTransportDeps<A>
   };
 
   const watch = (res: http.ServerResponse, owed: () => number) => {
-    const unwatch = deps.stalls.watch(owed, () => {
+    const unwatch = deps.stalls.watch({ owed, taken: () => bytesTaken(res.socket) }, () => {
       deps.onClosed({ transport: 'sse', reason: 'slow consumer' });
       cutResponse(res);
     });

@@ -7,7 +7,7 @@ import { endedError } from './hub';
 import { addressOf, ConnectionRefused, ConnectionSlot, LiveConnections } from './connections';
 import { documentRequest } from './operation';
 import { asGraphQLError, limitError, LiveAuth, StartOperation } from './start';
-import { StallWatch } from './stall-watch';
+import { bytesTaken, StallWatch } from './stall-watch';
 import { closesBegunHere, useGraphqlWs, WsExtra } from './ws';
 import { WsFrames } from './ws-frames';
 
@@ -134,7 +134,10 @@ export function attachWsTransport<A extends LiveAuth>(deps: WsTransportDeps<A>) 
         deps.onClientLeft({ transport: 'ws', during: 'websocket', code, subscriptions, settingUp }, busy);
       });
       const unwatch = deps.stalls.watch(
-        () => ws.bufferedAmount + [...(state.get(ws)?.streams ?? [])].reduce((sum, stream) => sum + stream.pendingBytes, 0),
+        {
+          owed: () => ws.bufferedAmount + [...(state.get(ws)?.streams ?? [])].reduce((sum, stream) => sum + stream.pendingBytes, 0),
+          taken: () => bytesTaken(socket),
+        },
         () => slowConsumer(ws, 'it stopped reading what it was sent'),
       );
       ws.once('close', unwatch);

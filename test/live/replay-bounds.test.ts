@@ -100,6 +100,59 @@ describe('stalled readers', () => {
   }, 120_000);
 });
 
+describe('paced readers', () => {
+  it('never cuts a reader that keeps taking what a replay sends, at its own pace; cuts it within the bound once it stops', async () => {
+    // 29 MB: the replay refills what its reader takes for longer than twice the watch's timeout.
+    const session = await longSession(300, 32_000);
+    await fc.assert(
+      // One socket read (at most 64 KB) every 6 to 15 ms: what TCP moves within every timeout of
+      // the watch (1 s here), even with loopback's megabytes of buffers opening the window in bursts.
+      fc.asyncProperty(fc.constantFrom('sse', 'ws'), fc.integer({ min: 6, max: 15 }), async (transport, paceMs) => {
+        const token = t.tokenFor(member);
+        const body = JSON.stringify({ query: FOLLOW, variables: { id: session.id, after: session.after } });
+        let closed = false;
+        let reading = true;
+        let raw: net.Socket;
+        let ws: WebSocket | undefined;
+        if (transport === 'sse') {
+          raw = net.connect(Number(new URL(t.url).port), '127.0.0.1', () =>
+            raw.write(`POST /graphql/stream HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\nContent-Type: application/json\r\nAccept: text/event-stream\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`),
+          );
+          raw.on('close', () => (closed = true));
+        } else {
+          ws = new WebSocket(t.url.replace(/^http/, 'ws'), 'graphql-transport-ws');
+          ws.on('open', () => ws!.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${token}` } })));
+          ws.on('message', (data) => {
+            const message = JSON.parse(String(data));
+            if (message.type === 'connection_ack') ws!.send(JSON.stringify({ id: '1', type: 'subscribe', payload: JSON.parse(body) }));
+          });
+          ws.on('close', () => (closed = true));
+          ws.on('error', () => undefined);
+          await new Promise((resolve) => ws!.once('open', resolve));
+          raw = (ws as unknown as { _socket: net.Socket })._socket;
+        }
+        raw.on('error', () => undefined);
+        // One chunk of what the socket holds every `paceMs`, for as long as it reads.
+        raw.on('data', () => raw.pause());
+        const pace = setInterval(() => reading && raw.resume(), paceMs);
+        try {
+          expect(await until(() => t.server.live.hub.subscriberCount === 1, 10_000)).toBe(true);
+          await sleep(2 * STALL_MS);
+          expect({ closed, subscribers: t.server.live.hub.subscriberCount }).toEqual({ closed: false, subscribers: 1 });
+          reading = false;
+          expect(await until(() => t.server.live.hub.subscriberCount === 0 && t.server.live.transports.connections === 0, STALL_MS + 6_000)).toBe(true);
+        } finally {
+          clearInterval(pace);
+          if (ws) ws.terminate();
+          else raw.destroy();
+          await settledTo(t.server.live.hub, 0);
+        }
+      }),
+      { numRuns: 6 },
+    );
+  }, 120_000);
+});
+
 describe('replays through the gate', () => {
   it('delivers every replay of a burst in order while requests keep being served (one replay step at a time)', async () => {
     const session = await longSession(30, 2_000);

@@ -13,8 +13,7 @@ import { clientNameForLog } from './common/client-names';
 import { CLIENT_LEFT } from './http/client-errors';
 import { Metrics } from './http/metrics';
 import { OperationGuard } from './http/operation-guard';
-import { RequesterLimits } from './limits/requester-limits';
-import { Turns } from './limits/turns';
+import { RequesterLimits, TurnLimit, viewerKey } from './limits/requester-limits';
 import { LiveHub } from './live/hub';
 import { createLiveMetrics } from './live/metrics';
 import { ReplayGate } from './live/replay-gate';
@@ -79,6 +78,15 @@ export function attachLive(deps: LiveDeps) {
     loaders: createLoaders(dataSource, viewer, config, batch as SharedReads | undefined),
   });
 
+  // A few `messageAdded(after:)` replays per viewer at once; the line stands still this long only
+  // when the viewer's replays are held by readers that stopped reading.
+  const replayTurns: TurnLimit = {
+    variable: 'HUB_LIVE_MAX_REPLAYS_PER_VIEWER',
+    max: config.live.maxReplaysPerViewer,
+    waitMs: config.live.stallTimeoutMs,
+    what: 'live replays (messageAdded with after)',
+    reason: 'LIVE_REPLAYS_BUSY',
+  };
   const hub = new LiveHub({
     schema: deps.schema,
     feeds: [sessionChangedFeed, messageAddedFeed, messageChangedFeed],
@@ -93,7 +101,7 @@ export function attachLive(deps: LiveDeps) {
       maxBufferBytes: config.live.maxBufferBytes,
       stallTimeoutMs: config.live.stallTimeoutMs,
       gate: new ReplayGate(config.live.replayConcurrency, config.live.replayQueue),
-      viewerTurns: new Turns(config.live.maxReplaysPerViewer),
+      replayTurn: (viewerId) => deps.limits.turn(replayTurns, viewerKey(viewerId)),
     },
     metrics: liveMetrics,
     onProblem: (message, error) => logger.warn({ err: error }, message),

@@ -17,11 +17,11 @@
  *   await limits.charge({ variable: 'HUB_MAX_NEW_DOCUMENTS_PER_MINUTE', perMinute: 120, what: 'new documents',
  *                         reason: 'NEW_DOCUMENT_RATE' }, viewerKey(viewer.id), { amount: 1 });
  *
- *   // Work that waits its turn (heavy requests): at most `max` per key run at once in this
- *   // process, the others wait in line (turns.ts); refused when the line stood still for waitMs.
+ *   // Work that waits its turn (heavy requests, live replays): at most `max` per key run at once in
+ *   // this process, the others wait in line (turns.ts); refused when the line stood still for waitMs.
  *   const end = await limits.turn({ variable: 'HUB_MAX_HEAVY_REQUESTS_PER_VIEWER', max: 1, waitMs: 10_000,
  *                                   what: 'heavy requests', reason: 'HEAVY_REQUESTS' }, viewerKey(viewer.id));
- *   try { await work(); } finally { end(); }
+ *   try { await work(); } finally { end(); }   // end(false): the turn ended without doing its work
  *
  * A refusal is a `LimitExceeded` (limit = the env variable that sets the bound, a message that
  * says what to do, seconds to wait when waiting helps). Render it with `limitRefusal()` for
@@ -92,6 +92,13 @@ export class LimitExceeded extends Error {
 /** Gives back what `hold` took; calling it again does nothing. */
 export type Release = () => void;
 
+/**
+ * Ends a turn (`turn`); calling it again does nothing. `worked: false` when the turn ended without
+ * doing its work (a live replay whose reader stalled): the next in line runs, but the line does
+ * not count as moving, so the others' wait is not restarted (turns.ts).
+ */
+export type TurnEnd = (worked?: boolean) => void;
+
 const WINDOW_MS = 60_000;
 
 export interface RequesterLimitsOptions {
@@ -149,7 +156,7 @@ export class RequesterLimits {
    * arrival order), and returns the end of that turn (idempotent): call it once the work is done,
    * on every path. Throws LimitExceeded when no turn of `key` ended for `waitMs` meanwhile.
    */
-  async turn(limit: TurnLimit, key: RequesterKey): Promise<Release> {
+  async turn(limit: TurnLimit, key: RequesterKey): Promise<TurnEnd> {
     let turns = this.turnsByLimit.get(limit.variable);
     if (!turns) this.turnsByLimit.set(limit.variable, (turns = new Turns(limit.max)));
     const end = await turns.take(key, limit.waitMs);
@@ -164,7 +171,7 @@ export class RequesterLimits {
         ),
       );
     }
-    return () => end();
+    return (worked) => end(worked);
   }
 
   /** What `key` holds of `limit` now (in this process). */

@@ -3,7 +3,7 @@ import { sqlScope, SqlStats } from '../db/sql-counter';
 import { Channel, LiveFrame, LiveResult } from './channel';
 import { LiveListener } from './listener';
 import { LiveMetrics } from './metrics';
-import { Turns } from '../limits/turns';
+import { LimitExceeded, TurnEnd } from '../limits/requester-limits';
 import { ReplayGate, ReplaysQueueFull } from './replay-gate';
 import { coalesce, LiveEvent } from './notifications';
 
@@ -110,8 +110,12 @@ export interface LiveHubOptions {
   onProblem(message: string, error?: unknown): void;
   /** Tests and the bench: the SQL statements of each event batch. */
   onBatch?(stats: BatchStats): void;
-  /** Flow control of replays (HUB_LIVE_MAX_BUFFER_BYTES, HUB_LIVE_STALL_TIMEOUT_MS, the replay gate). */
-  flow: { maxBufferBytes: number; stallTimeoutMs: number; gate: ReplayGate; viewerTurns?: Turns };
+  /**
+   * Flow control of replays (HUB_LIVE_MAX_BUFFER_BYTES, HUB_LIVE_STALL_TIMEOUT_MS, the replay gate);
+   * `replayTurn`: waits for a viewer's turn to replay (HUB_LIVE_MAX_REPLAYS_PER_VIEWER, a
+   * RequesterLimits turn), or throws LimitExceeded when the line stood still.
+   */
+  flow: { maxBufferBytes: number; stallTimeoutMs: number; gate: ReplayGate; replayTurn?: (viewerId: string) => Promise<TurnEnd> };
 }
 
 /** One processed event batch: its events, the SQL statements resolving it took, the subscribers then. */
@@ -135,8 +139,8 @@ export const RESYNC_ERROR: GraphQLFormattedError = {
  * HUB_LIVE_MAX_BUFFER_BYTES, when smaller) beside what the client has not read yet. */
 const REPLAY_WINDOW_BYTES = 256 * 1024;
 
-function replaysBusyError(error: { message: string }): LiveResult {
-  return toResult({ message: error.message, extensions: { code: 'INTERNAL_SERVER_ERROR', reason: 'LIVE_REPLAYS_BUSY', retryAfter: 5 } });
+function replaysBusyError(error: { message: string; retryAfterSeconds?: number }): LiveResult {
+  return toResult({ message: error.message, extensions: { code: 'INTERNAL_SERVER_ERROR', reason: 'LIVE_REPLAYS_BUSY', retryAfter: error.retryAfterSeconds ?? 5 } });
 }
 
 /** Pre-formatted results (plain errors with codes) travel the same channel as executed ones. */
@@ -444,15 +448,18 @@ export class LiveHub {
       return;
     }
     const held: Held = (subscriber.held = { items: [], bytes: 0, again: false });
-    const { gate, stallTimeoutMs, maxBufferBytes, viewerTurns } = this.options.flow;
+    const { gate, stallTimeoutMs, maxBufferBytes, replayTurn } = this.options.flow;
     // A few replays per viewer at once (HUB_LIVE_MAX_REPLAYS_PER_VIEWER); the rest wait their
     // turn while the line moves, and end busy when it stood still for the stall timeout (the
     // turns are held by stalled readers): the client resubscribes.
-    const endTurn = await viewerTurns?.take(subscriber.viewer.id, stallTimeoutMs);
-    if (viewerTurns && !endTurn) {
+    let endTurn: TurnEnd | undefined;
+    try {
+      endTurn = await replayTurn?.(subscriber.viewer.id);
+    } catch (error) {
+      if (!(error instanceof LimitExceeded)) throw error;
       subscriber.held = undefined;
       for (const item of held.items) this.deliver(subscriber, item.delivery, item.output);
-      return void subscriber.channel.end(replaysBusyError({ message: 'This viewer runs as many live replays as it may on this process (HUB_LIVE_MAX_REPLAYS_PER_VIEWER); resubscribe shortly' }));
+      return void subscriber.channel.end(replaysBusyError(error));
     }
     let replayed = false;
     try {

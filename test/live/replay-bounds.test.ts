@@ -204,3 +204,69 @@ describe('replays through the gate', () => {
     );
   });
 });
+
+describe('replays per viewer (HUB_LIVE_MAX_REPLAYS_PER_VIEWER)', () => {
+  /** A replay read a chunk at a time, every 10 ms: it never stalls, and holds its viewer's turn for as long as it runs (seconds). */
+  function slowReplay(server: TestServer, token: string, body: string): net.Socket {
+    const raw = net.connect(Number(new URL(server.url).port), '127.0.0.1', () =>
+      raw.write(`POST /graphql/stream HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\nContent-Type: application/json\r\nAccept: text/event-stream\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`),
+    );
+    raw.on('data', () => raw.pause());
+    const timer = setInterval(() => raw.resume(), 10);
+    raw.on('close', () => clearInterval(timer));
+    raw.on('error', () => undefined);
+    return raw;
+  }
+
+  it('past its turns a replay waits; a line that stands still ends it LIVE_REPLAYS_BUSY, counted as a refusal; other viewers replay meanwhile', async () => {
+    const u = await startTestServer({ HUB_LIVE_STALL_TIMEOUT_MS: String(STALL_MS), HUB_LIVE_MAX_BUFFER_BYTES: String(64 * 1024 * 1024), HUB_LIVE_MAX_REPLAYS_PER_VIEWER: '1' });
+    const refusals = async () => {
+      const text = await (await fetch(u.url.replace('/graphql', '/metrics'))).text();
+      return Number(/hub_limit_refusals_total\{limit="HUB_LIVE_MAX_REPLAYS_PER_VIEWER"\} (\d+)/.exec(text)?.[1] ?? 0);
+    };
+    try {
+      const f = factories(u.dataSource);
+      const [holder, other] = [await f.user(), await f.user()];
+      // The holder's replay: 15 MB, more than the loopback socket buffers take, read slowly.
+      const long = await f.session(holder);
+      await u.dataSource.query(`INSERT INTO messages (session_id, role, content) SELECT $1, 'USER', repeat('漢', 32000) || i FROM generate_series(1, 150) i`, [long.id]);
+      const cursorOf = async (viewer: User, sessionId: string) =>
+        (await u.gql('query ($id: ID!) { session(id: $id) { messages(first: 1) { edges { cursor } } } }', { id: sessionId }, { as: viewer })).data.session.messages.edges[0].cursor;
+      const short = async (viewer: User) => {
+        const session = await f.session(viewer);
+        await u.dataSource.query(`INSERT INTO messages (session_id, role, content) SELECT $1, 'USER', 'm' || i FROM generate_series(1, 4) i`, [session.id]);
+        return { id: session.id, after: await cursorOf(viewer, session.id) };
+      };
+      await fc.assert(
+        fc.asyncProperty(fc.constantFrom('sse', 'ws'), fc.integer({ min: 1, max: 3 }), async (transport, waiting) => {
+          const before = await refusals();
+          const held = slowReplay(u, u.tokenFor(holder), JSON.stringify({ query: FOLLOW, variables: { id: long.id, after: await cursorOf(holder, long.id) } }));
+          const clients = [...Array.from({ length: waiting }, () => holder), other].map((viewer) => ({ viewer, live: transport === 'sse' ? liveSse(u.url, u.tokenFor(viewer)) : liveWs(u.url, u.tokenFor(viewer)) }));
+          try {
+            expect(await until(() => u.server.live.hub.subscriberCount === 1, 10_000)).toBe(true);
+            const received = await Promise.all(clients.map(async ({ viewer, live }) => live.subscribe(FOLLOW, await short(viewer))));
+            // The other viewer's replay has a turn of its own: all three of its messages, at once.
+            await received[waiting].waitFor(3, STALL_MS);
+            // The holder's line stands still (its one turn held by a replay that goes on): each
+            // replay waiting in it ends busy once the stall timeout has passed, after the live
+            // messages it held meanwhile (its session's inserts, when they arrived after it subscribed).
+            await Promise.all(received.slice(0, waiting).map((r) => r.done(STALL_MS + 5_000)));
+            for (const r of received.slice(0, waiting)) {
+              const busy = r.results[r.results.length - 1];
+              expect(busy).toEqual({ errors: [expect.objectContaining({ extensions: expect.objectContaining({ reason: 'LIVE_REPLAYS_BUSY', retryAfter: 1 }) })] });
+              for (const held of r.results.slice(0, -1)) expect(held.data?.messageAdded.node.content).toMatch(/^m[2-4]$/);
+            }
+            expect(await refusals()).toBe(before + waiting);
+          } finally {
+            held.destroy();
+            await Promise.all(clients.map(({ live }) => live.dispose()));
+            await settledTo(u.server.live.hub, 0);
+          }
+        }),
+        { numRuns: 4 },
+      );
+    } finally {
+      await u.close();
+    }
+  }, 120_000);
+});

@@ -35,6 +35,7 @@ import { createDataSource } from '../ormconfig';
 import { signToken } from '../src/auth/tokens';
 import { EmbeddedPostgres, startEmbeddedPostgres } from '../src/db/embedded';
 import { freePort } from '../src/common/ports';
+import { SERVER_V8_FLAGS } from '../src/cli/v8-flags';
 
 const ROOT = path.join(__dirname, '..', '..');
 const SECRET = 'bench-secret-bench-secret-bench-secret-0123456789';
@@ -179,15 +180,15 @@ interface Server {
 /**
  * BENCH_LIVE_SERVER=<dir>: another built checkout's server instead of this one (a before/after
  * comparison under the same bench; the database is migrated by this checkout, so the other must
- * run on its schema). It is given `--max-semi-space-size=64`, which the bench gave servers before
- * they applied their own V8 flags.
+ * run on its schema). It is given this checkout's serving flags (src/cli/v8-flags.ts): servers
+ * before they applied their own V8 flags were given them by the bench.
  */
 const SERVER_ROOT = process.env.BENCH_LIVE_SERVER ? path.resolve(process.env.BENCH_LIVE_SERVER) : ROOT;
 
 async function startServer(url: string): Promise<Server> {
   const port = await freePort();
   const flags = (process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean);
-  if (SERVER_ROOT !== ROOT) flags.push('--max-semi-space-size=64');
+  if (SERVER_ROOT !== ROOT) flags.push(...SERVER_V8_FLAGS);
   const child = spawn(process.execPath, [...flags, path.join(SERVER_ROOT, 'bin', 'hub.js'), 'serve', '--no-migrate'], {
     cwd: SERVER_ROOT,
     env: { PATH: process.env.PATH, NODE_ENV: 'production', DATABASE_URL: url, PORT: String(port), HOST: '127.0.0.1', HUB_JWT_SECRET: SECRET, HUB_LOG_LEVEL: 'warn', HUB_METRICS_TOKEN: METRICS_TOKEN },

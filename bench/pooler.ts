@@ -22,6 +22,7 @@ import { signToken } from '../src/auth/tokens';
 import { openBenchCluster } from './databases';
 import { pgbouncerInstalled, pgbouncerVersion, startPgBouncer } from './pgbouncer';
 import { freePort } from '../src/common/ports';
+import { SERVER_V8_FLAGS } from '../src/cli/v8-flags';
 
 const ROOT = path.join(__dirname, '..', '..');
 const SECRET = 'bench-secret-bench-secret-bench-secret-0123456789';
@@ -71,7 +72,7 @@ async function main(): Promise<void> {
     for (let round = 0; round < ROUNDS; round++) {
       for (const setup of setups) {
         const port = await freePort();
-        const server = spawn(process.execPath, ['--max-semi-space-size=64', path.join(ROOT, 'bin', 'hub.js'), 'serve', '--no-migrate', '--workers', String(WORKERS)], {
+        const server = spawn(process.execPath, [...SERVER_V8_FLAGS, path.join(ROOT, 'bin', 'hub.js'), 'serve', '--no-migrate', '--workers', String(WORKERS)], {
           cwd: ROOT,
           env: { PATH: process.env.PATH!, NODE_ENV: 'production', HUB_JWT_SECRET: SECRET, HUB_LOG_LEVEL: 'warn', HOST: '127.0.0.1', PORT: String(port), HUB_MAX_PAGE_SIZE: '500', HUB_MAX_QUERY_COST: '10000000', ...setup.env },
           stdio: ['ignore', 'ignore', 'inherit'],

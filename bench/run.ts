@@ -23,6 +23,7 @@ import { CANONICAL, newDocument } from './documents';
 import { dashboardRows, prepareDashboardRows } from './dashboards';
 import { POSTGRAPHILE_DASHBOARD } from './postgraphile';
 import { freePort } from '../src/common/ports';
+import { SERVER_V8_FLAGS } from '../src/cli/v8-flags';
 
 const ROOT = path.join(__dirname, '..', '..');
 const SECRET = 'bench-secret-bench-secret-bench-secret-0123456789';
@@ -207,8 +208,9 @@ async function startServers(url: string, children: ChildProcess[]) {
   const port = await freePort();
   // BENCH_CPU_PROFILE=<dir>: the server writes a V8 CPU profile there when it stops.
   const flags = process.env.BENCH_CPU_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROFILE}`] : [];
-  // The flags `npm start` and bin/hub.js run with (see bin/hub.js), unless BENCH_NODE_FLAGS says otherwise.
-  flags.push(...(process.env.BENCH_NODE_FLAGS ?? '--max-semi-space-size=64').split(' ').filter(Boolean));
+  // The flags a serving process runs with (src/cli/v8-flags.ts), unless BENCH_NODE_FLAGS says otherwise.
+  const nodeFlags = (variable: string) => (process.env[variable]?.split(' ').filter(Boolean) ?? SERVER_V8_FLAGS);
+  flags.push(...nodeFlags('BENCH_NODE_FLAGS'));
   const serverEnv = (p: number) => ({
     NODE_ENV: 'production',
     HUB_JWT_SECRET: SECRET,
@@ -220,11 +222,12 @@ async function startServers(url: string, children: ChildProcess[]) {
   const ours = spawnChild([...flags, path.join(ROOT, 'bin', 'hub.js'), 'serve', '--no-migrate'], serverEnv(port));
   const beforePort = await freePort();
   const before = COMPARE
-    ? spawnChild(['--max-semi-space-size=64', path.join(path.resolve(COMPARE), 'bin', 'hub.js'), 'serve', '--no-migrate'], serverEnv(beforePort))
+    ? spawnChild([...nodeFlags('BENCH_COMPARE_FLAGS'), path.join(path.resolve(COMPARE), 'bin', 'hub.js'), 'serve', '--no-migrate'], serverEnv(beforePort))
     : undefined;
   const pgPort = await freePort();
-  // The same young-generation flag for PostGraphile: each engine at its best on this machine.
-  const pgl = spawnChild(['--max-semi-space-size=64', path.join(__dirname, 'postgraphile.js')], {
+  // PostGraphile runs with the same V8 flags as ours (BENCH_POSTGRAPHILE_FLAGS to try others):
+  // the ratios compare the engines, not their young generations.
+  const pgl = spawnChild([...nodeFlags('BENCH_POSTGRAPHILE_FLAGS'), path.join(__dirname, 'postgraphile.js')], {
     NODE_ENV: 'production',
     PORT: String(pgPort),
     POOL_SIZE: String(POOL),

@@ -26,6 +26,7 @@ import { Client } from 'pg';
 import { signToken } from '../src/auth/tokens';
 import { EmbeddedPostgres, startEmbeddedPostgres } from '../src/db/embedded';
 import { freePort } from '../src/common/ports';
+import { SERVER_V8_FLAGS } from '../src/cli/v8-flags';
 
 const run = promisify(execFile);
 const ROOT = path.join(__dirname, '..', '..');
@@ -80,7 +81,7 @@ function environment(url: string, extra: Record<string, string> = {}): NodeJS.Pr
 
 async function startServer(checkout: Checkout, url: string): Promise<Server> {
   const port = await freePort();
-  const child = spawn(process.execPath, ['--max-semi-space-size=64', path.join(checkout.dir, 'bin', 'hub.js'), 'serve', '--no-migrate'], {
+  const child = spawn(process.execPath, [...SERVER_V8_FLAGS, path.join(checkout.dir, 'bin', 'hub.js'), 'serve', '--no-migrate'], {
     cwd: checkout.dir,
     env: environment(url, { NODE_ENV: 'production', PORT: String(port), HOST: '127.0.0.1', HUB_METRICS_TOKEN: METRICS_TOKEN }),
     stdio: ['ignore', 'ignore', 'inherit'],

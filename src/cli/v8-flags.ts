@@ -1,14 +1,18 @@
 import { spawn } from 'node:child_process';
 
 /**
- * The V8 settings a serving process needs, in one place. --max-semi-space-size=64: a GraphQL
- * response and a live batch allocate many short-lived objects; a larger young generation (V8's
- * default semi-space is 16 MB) means fewer scavenges, and gave the dashboard about 15% more
- * requests/s and the live fan-out a shorter tail (bench/). V8 reads it when the heap is set up,
- * so it must be on the process's command line: `hub serve` relaunches itself with it when it
- * was started without (`node bin/hub.js serve`), and gives it to its cluster workers.
+ * The V8 settings a serving process needs, in one place; bin/hub.js's first line and `npm start`
+ * give the same, so that neither relaunches. --max-semi-space-size=24: a GraphQL response and a
+ * live batch allocate many short-lived objects, and about a quarter of what the server allocates
+ * is still reachable when a scavenge comes (requests in flight, and what V8's marking keeps for
+ * one more cycle), so a scavenge's pause grows with the semi-space: 23 ms at 64 MB, 8 ms at 16 MB
+ * (`--trace-gc-nvp`; bench/README.md, "Sixth round"). Against 64 MB, 24 MB gave the dashboard
+ * the same requests/s, a p99 10–27 % lower and 50–110 MB less RSS, and the live fan-out no longer
+ * a tail. V8 reads it when the heap is set up, so it must be on the process's command line: `hub
+ * serve` relaunches itself with it when it was started without (`node bin/hub.js serve`), and
+ * gives it to its cluster workers.
  */
-export const SERVER_V8_FLAGS = ['--max-semi-space-size=64'];
+export const SERVER_V8_FLAGS = ['--max-semi-space-size=24'];
 
 /** Set in a relaunched server's environment: it never relaunches again. */
 const RELAUNCHED = 'HUB_V8_RELAUNCHED';

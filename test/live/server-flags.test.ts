@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import path from 'node:path';
 import { missingV8Flags, SERVER_V8_FLAGS } from '../../src/cli/v8-flags';
 import { TEST_SECRET, testDatabaseUrl } from '../harness';
 import { ChildServer, sleep, startChildServer } from '../support/child-server';
@@ -40,6 +41,14 @@ describe('hub serve applies the server V8 flags itself', () => {
     expect(missingV8Flags(['--max-semi-space-size=32'])).toEqual([]);
     expect(missingV8Flags([], '--max-semi-space-size=16 --enable-source-maps')).toEqual([]);
     expect(missingV8Flags(['--enable-source-maps'], '')).toEqual(SERVER_V8_FLAGS);
+  });
+
+  it('are the ones bin/hub.js and `npm start` start with, so neither relaunches', () => {
+    const root = path.resolve(__dirname, '../..');
+    const shebang = fs.readFileSync(path.join(root, 'bin', 'hub.js'), 'utf8').split('\n')[0];
+    expect(shebang).toBe(`#!/usr/bin/env -S node ${SERVER_V8_FLAGS.join(' ')}`);
+    const { scripts } = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
+    expect(scripts.start).toBe(`node ${SERVER_V8_FLAGS.join(' ')} bin/hub.js serve`);
   });
 
   it('started without them, serves from a relaunched child that has them; SIGTERM stops both', async () => {

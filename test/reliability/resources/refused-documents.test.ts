@@ -44,7 +44,7 @@ test('new hostile documents from one member: cheap to refuse, and the budget hol
     name: 'refused-new-documents',
     server,
     bystander,
-    // 100 MB a worker: each worker's young generation (64 MB semi-spaces, src/cli/v8-flags.ts)
+    // 100 MB a worker: each worker's young generation (its semi-spaces, src/cli/v8-flags.ts)
     // grows under any busy minute of parsing, attacker or not, and two workers measured +72 to
     // +164 MB; the code before held +334 MB.
     rssBoundMb: 2 * 100,

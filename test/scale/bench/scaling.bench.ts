@@ -12,6 +12,7 @@ import autocannon from 'autocannon';
 import { print } from 'graphql';
 import { DashboardDocument } from '../../../examples/dashboard-client/gql/graphql';
 import { signToken } from '../../../src/auth/tokens';
+import { SERVER_V8_FLAGS } from '../../../src/cli/v8-flags';
 import { freePort, startReplicatedCluster } from '../../support/replication';
 
 const ROOT = path.resolve(__dirname, '../../..');
@@ -19,7 +20,7 @@ const SECRET = 'bench-secret-that-is-long-enough-for-production';
 const DURATION = Number(process.env.BENCH_DURATION ?? 10);
 
 function hub(env: Record<string, string>, args: string[], stdio: 'ignore' | 'inherit' = 'inherit'): ChildProcess {
-  return spawn(process.execPath, ['--max-semi-space-size=64', path.join(ROOT, 'bin', 'hub.js'), ...args], {
+  return spawn(process.execPath, [...SERVER_V8_FLAGS, path.join(ROOT, 'bin', 'hub.js'), ...args], {
     cwd: ROOT,
     env: { PATH: process.env.PATH!, NODE_ENV: 'production', HUB_JWT_SECRET: SECRET, HUB_LOG_LEVEL: 'warn', HOST: '127.0.0.1', ...env },
     stdio: ['ignore', stdio, 'inherit'],

@@ -7,8 +7,8 @@ import { spawn } from 'node:child_process';
  * is still reachable when a scavenge comes (requests in flight, and what V8's marking keeps for
  * one more cycle), so a scavenge's pause grows with the semi-space: 23 ms at 64 MB, 8 ms at 16 MB
  * (`--trace-gc-nvp`; bench/README.md, "Sixth round"). Against 64 MB, 24 MB gave the dashboard
- * the same requests/s, a p99 10–27 % lower and 50–110 MB less RSS, and the live fan-out no longer
- * a tail. V8 reads it when the heap is set up, so it must be on the process's command line: `hub
+ * the same requests/s, a p99 10–27 % lower and 50–110 MB less RSS, and the live fan-out a p99 no
+ * higher. V8 reads it when the heap is set up, so it must be on the process's command line: `hub
  * serve` relaunches itself with it when it was started without (`node bin/hub.js serve`), and
  * gives it to its cluster workers.
  */

@@ -6,7 +6,8 @@ export interface Outbound {
   taken(): number;
 }
 
-interface Watched extends Outbound {
+interface Watched {
+  outbound: Outbound;
   onStall(): void;
   lastOwed: number;
   lastTaken: number;
@@ -37,14 +38,7 @@ export class StallWatch {
 
   /** Watches a connection until the returned function is called. */
   watch(outbound: Outbound, onStall: () => void): () => void {
-    const entry: Watched = {
-      owed: () => outbound.owed(),
-      taken: () => outbound.taken(),
-      onStall,
-      lastOwed: 0,
-      lastTaken: outbound.taken(),
-      progressAt: Date.now(),
-    };
+    const entry: Watched = { outbound, onStall, lastOwed: 0, lastTaken: outbound.taken(), progressAt: Date.now() };
     this.watched.add(entry);
     if (!this.timer) {
       this.timer = setInterval(() => this.sweep(), Math.max(50, Math.min(1000, Math.floor(this.timeoutMs / 4))));
@@ -64,8 +58,8 @@ export class StallWatch {
   private sweep(): void {
     const now = Date.now();
     for (const entry of this.watched) {
-      const owed = entry.owed();
-      const taken = entry.taken();
+      const owed = entry.outbound.owed();
+      const taken = entry.outbound.taken();
       if (owed === 0 || owed < entry.lastOwed || taken > entry.lastTaken) entry.progressAt = now;
       entry.lastOwed = owed;
       entry.lastTaken = taken;

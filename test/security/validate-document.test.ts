@@ -74,16 +74,16 @@ const doc: fc.Arbitrary<Doc> = fc
     }),
   );
 
-/**
- * The document; `distinct`: each fragment's text made its own (its spacing), so that none repeats
- * another; `conditions`: the site's spreads under `@include`/`@skip` of variables (`$c<i>`).
- */
 /** Documents without the selections that are wrong alone, every fragment spread: most of them run. */
 const runnable = doc.map((d): Doc => {
   const right = (fields: string[]) => fields.filter((field) => !WRONG_ALONE.includes(field));
   return { ...d, bodies: d.bodies.map((body) => (right(body).length ? right(body) : ['id'])), site: { ...d.site, fields: right(d.site.fields) }, declared: false, spreadAll: true };
 });
 
+/**
+ * The document; `distinct`: each fragment's text made its own (its spacing), so that none repeats
+ * another; `conditions`: the site's spreads under `@include`/`@skip` of variables (`$c<i>`).
+ */
 function print({ bodies, fragments, site, declared = true, spreadAll = true }: Doc, options: { distinct?: boolean; conditions?: ('include' | 'skip' | undefined)[] } = {}): string {
   const definitions = fragments.map(({ body, spaced, spreads }, i) => {
     const selections = [...bodies[body], ...spreads.map((j) => `...F${j}`)].join(spaced ? '  ' : ' ');

@@ -62,18 +62,20 @@ export interface EntityRows<T> {
 }
 
 /** PostgreSQL's JSON text of a UTC timestamptz (fraction without trailing zeros, or none). */
-const JSON_UTC = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d{1,6}))?\+00:00$/;
+const JSON_UTC = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,6})?\+00:00$/;
 
 /**
  * A timestamp as PostgreSQL's JSON writes it, as `isoText` (and `Date#toISOString()`) would:
  * milliseconds always, `Z`. Timestamps are stored with millisecond precision; another session
- * offset than UTC (a pooler's) is converted through `Date`.
+ * offset than UTC (a pooler's) is converted through `Date`. A dashboard converts a few thousand
+ * per request: the shape is tested without capturing, the parts cut by position.
  */
 export function isoFromJson(text: string): string {
-  const match = JSON_UTC.exec(text);
-  if (!match) return new Date(text).toISOString();
-  const fraction = match[2] ?? '';
-  return `${match[1]}.${fraction.length >= 3 ? fraction.slice(0, 3) : fraction.padEnd(3, '0')}Z`;
+  if (!JSON_UTC.test(text)) return new Date(text).toISOString();
+  // 19 characters of date and time, then `+00:00` directly or after `.` and 1–6 digits.
+  const digits = text.length === 25 ? 0 : text.length - 26;
+  const fraction = digits === 0 ? '.000' : digits >= 3 ? text.slice(19, 23) : text.slice(19, 20 + digits).padEnd(4, '0');
+  return `${text.slice(0, 19)}${fraction}Z`;
 }
 
 const TIMESTAMP_TYPES = new Set(['timestamptz', 'timestamp with time zone', 'timestamp', 'timestamp without time zone']);

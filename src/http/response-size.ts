@@ -26,10 +26,11 @@ export function jsonSize(value: unknown, limit = Infinity): number {
         stack.push(toJSON.call(item));
         continue;
       }
-      // Own enumerable keys, as JSON.stringify reads them, without an array of entries per object.
+      // Own enumerable keys, as JSON.stringify reads them, without an array of keys per object.
       const record = item as Record<string, unknown>;
       let members = 0;
-      for (const key of Object.keys(record)) {
+      for (const key in record) {
+        if (!hasOwn(record, key)) continue;
         const v = record[key];
         if (v === undefined || typeof v === 'function') continue;
         members += 1;
@@ -42,7 +43,17 @@ export function jsonSize(value: unknown, limit = Infinity): number {
   return total;
 }
 
+const hasOwn = (record: object, key: string) => Object.prototype.hasOwnProperty.call(record, key);
+
+/** Printable ASCII that JSON writes as it is: a character each. */
+const PLAIN_ASCII = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
+/** What JSON escapes, and surrogates (a pair is four bytes, a lone one escaped): counted one by one. */
+const ESCAPED_OR_SURROGATE = /[\x00-\x1f"\\\ud800-\udfff]/;
+
 function stringSize(text: string): number {
+  // Most texts of an answer (ids, names, contents) need no escaping: measured natively.
+  if (PLAIN_ASCII.test(text)) return text.length + 2;
+  if (!ESCAPED_OR_SURROGATE.test(text)) return Buffer.byteLength(text, 'utf8') + 2;
   let size = 2;
   for (let i = 0; i < text.length; i += 1) {
     const code = text.charCodeAt(i);

@@ -22,12 +22,30 @@ export function messagesPageArgs(raw: MessagesArgs, maxPageSize: number, probe =
   return { list, args, argsKey: JSON.stringify([order.name, probe, properties, pageKey(args)]) };
 }
 
-/** What a selection reads, by its field nodes: the executor hands every session of a list the same array. */
-const readBySelection = new WeakMap<readonly FieldNode[], { probe: boolean; properties: MessagesPageArgs['properties'] }>();
+type PageArgsOf = ReturnType<typeof messagesPageArgs>;
+
+/**
+ * What a selection reads, by its field nodes: the executor hands every session of a list the same
+ * array. `last`: the checked arguments last asked for through it (every session of a page asks
+ * for the same), by the arguments' JSON; immutable, so shared by the sessions and requests that ask alike.
+ */
+const readBySelection = new WeakMap<
+  readonly FieldNode[],
+  { probe: boolean; properties: MessagesPageArgs['properties']; last?: { key: string; value: PageArgsOf } }
+>();
 
 /** `messagesPageArgs` for a selection of `Session.messages`: its probe and the properties its nodes read. */
-export function selectedMessagesPageArgs(raw: MessagesArgs, maxPageSize: number, fieldNodes: readonly FieldNode[], fragments: Record<string, FragmentDefinitionNode>) {
+export function selectedMessagesPageArgs(
+  raw: MessagesArgs,
+  maxPageSize: number,
+  fieldNodes: readonly FieldNode[],
+  fragments: Record<string, FragmentDefinitionNode>,
+): PageArgsOf {
   let read = readBySelection.get(fieldNodes);
   if (!read) readBySelection.set(fieldNodes, (read = { probe: selectsPageInfo(fieldNodes, fragments), properties: messagePropertiesOf(fieldNodes, fragments) }));
-  return messagesPageArgs(raw, maxPageSize, read.probe, read.properties);
+  const key = `${maxPageSize}\n${JSON.stringify(raw)}`;
+  if (read.last?.key === key) return read.last.value;
+  const value = messagesPageArgs(raw, maxPageSize, read.probe, read.properties);
+  read.last = { key, value };
+  return value;
 }

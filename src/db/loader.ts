@@ -31,6 +31,12 @@ export class Loader<K, V, C = K> extends DataLoader<K, V, C> {
     return this.primed.has(cacheKey) ? this.primed.get(cacheKey)! : this.load(key);
   }
 
+  /** Whether the request already holds a value for `key` (primed, or loaded or loading). */
+  has(key: K): boolean {
+    const cacheKey = this.keyOf(key);
+    return this.primed.has(cacheKey) || this.promises.has(cacheKey);
+  }
+
   override load(key: K): Promise<V> {
     const cacheKey = this.keyOf(key);
     return this.primed.has(cacheKey) ? Promise.resolve(this.primed.get(cacheKey)!) : super.load(key);

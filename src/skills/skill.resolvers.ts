@@ -1,6 +1,8 @@
 import { Resolvers } from '../generated/resolvers-types';
 import { parseId } from '../ids';
 import { listSkills } from './list-skills';
+import { skillPropertiesOf } from './skill.columns';
+import { skillsOfSession } from './skill.loaders';
 
 /** Queries and type fields of this feature (read API). */
 export const skillResolvers: Resolvers = {
@@ -10,6 +12,6 @@ export const skillResolvers: Resolvers = {
       listSkills(ctx, args, info),
   },
   Session: {
-    skills: (session, _, ctx) => ctx.loaders.skillsBySessionId.get(session.id),
+    skills: (session, _, ctx, info) => skillsOfSession(ctx.loaders, session.id, skillPropertiesOf(info.fieldNodes, info.fragments)),
   },
 };

@@ -27,8 +27,10 @@ export interface EntityRows<T> {
    * The select list of the entity's columns on `alias`, named as its properties (timestamps as ISO
    * text), so a row of such a statement already is the read model: nothing is copied. Under a
    * `prefix` the entity can ride along in another entity's row (`fromRow` takes it back out).
+   * With `properties`, only those columns (a read model cut to what a selection reads: never
+   * cache it where a whole one is expected).
    */
-  select(alias: string, prefix?: string): string;
+  select(alias: string, prefix?: string, properties?: readonly string[] | null): string;
   /** A row of `select(alias, prefix)` as the read model (the row itself when there is no prefix). */
   fromRow(row: Record<string, unknown>, prefix?: string): ReadModel<T>;
   /** `ORDER BY` terms for a keyset order (`column`, then id) over rows of `select(alias)`: a
@@ -100,10 +102,12 @@ export function entityRows<T>(entity: new () => T): EntityRows<T> {
   const value = (alias: string, c: ColumnOf) => (c.timestamp ? isoText(`${alias}.${c.column}`) : `${alias}.${c.column}`);
   const prefixed = new Map<string, [property: string, key: string][]>();
   const timestamps = columns.filter((c) => c.timestamp).map((c) => c.property);
+  const only = (properties: readonly string[] | null | undefined) => (properties ? columns.filter((c) => properties.includes(c.property)) : columns);
 
   return {
     columnOf: Object.fromEntries(columns.map((c) => [c.property, c.column])),
-    select: (alias, prefix = '') => columns.map((c) => `${value(alias, c)} AS "${prefix}${c.property}"`).join(', '),
+    select: (alias, prefix = '', properties) =>
+      only(properties).map((c) => `${value(alias, c)} AS "${prefix}${c.property}"`).join(', '),
     fromRow(row, prefix = '') {
       if (!prefix) return row as ReadModel<T>;
       let keys = prefixed.get(prefix);
@@ -126,8 +130,7 @@ export function entityRows<T>(entity: new () => T): EntityRows<T> {
     },
     jsonList: (rows) => `array_to_json(array(SELECT x FROM (${rows}) x))`,
     jsonRow: (rows) => `(SELECT row_to_json(x) FROM (${rows}) x)`,
-    jsonSelect: (alias, properties) =>
-      (properties ? columns.filter((c) => properties.includes(c.property)) : columns).map((c) => `${alias}.${c.column} AS "${c.property}"`).join(', '),
+    jsonSelect: (alias, properties) => only(properties).map((c) => `${alias}.${c.column} AS "${c.property}"`).join(', '),
     fromJson(rows) {
       for (const row of rows) {
         if (!row) continue;

@@ -10,6 +10,8 @@ import { recordBatch } from './sql-counter';
  */
 export class Loader<K, V, C = K> extends DataLoader<K, V, C> {
   private readonly primed = new Map<C, V>();
+  /** Values a list read cut to what its selection asks for, with the properties they hold. */
+  private readonly cuts = new Map<C, { value: V; properties: readonly string[] }>();
   private readonly promises: Map<C, Promise<V>>;
   private readonly keyOf: (key: K) => C;
 
@@ -31,10 +33,29 @@ export class Loader<K, V, C = K> extends DataLoader<K, V, C> {
     return this.primed.has(cacheKey) ? this.primed.get(cacheKey)! : this.load(key);
   }
 
-  /** Whether the request already holds a value for `key` (primed, or loaded or loading). */
-  has(key: K): boolean {
+  /**
+   * Primes `key` with a value cut to `properties` (a list that read only what its selection asks
+   * for, see `propertiesRead`): `get` and `load` never hand it out, as they promise whole values;
+   * `getFor` does, to a selection reading no more than it holds.
+   */
+  primeCut(key: K, value: V, properties: readonly string[]): this {
     const cacheKey = this.keyOf(key);
-    return this.primed.has(cacheKey) || this.promises.has(cacheKey);
+    if (!this.cuts.has(cacheKey)) this.cuts.set(cacheKey, { value, properties });
+    return this;
+  }
+
+  /**
+   * The value for `key` for a selection reading `properties` of it (null: the whole value): the
+   * whole one when the request holds it (a write primed it, or a selection read it whole), else
+   * one primed cut with every property asked for, else the whole one loaded (`get`).
+   */
+  getFor(key: K, properties: readonly string[] | null): V | Promise<V> {
+    const cacheKey = this.keyOf(key);
+    if (properties && !this.primed.has(cacheKey) && this.promises.get(cacheKey) === undefined) {
+      const cut = this.cuts.get(cacheKey);
+      if (cut && properties.every((property) => cut.properties.includes(property))) return cut.value;
+    }
+    return this.get(key);
   }
 
   override load(key: K): Promise<V> {
@@ -51,11 +72,13 @@ export class Loader<K, V, C = K> extends DataLoader<K, V, C> {
 
   override clear(key: K): this {
     this.primed.delete(this.keyOf(key));
+    this.cuts.delete(this.keyOf(key));
     return super.clear(key);
   }
 
   override clearAll(): this {
     this.primed.clear();
+    this.cuts.clear();
     return super.clearAll();
   }
 }

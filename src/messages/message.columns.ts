@@ -1,5 +1,5 @@
 import { FieldNode, FragmentDefinitionNode } from 'graphql';
-import { fieldsOf } from '../pagination/selection';
+import { connectionSelectionOf, propertiesRead } from '../pagination/selection';
 import { MessageModel } from './message.rows';
 
 /**
@@ -29,23 +29,7 @@ export function messagePropertiesOf(
   fieldNodes: readonly FieldNode[],
   fragments: Record<string, FragmentDefinitionNode>,
 ): (keyof MessageModel)[] | null {
-  const properties = new Set<keyof MessageModel>(['id']);
-  const nodeFields: FieldNode[] = [];
-  for (const connection of fieldNodes) {
-    for (const field of fieldsOf(connection.selectionSet, fragments)) {
-      const name = field.name.value;
-      if (name === 'nodes') fieldsOf(field.selectionSet, fragments, nodeFields);
-      else if (name === 'edges' || name === 'pageInfo') {
-        // Cursors are the keyset of a message: its creation time and id.
-        properties.add('createdAt');
-        if (name === 'edges') for (const edge of fieldsOf(field.selectionSet, fragments)) if (edge.name.value === 'node') fieldsOf(edge.selectionSet, fragments, nodeFields);
-      }
-    }
-  }
-  for (const field of nodeFields) {
-    const read = FIELD_PROPERTIES.get(field.name.value);
-    if (!read) return null;
-    for (const property of read) properties.add(property);
-  }
-  return [...properties].sort();
+  const selection = connectionSelectionOf(fieldNodes, fragments);
+  // Cursors are the keyset of a message: its creation time and id.
+  return propertiesRead(selection.nodeFieldNodes, FIELD_PROPERTIES, selection.cursors ? ['id', 'createdAt'] : ['id']);
 }

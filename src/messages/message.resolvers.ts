@@ -3,6 +3,7 @@ import { Context } from '../context';
 import { audioId } from '../common/value-ids';
 import { required } from '../errors';
 import { parseId } from '../ids';
+import { sessionPropertiesOf } from '../sessions/session.columns';
 import { MessageModel } from './message.rows';
 import { messagesOfSession } from './message.pages';
 import { usageOf } from './message-usage';
@@ -24,8 +25,11 @@ export const messageResolvers: Resolvers = {
   },
   Message: {
     // Visible messages belong to visible sessions (same scope); one a concurrent purge removed is NOT_FOUND.
-    session: (message, _, ctx) =>
-      required(ctx.loaders.sessionById.load(message.sessionId), 'Session', message.sessionId),
+    session: (message, _, ctx, info) => {
+      // A session a page read cut serves a selection that reads no more of it.
+      const session = ctx.loaders.sessionById.getFor(message.sessionId, sessionPropertiesOf(info.fieldNodes, info.fragments));
+      return session instanceof Promise || !session ? required(Promise.resolve(session), 'Session', message.sessionId) : session;
+    },
     audio: async (message, _, ctx) =>
       message.audioKey == null
         ? null

@@ -21,6 +21,8 @@ export interface ConnectionSelection {
   totalCount: boolean;
   /** `pageInfo` is selected: only then does the page need its probe row and edge flags. */
   pageInfo: boolean;
+  /** `edges` or `pageInfo` is selected: cursors may be read, so the nodes' keyset values. */
+  cursors: boolean;
   /** Field names selected on the node, via `edges { node }` or `nodes`. */
   nodeFields: Set<string>;
   /** The node's field selections themselves (aliases and arguments included). */
@@ -28,23 +30,62 @@ export interface ConnectionSelection {
 }
 
 export function connectionSelection(info: GraphQLResolveInfo): ConnectionSelection {
-  const { fragments } = info;
-  const top = info.fieldNodes.flatMap((node) => fieldsOf(node.selectionSet, fragments));
+  return connectionSelectionOf(info.fieldNodes, info.fragments);
+}
+
+/** `connectionSelection` of a connection field's nodes (through fragments). */
+export function connectionSelectionOf(fieldNodes: readonly FieldNode[], fragments: Record<string, FragmentDefinitionNode>): ConnectionSelection {
+  const top = fieldNodes.flatMap((node) => fieldsOf(node.selectionSet, fragments));
   const nodeFieldNodes: FieldNode[] = [];
   let totalCount = false;
   let pageInfo = false;
+  let edges = false;
   for (const field of top) {
     const name = field.name.value;
     if (name === 'totalCount') totalCount = true;
     else if (name === 'pageInfo') pageInfo = true;
     else if (name === 'nodes') fieldsOf(field.selectionSet, fragments, nodeFieldNodes);
     else if (name === 'edges') {
+      edges = true;
       for (const edge of fieldsOf(field.selectionSet, fragments)) {
         if (edge.name.value === 'node') fieldsOf(edge.selectionSet, fragments, nodeFieldNodes);
       }
     }
   }
-  return { totalCount, pageInfo, nodeFields: new Set(nodeFieldNodes.map((f) => f.name.value)), nodeFieldNodes };
+  return { totalCount, pageInfo, cursors: edges || pageInfo, nodeFields: new Set(nodeFieldNodes.map((f) => f.name.value)), nodeFieldNodes };
+}
+
+/**
+ * The read-model properties that `fields` (selections on one type) read, by what each field
+ * reads (`read`: the type's table of fields, in its feature's `*.columns.ts`), with `always`.
+ * Null when a field is not in `read` (a new one, or one whose resolver reads more): then every
+ * column. Sorted, so equal selections give equal loader keys.
+ */
+export function propertiesRead<P extends string>(fields: readonly FieldNode[], read: ReadonlyMap<string, readonly P[]>, always: readonly P[]): P[] | null {
+  const properties = new Set<P>(always);
+  for (const field of fields) {
+    const more = read.get(field.name.value);
+    if (!more) return null;
+    for (const property of more) properties.add(property);
+  }
+  return [...properties].sort();
+}
+
+/**
+ * `propertiesRead` of the selection of a field whose type is the read model's (its field nodes,
+ * through fragments), with `id`. Kept per array of field nodes: the executor hands every parent
+ * of a list the same array, and a resolver asks once per parent.
+ */
+export function selectedProperties<P extends string>(read: ReadonlyMap<string, readonly P[]>, id: P) {
+  const bySelection = new WeakMap<readonly FieldNode[], P[] | null>();
+  return (fieldNodes: readonly FieldNode[], fragments: Record<string, FragmentDefinitionNode>): P[] | null => {
+    let properties = bySelection.get(fieldNodes);
+    if (properties === undefined) {
+      const fields = fieldNodes.flatMap((node) => fieldsOf(node.selectionSet, fragments));
+      bySelection.set(fieldNodes, (properties = propertiesRead(fields, read, [id])));
+    }
+    return properties;
+  };
 }
 
 /** Whether a connection field's selection (its field nodes, through fragments) asks for `pageInfo`:

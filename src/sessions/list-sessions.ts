@@ -6,7 +6,9 @@ import { encodeCursor, listId } from '../pagination/cursor';
 import { cursorKeyOf } from '../pagination/keyset';
 import { PageArgs, pageRequest } from '../pagination/page-args';
 import { connectionSelection } from '../pagination/selection';
+import { userPropertiesOf } from '../users/user.columns';
 import { userRows } from '../users/user.rows';
+import { sessionPagePropertiesOf } from './session.columns';
 import { parseSessionFilter, SessionFilterInput } from './session.filter';
 import { SessionOrderName, sessionOrder } from './session.order';
 import { Prefetch } from './session.relations';
@@ -59,10 +61,17 @@ export async function listSessions(ctx: Context, args: SessionsArgs, info: Graph
   const withOwner = (ctx.viewer.isAdmin || ctx.viewerPrimed === false) && selection.nodeFields.has('owner');
 
   const prefetch = prefetchesOf(ctx, selection.nodeFieldNodes, info);
+  // What the nodes and their owners read (session.columns.ts, user.columns.ts): cut, they prime
+  // the by-id loaders cut, for selections that read no more (`getFor`), never for `get`/`load`.
+  const properties = sessionPagePropertiesOf(selection);
+  const owners = selection.nodeFieldNodes.filter((field) => field.name.value === 'owner');
+  const ownerProperties = withOwner ? userPropertiesOf(owners, info.fragments) : null;
 
   const pageArgs = { filter, order, ...request };
   const relations = prefetch.map((p) => p.column);
-  const { sql, params } = sessionsPageStatement(ctx.viewer, pageArgs, { withCount, withOwner, relations, probe: selection.pageInfo });
+  const { sql, params } = sessionsPageStatement(ctx.viewer, pageArgs, {
+    withCount, withOwner, relations, probe: selection.pageInfo, properties, ownerProperties,
+  });
   const rows: Record<string, unknown>[] = await ctx.dataSource.query(sql, params);
 
   const { sessionById, userById } = ctx.loaders;
@@ -71,8 +80,13 @@ export async function listSessions(ctx: Context, args: SessionsArgs, info: Graph
     withCount,
     toNode: (row) => {
       const session = sessionRows.fromRow(row);
-      sessionById.prime(session.id, session);
-      if (withOwner) userById.prime(session.userId, userRows.fromRow(row, 'owner_'));
+      if (properties) sessionById.primeCut(session.id, session, properties);
+      else sessionById.prime(session.id, session);
+      if (withOwner) {
+        const owner = userRows.fromRow(row, 'owner_');
+        if (ownerProperties) userById.primeCut(session.userId, owner, ownerProperties);
+        else userById.prime(session.userId, owner);
+      }
       prefetch.forEach((p, i) => p.prime(session.id, p.column.decode(row[`r${i}`])));
       return session;
     },

@@ -1,6 +1,7 @@
 import { Resolvers } from '../generated/resolvers-types';
 import { required } from '../errors';
 import { parseId } from '../ids';
+import { userPropertiesOf } from '../users/user.columns';
 import { LIVE_SESSIONS } from './session.filter';
 import { listSessions } from './list-sessions';
 import { sessionsOfSkill, sessionsOfUser } from './sessions-of-parent';
@@ -17,8 +18,8 @@ export const sessionResolvers: Resolvers = {
   },
   Session: {
     // A member only sees their own sessions, an admin sees every user: the owner is visible.
-    owner: (session, _, ctx) => {
-      const owner = ctx.loaders.userById.get(session.userId);
+    owner: (session, _, ctx, info) => {
+      const owner = ctx.loaders.userById.getFor(session.userId, userPropertiesOf(info.fieldNodes, info.fragments));
       return owner instanceof Promise || !owner ? required(Promise.resolve(owner), 'User', session.userId) : owner;
     },
   },

@@ -35,7 +35,16 @@ function listConditions(viewer: Viewer, filter: SessionFilter, params: SqlParams
 export function sessionsPageStatement(
   viewer: Viewer,
   args: SessionsPageArgs,
-  options: { withCount: boolean; withOwner: boolean; relations?: RelationColumn<unknown>[]; probe?: boolean },
+  options: {
+    withCount: boolean;
+    withOwner: boolean;
+    relations?: RelationColumn<unknown>[];
+    probe?: boolean;
+    /** The properties the page reads of each session and of its owner (session.columns.ts,
+     * user.columns.ts); null or absent: whole read models. */
+    properties?: readonly string[] | null;
+    ownerProperties?: readonly string[] | null;
+  },
 ): Statement {
   const params = new SqlParams();
   // Without `pageInfo` selected, nothing reads whether the list goes on: no probe row, no flags
@@ -54,14 +63,15 @@ export function sessionsPageStatement(
     ...(options.withCount ? [`(SELECT count(*)::int FROM sessions s WHERE ${listWhere}) AS total_count`] : []),
     ...(flags ? [flags] : []),
   ];
-  if (!extras.length && !options.withOwner && !relations.length) return { sql: page(sessionRows.select('s')), params: params.values };
+  const sessions = sessionRows.select('s', '', options.properties);
+  if (!extras.length && !options.withOwner && !relations.length) return { sql: page(sessions), params: params.values };
 
   // The page keeps its raw columns (ordered on them); the read models, owners and relations (as
   // the relations statement's columns `r<i>`) are computed outside, for the page's rows only.
-  const owner = options.withOwner ? `, ${userRows.select('u', 'owner_')}` : '';
+  const owner = options.withOwner ? `, ${userRows.select('u', 'owner_', options.ownerProperties)}` : '';
   const rows = options.withOwner ? '(page s LEFT JOIN users u ON u.id = s.user_id)' : 'page s';
   const related = relations.map((column, i) => `, ${column.sql(params)} AS r${i}`).join('');
-  const select = `${sessionRows.select('s')}${owner}${related}`;
+  const select = `${sessions}${owner}${related}`;
   const outerOrder = orderSql(args.order, 's', args.backward);
   const sql = extras.length
     ? pageWithExtras(page('s.*'), extras, outerOrder, rows, select)

@@ -1,7 +1,6 @@
 import { Viewer } from '../auth/viewer';
 import { byKeys } from '../db/by-keys';
 import { loader } from '../db/loader';
-import { argsLoader } from '../pagination/args-loader';
 import { Queryable } from '../db/query-rows';
 import { LoadRelation, RelationColumn, SessionFieldPrefetch } from '../sessions/session.relations';
 import { skillPropertiesOf } from './skill.columns';
@@ -27,9 +26,6 @@ function skillsColumn(properties: SkillProperties): RelationColumn<SkillModel[]>
 
 const SKILLS_COLUMN = skillsColumn(null);
 
-/** The loader key of a session's skills cut to `properties`. */
-const cutKey = (id: string, properties: readonly (keyof SkillModel)[]) => ({ id, args: properties, argsKey: properties.join() });
-
 export function createSkillLoaders(db: Queryable, _viewer: Viewer, relations: LoadRelation) {
   /** Live catalogue skills; the catalogue is visible to every user. */
   const skillById = loader<string, SkillModel | null>('skillById', async (ids) => {
@@ -48,30 +44,16 @@ export function createSkillLoaders(db: Queryable, _viewer: Viewer, relations: Lo
   return {
     skillById,
 
-    /** `Session.skills`: live skills of each visible session, by name (whole read models, also
-     * `skillById`'s; a write primes them with what it wrote). */
+    /** `Session.skills`: live skills of each visible session, by name. Whole read models, also
+     * `skillById`'s; a list that read them cut primes them cut (`primeCut`, `getFor`). */
     skillsBySessionId: loader<string, SkillModel[]>('skillsBySessionId', async (ids) =>
       (await relations(ids, SKILLS_COLUMN)).map(primeSkills),
-    ),
-    /** The same lists cut to what a selection reads: this selection's only, never `skillById`'s. */
-    skillsCutBySessionId: argsLoader<readonly (keyof SkillModel)[], SkillModel[]>('skillsCutBySessionId', (ids, properties) =>
-      relations(ids, skillsColumn(properties)),
     ),
     primeSkills,
   };
 }
 
 type SkillLoaders = ReturnType<typeof createSkillLoaders>;
-
-/**
- * `Session.skills` for a selection reading `properties` of each skill: the whole list when the
- * request already has it (a write primed it, or a selection read it whole), else the list cut to
- * those properties.
- */
-export function skillsOfSession(loaders: SkillLoaders, sessionId: string, properties: SkillProperties): SkillModel[] | Promise<SkillModel[]> {
-  if (!properties || loaders.skillsBySessionId.has(sessionId)) return loaders.skillsBySessionId.get(sessionId);
-  return loaders.skillsCutBySessionId.get(cutKey(sessionId, properties));
-}
 
 /** `Session.skills` fetched with a list's page statement. */
 export function skillPrefetch(loaders: SkillLoaders): SessionFieldPrefetch {
@@ -87,7 +69,7 @@ export function skillPrefetch(loaders: SkillLoaders): SessionFieldPrefetch {
       return {
         key: properties.join(),
         column: skillsColumn(properties),
-        prime: (id, value) => loaders.skillsCutBySessionId.prime(cutKey(id, properties), value as SkillModel[]),
+        prime: (id, value) => loaders.skillsBySessionId.primeCut(id, value as SkillModel[], properties),
       };
     },
   };

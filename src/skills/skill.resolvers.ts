@@ -2,7 +2,6 @@ import { Resolvers } from '../generated/resolvers-types';
 import { parseId } from '../ids';
 import { listSkills } from './list-skills';
 import { skillPropertiesOf } from './skill.columns';
-import { skillsOfSession } from './skill.loaders';
 
 /** Queries and type fields of this feature (read API). */
 export const skillResolvers: Resolvers = {
@@ -12,6 +11,6 @@ export const skillResolvers: Resolvers = {
       listSkills(ctx, args, info),
   },
   Session: {
-    skills: (session, _, ctx, info) => skillsOfSession(ctx.loaders, session.id, skillPropertiesOf(info.fieldNodes, info.fragments)),
+    skills: (session, _, ctx, info) => ctx.loaders.skillsBySessionId.getFor(session.id, skillPropertiesOf(info.fieldNodes, info.fragments)),
   },
 };

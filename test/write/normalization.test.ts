@@ -175,6 +175,7 @@ describe('a request body that is not valid UTF-8', () => {
       }),
       { numRuns: 60 },
     );
-    expect((await t.dataSource.query(`SELECT count(*)::int AS n FROM skills WHERE name LIKE '%' || chr(65533) || '%'`))[0].n).toBe(0);
+    // This test's skills only: other suites may store U+FFFD that their clients sent as valid UTF-8.
+    expect((await t.dataSource.query(`SELECT count(*)::int AS n FROM skills WHERE name LIKE 'utf8-%' AND name LIKE '%' || chr(65533) || '%'`))[0].n).toBe(0);
   });
 });

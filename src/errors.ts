@@ -89,3 +89,8 @@ export async function required<T>(value: Promise<T | null | undefined>, what: st
   if (resolved === null || resolved === undefined) throw notFound(what, id);
   return resolved;
 }
+
+/** `required` of a value a loader may hand over at once (a list primed it): then without a promise. */
+export function requiredNow<T>(value: T | null | undefined | Promise<T | null | undefined>, what: string, id: string): T | Promise<T> {
+  return value instanceof Promise || value === null || value === undefined ? required(Promise.resolve(value), what, id) : value;
+}

@@ -44,6 +44,11 @@ export class Loader<K, V, C = K> extends DataLoader<K, V, C> {
     return this;
   }
 
+  /** `prime` when `properties` is null (a whole value), else `primeCut`. */
+  primeAs(key: K, value: V, properties: readonly string[] | null): this {
+    return properties ? this.primeCut(key, value, properties) : this.prime(key, value);
+  }
+
   /**
    * The value for `key` for a selection reading `properties` of it (null: the whole value): the
    * whole one when the request holds it (a write primed it, or a selection read it whole), else

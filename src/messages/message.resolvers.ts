@@ -1,7 +1,7 @@
 import { Resolvers } from '../generated/resolvers-types';
 import { Context } from '../context';
 import { audioId } from '../common/value-ids';
-import { required } from '../errors';
+import { requiredNow } from '../errors';
 import { parseId } from '../ids';
 import { sessionPropertiesOf } from '../sessions/session.columns';
 import { MessageModel } from './message.rows';
@@ -27,8 +27,7 @@ export const messageResolvers: Resolvers = {
     // Visible messages belong to visible sessions (same scope); one a concurrent purge removed is NOT_FOUND.
     session: (message, _, ctx, info) => {
       // A session a page read cut serves a selection that reads no more of it.
-      const session = ctx.loaders.sessionById.getFor(message.sessionId, sessionPropertiesOf(info.fieldNodes, info.fragments));
-      return session instanceof Promise || !session ? required(Promise.resolve(session), 'Session', message.sessionId) : session;
+      return requiredNow(ctx.loaders.sessionById.getFor(message.sessionId, sessionPropertiesOf(info.fieldNodes, info.fragments)), 'Session', message.sessionId);
     },
     audio: async (message, _, ctx) =>
       message.audioKey == null

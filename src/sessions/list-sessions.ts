@@ -80,13 +80,8 @@ export async function listSessions(ctx: Context, args: SessionsArgs, info: Graph
     withCount,
     toNode: (row) => {
       const session = sessionRows.fromRow(row);
-      if (properties) sessionById.primeCut(session.id, session, properties);
-      else sessionById.prime(session.id, session);
-      if (withOwner) {
-        const owner = userRows.fromRow(row, 'owner_');
-        if (ownerProperties) userById.primeCut(session.userId, owner, ownerProperties);
-        else userById.prime(session.userId, owner);
-      }
+      sessionById.primeAs(session.id, session, properties);
+      if (withOwner) userById.primeAs(session.userId, userRows.fromRow(row, 'owner_'), ownerProperties);
       prefetch.forEach((p, i) => p.prime(session.id, p.column.decode(row[`r${i}`])));
       return session;
     },

@@ -1,5 +1,5 @@
 import { Resolvers } from '../generated/resolvers-types';
-import { required } from '../errors';
+import { requiredNow } from '../errors';
 import { parseId } from '../ids';
 import { userPropertiesOf } from '../users/user.columns';
 import { LIVE_SESSIONS } from './session.filter';
@@ -19,8 +19,7 @@ export const sessionResolvers: Resolvers = {
   Session: {
     // A member only sees their own sessions, an admin sees every user: the owner is visible.
     owner: (session, _, ctx, info) => {
-      const owner = ctx.loaders.userById.getFor(session.userId, userPropertiesOf(info.fieldNodes, info.fragments));
-      return owner instanceof Promise || !owner ? required(Promise.resolve(owner), 'User', session.userId) : owner;
+      return requiredNow(ctx.loaders.userById.getFor(session.userId, userPropertiesOf(info.fieldNodes, info.fragments)), 'User', session.userId);
     },
   },
   User: {

@@ -60,16 +60,12 @@ export function skillPrefetch(loaders: SkillLoaders): SessionFieldPrefetch {
   return {
     skills(_args, { field, fragments }) {
       const properties = skillPropertiesOf([field], fragments);
-      if (!properties) {
-        return {
-          column: SKILLS_COLUMN,
-          prime: (id, value) => loaders.skillsBySessionId.prime(id, loaders.primeSkills(value as SkillModel[])),
-        };
-      }
       return {
-        key: properties.join(),
-        column: skillsColumn(properties),
-        prime: (id, value) => loaders.skillsBySessionId.primeCut(id, value as SkillModel[], properties),
+        key: properties?.join(),
+        column: properties ? skillsColumn(properties) : SKILLS_COLUMN,
+        // Whole skills are also `skillById`'s; cut ones are this list's only.
+        prime: (id, value) =>
+          loaders.skillsBySessionId.primeAs(id, properties ? (value as SkillModel[]) : loaders.primeSkills(value as SkillModel[]), properties),
       };
     },
   };

@@ -12,7 +12,9 @@ import { Role, User } from '../src/users/user.entity';
  * names mean tests never collide and never need the database truncated.
  */
 export function factories(dataSource: DataSource) {
-  const unique = () => randomUUID().slice(0, 8);
+  // 64 random bits: a run creates tens of thousands of users and skills in one database, and 32 bits
+  // (the first 8 hex digits) collided on a unique email once in CI.
+  const unique = () => randomUUID().replace(/-/g, '').slice(0, 16);
   // A row built deleted was created no later than its deletion (test/invariants.ts checks it).
   const born = <T extends { createdAt?: Date; deletedAt?: Date | null }>(props: T): T =>
     props.deletedAt && !props.createdAt ? { createdAt: props.deletedAt, ...props } : props;

@@ -17,7 +17,7 @@ export interface SharedWindows {
   charge(limit: string, key: string, max: number, windowMs: number, now: number, amount?: number): Promise<WindowCharge>;
 }
 
-/** At most one sweep of ended windows per this interval, per process. */
+/** At most one sweep of a limit's ended windows per this interval, per process. */
 const SWEEP_EVERY_MS = 60_000;
 
 /**
@@ -27,10 +27,12 @@ const SWEEP_EVERY_MS = 60_000;
  * charge adds nothing; `accepted` says which). Times are the calling process's clock, so every process
  * (and a test's clock) measures windows alike. The statement is bookkeeping, not the request's
  * data: it is not counted in the request's SQL statistics. Ended windows are swept at most once a
- * minute per process.
+ * minute per process and limit, and a sweep deletes only windows of the limit being charged, begun
+ * an hour before the charge: a caller whose clock runs ahead of the others (a test's) cannot end
+ * another limit's windows, which would let its requesters start afresh.
  */
 export function postgresWindows(dataSource: DataSource): SharedWindows {
-  let lastSweep = 0;
+  const lastSweep = new Map<string, number>();
   return {
     async charge(limit, key, max, windowMs, now, amount = 1) {
       const rows: { accepted: boolean; count: number; started_ms: number }[] = await sqlScope.exit(() =>
@@ -49,10 +51,15 @@ export function postgresWindows(dataSource: DataSource): SharedWindows {
         ),
       );
       const [{ accepted, count, started_ms }] = rows;
-      if (now - lastSweep > SWEEP_EVERY_MS) {
-        lastSweep = now;
+      if (now - (lastSweep.get(limit) ?? 0) > SWEEP_EVERY_MS) {
+        lastSweep.set(limit, now);
         void sqlScope
-          .exit(() => dataSource.query(`DELETE FROM hub_requester_windows WHERE started_at < to_timestamp($1::float8 / 1000)`, [now - Math.max(windowMs, 3_600_000)]))
+          .exit(() =>
+            dataSource.query(`DELETE FROM hub_requester_windows WHERE limit_name = $1 AND started_at < to_timestamp($2::float8 / 1000)`, [
+              limit,
+              now - Math.max(windowMs, 3_600_000),
+            ]),
+          )
           .catch(() => undefined);
       }
       return { accepted, count, startedAt: Number(started_ms), retryAfterSeconds: Math.max(1, Math.ceil((Number(started_ms) + windowMs - now) / 1000)) };

@@ -96,6 +96,32 @@ describe('RequesterLimits.charge with windows shared through PostgreSQL', () => 
     );
   });
 
+  it("keeps a limit's windows whatever clock another limit's charges carry (their sweeps included)", async () => {
+    // The other process: one connection, so its sweep (sent after its charge) ends before the check.
+    const other = createDataSource({ url: testDatabaseUrl(), poolSize: 1 });
+    await other.initialize();
+    try {
+      await fc.assert(
+        fc.asyncProperty(fc.integer({ min: -10 * 365 * 86_400_000, max: 10 * 365 * 86_400_000 }), fc.boolean(), async (skew, sameKey) => {
+          const mine = { variable: `HUB_TEST_KEPT_${Math.random().toString(36).slice(2)}`, perMinute: 2, what: 'charges' };
+          const theirs = { variable: `HUB_TEST_SKEWED_${Math.random().toString(36).slice(2)}`, perMinute: 2, what: 'charges' };
+          const now = Date.now();
+          const limits = new RequesterLimits({ shared: postgresWindows(ds) });
+          await limits.charge(mine, 'viewer:k', { now });
+          await limits.charge(mine, 'viewer:k', { now });
+          await new RequesterLimits({ shared: postgresWindows(other) }).charge(theirs, sameKey ? 'viewer:k' : 'viewer:s', { now: now + skew });
+          await other.query('SELECT 1');
+          // A third process, with no copy of its own: only the shared window can refuse.
+          await expect(new RequesterLimits({ shared: postgresWindows(ds) }).charge(mine, 'viewer:k', { now })).rejects.toBeInstanceOf(LimitExceeded);
+          await ds.query(`DELETE FROM hub_requester_windows WHERE limit_name = ANY($1)`, [[mine.variable, theirs.variable]]);
+        }),
+        { numRuns: 25 },
+      );
+    } finally {
+      await other.destroy();
+    }
+  });
+
   it('falls back to the process window when the shared one is unreachable, and says so', async () => {
     const problems: string[] = [];
     const limits = new RequesterLimits({ shared: { charge: () => Promise.reject(new Error('down')) }, onProblem: (m) => problems.push(m) });

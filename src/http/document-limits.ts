@@ -1,4 +1,4 @@
-import { DocumentNode, FieldNode, FragmentDefinitionNode, GraphQLError, Kind, SelectionSetNode } from 'graphql';
+import { DocumentNode, FieldNode, FragmentDefinitionNode, GraphQLError, Kind, Lexer, SelectionSetNode, Source, syntaxError, TokenKind } from 'graphql';
 import { ErrorCode } from '../errors';
 
 /** Fragment definitions one document may hold. */
@@ -11,6 +11,60 @@ export function documentRefused(reason: string, message: string, status = 400): 
   return new GraphQLError(message, {
     extensions: { code: ErrorCode.BAD_USER_INPUT, reason, validation: [{ field: 'query', message }], http: { status } },
   });
+}
+
+/** Brackets, braces and parentheses a document may hold open at once (see checkNesting). */
+export const MAX_NESTING = 256;
+
+const OPENERS: ReadonlySet<TokenKind> = new Set([TokenKind.BRACE_L, TokenKind.BRACKET_L, TokenKind.PAREN_L]);
+const CLOSERS: ReadonlySet<TokenKind> = new Set([TokenKind.BRACE_R, TokenKind.BRACKET_R, TokenKind.PAREN_R]);
+
+/**
+ * Refuses, before graphql-js parses it, a document nested more than MAX_NESTING levels deep.
+ *
+ * The parser recurses at every `[`, `{` and `(`. About 2,900 nested lists (`[[[…"x"…]]]`) overflowed
+ * the stack before the token limit (HUB_MAX_QUERY_TOKENS) stopped them, and the answer was "Maximum
+ * call stack size exceeded". With a larger token limit, nested objects and selections overflowed
+ * too, and so would any later walk of the tree.
+ *
+ * The check is one pass of graphql-js's own lexer, so brackets inside strings and comments do not
+ * count, and tokens are counted as the parser counts them:
+ * - No deeper than the limit: the check says nothing. The parse that follows gives graphql-js's
+ *   own answer, its token-limit error included, and recurses no deeper than was checked.
+ * - Deeper, within the token limit: TOO_DEEPLY_NESTED.
+ * - Deeper and over the token limit: the token limit's error, as the parse would give it. A
+ *   document over both limits is refused for its tokens, whatever its depth.
+ * A lexical error ends the check as it would end the parse: at that point.
+ */
+export function checkNesting(text: string, maxTokens: number): void {
+  const source = new Source(text);
+  const { deepest, overAt } = scanNesting(source, maxTokens);
+  if (deepest <= MAX_NESTING) return;
+  if (overAt !== undefined) {
+    const { message, positions } = syntaxError(source, overAt, `Document contains more that ${maxTokens} tokens. Parsing aborted.`);
+    throw new GraphQLError(message, { source, positions, extensions: { code: 'GRAPHQL_PARSE_FAILED', http: { status: 400 } } });
+  }
+  throw documentRefused('TOO_DEEPLY_NESTED', `The document nests brackets, braces and parentheses more than ${MAX_NESTING} levels deep`);
+}
+
+/** The deepest nesting before the parse would stop, and where it stops for the token limit, if it does. */
+function scanNesting(source: Source, maxTokens: number): { deepest: number; overAt?: number } {
+  const lexer = new Lexer(source);
+  let depth = 0;
+  let deepest = 0;
+  let tokens = 0;
+  try {
+    for (let token = lexer.advance(); token.kind !== TokenKind.EOF; token = lexer.advance()) {
+      tokens += 1;
+      if (tokens > maxTokens) return { deepest, overAt: token.start };
+      if (OPENERS.has(token.kind)) deepest = Math.max(deepest, (depth += 1));
+      else if (CLOSERS.has(token.kind)) depth -= 1;
+    }
+  } catch (error) {
+    // A lexical error: the parse stops at the same place.
+    if (!(error instanceof GraphQLError)) throw error;
+  }
+  return { deepest };
 }
 
 /**

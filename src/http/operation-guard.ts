@@ -13,7 +13,7 @@ import {
 } from 'graphql';
 import { Config } from '../config';
 import { defaultPageSize } from '../pagination/page-size';
-import { checkDocumentSize, checkFieldOverlap, documentRefused } from './document-limits';
+import { checkDocumentSize, checkFieldOverlap, checkNesting, documentRefused } from './document-limits';
 import { CountStep, DocumentCache } from './document-cache';
 import { checkCost, OperationEstimate, operationEstimates } from './query-cost';
 import { canExceedResponseLimit } from './response-size';
@@ -239,6 +239,7 @@ export function createOperationGuard(
     let document: DocumentNode;
     let merged: DocumentNode;
     try {
+      checkNesting(text, config.maxQueryTokens);
       document = parse(text, parseOptions);
       checkDocumentSize(document);
       merged = withoutRepeatedFragments(document);
@@ -273,6 +274,8 @@ export function createOperationGuard(
       return { document: cached };
     }
     await chargeText(hash, viewerId);
+    // Before the parser recurses into it (thrown: no transport parses it again).
+    checkNesting(text, config.maxQueryTokens);
     let document: DocumentNode;
     try {
       count('parse');

@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto';
 import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import fc from 'fast-check';
+import { Lexer, Source, TokenKind } from 'graphql';
 
 // ---- fragments ---------------------------------------------------------------------------------
 
@@ -96,6 +97,14 @@ export function tokenBomb(limit: number): fc.Arbitrary<{ shape: string; n: numbe
       n: fc.oneof(fc.integer({ min: 0, max: 40 }), fc.integer({ min: Math.floor(limit / 4) - 20, max: Math.floor(limit / 4) + 20 }), fc.integer({ min: limit - 20, max: limit + 20 }), fc.integer({ min: 1000, max: 40_000 })),
     })
     .map(({ shape, n }) => ({ shape, n, query: TOKEN_SHAPES[shape](Math.max(0, n)) }));
+}
+
+/** Tokens as graphql-js's parser counts them (every token but comments and the end): the token limit's oracle. */
+export function tokensOf(query: string): number {
+  const lexer = new Lexer(new Source(query));
+  let count = 0;
+  for (let token = lexer.advance(); token.kind !== TokenKind.EOF; token = lexer.advance()) count += 1;
+  return count;
 }
 
 // ---- content encodings -------------------------------------------------------------------------

@@ -1,12 +1,12 @@
 import { FieldNode, FragmentDefinitionNode } from 'graphql';
-import { connectionSelectionOf, propertiesRead } from '../pagination/selection';
+import { connectionSelectionOf, fieldReads, propertiesRead } from '../pagination/selection';
 import { MessageModel } from './message.rows';
 
 /**
  * What each `Message` field reads of the read model. A field not listed here (a new one, or one
  * whose resolver reads more) makes a page read every column.
  */
-const FIELD_PROPERTIES = new Map<string, readonly (keyof MessageModel)[]>(Object.entries({
+const FIELD_PROPERTIES = fieldReads<keyof MessageModel>({
   __typename: [],
   id: ['id'],
   session: ['sessionId'],
@@ -17,7 +17,7 @@ const FIELD_PROPERTIES = new Map<string, readonly (keyof MessageModel)[]>(Object
   deletedAt: ['deletedAt'],
   status: ['status'],
   usage: ['inputTokens', 'outputTokens', 'model'],
-} satisfies Record<string, readonly (keyof MessageModel)[]>));
+});
 
 /**
  * The read-model properties a `Session.messages` selection (its field nodes, through fragments)

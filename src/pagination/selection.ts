@@ -55,13 +55,21 @@ export function connectionSelectionOf(fieldNodes: readonly FieldNode[], fragment
   return { totalCount, pageInfo, cursors: edges || pageInfo, nodeFields: new Set(nodeFieldNodes.map((f) => f.name.value)), nodeFieldNodes };
 }
 
+/** What each field of a type reads of its read model, as a table of field name to properties. */
+export type FieldReads<P extends string> = ReadonlyMap<string, readonly P[]>;
+
+/** A type's `FieldReads`, written as an object literal in its feature's `*.columns.ts`. */
+export function fieldReads<P extends string>(table: Record<string, readonly P[]>): FieldReads<P> {
+  return new Map(Object.entries(table));
+}
+
 /**
  * The read-model properties that `fields` (selections on one type) read, by what each field
  * reads (`read`: the type's table of fields, in its feature's `*.columns.ts`), with `always`.
  * Null when a field is not in `read` (a new one, or one whose resolver reads more): then every
  * column. Sorted, so equal selections give equal loader keys.
  */
-export function propertiesRead<P extends string>(fields: readonly FieldNode[], read: ReadonlyMap<string, readonly P[]>, always: readonly P[]): P[] | null {
+export function propertiesRead<P extends string>(fields: readonly FieldNode[], read: FieldReads<P>, always: readonly P[]): P[] | null {
   const properties = new Set<P>(always);
   for (const field of fields) {
     const more = read.get(field.name.value);
@@ -76,7 +84,7 @@ export function propertiesRead<P extends string>(fields: readonly FieldNode[], r
  * through fragments), with `id`. Kept per array of field nodes: the executor hands every parent
  * of a list the same array, and a resolver asks once per parent.
  */
-export function selectedProperties<P extends string>(read: ReadonlyMap<string, readonly P[]>, id: P) {
+export function selectedProperties<P extends string>(read: FieldReads<P>, id: P) {
   const bySelection = new WeakMap<readonly FieldNode[], P[] | null>();
   return (fieldNodes: readonly FieldNode[], fragments: Record<string, FragmentDefinitionNode>): P[] | null => {
     let properties = bySelection.get(fieldNodes);

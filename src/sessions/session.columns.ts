@@ -1,4 +1,4 @@
-import { ConnectionSelection, propertiesRead, selectedProperties } from '../pagination/selection';
+import { ConnectionSelection, fieldReads, propertiesRead, selectedProperties } from '../pagination/selection';
 import { SessionModel } from './session.rows';
 
 /**
@@ -6,7 +6,7 @@ import { SessionModel } from './session.rows';
  * columns of the page statement read the rest). A field not listed here (a new one, or one whose
  * resolver reads more) makes a page of sessions read every column.
  */
-const FIELD_PROPERTIES = new Map<string, readonly (keyof SessionModel)[]>(Object.entries({
+const FIELD_PROPERTIES = fieldReads<keyof SessionModel>({
   __typename: [],
   id: ['id'],
   title: ['title'],
@@ -22,7 +22,7 @@ const FIELD_PROPERTIES = new Map<string, readonly (keyof SessionModel)[]>(Object
   updatedAt: ['updatedAt'],
   deletedAt: ['deletedAt'],
   version: ['version'],
-} satisfies Record<string, readonly (keyof SessionModel)[]>));
+});
 
 /**
  * The read-model properties a page of sessions reads of each session: its nodes' fields, plus

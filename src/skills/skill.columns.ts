@@ -1,11 +1,11 @@
-import { selectedProperties } from '../pagination/selection';
+import { fieldReads, selectedProperties } from '../pagination/selection';
 import { SkillModel } from './skill.rows';
 
 /**
  * What each `Skill` field reads of the read model. A field not listed here (a new one, or one
  * whose resolver reads more) makes a list of skills read every column.
  */
-const FIELD_PROPERTIES = new Map<string, readonly (keyof SkillModel)[]>(Object.entries({
+const FIELD_PROPERTIES = fieldReads<keyof SkillModel>({
   __typename: [],
   id: ['id'],
   name: ['name'],
@@ -13,7 +13,7 @@ const FIELD_PROPERTIES = new Map<string, readonly (keyof SkillModel)[]>(Object.e
   createdAt: ['createdAt'],
   sessions: ['id'],
   sessionCount: ['id'],
-} satisfies Record<string, readonly (keyof SkillModel)[]>));
+});
 
 /**
  * The read-model properties a `Session.skills` selection (its field nodes, through fragments)

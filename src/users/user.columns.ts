@@ -1,11 +1,11 @@
-import { selectedProperties } from '../pagination/selection';
+import { fieldReads, selectedProperties } from '../pagination/selection';
 import { UserModel } from './user.rows';
 
 /**
  * What each `User` field reads of the read model. A field not listed here (a new one, or one
  * whose resolver reads more) makes a list's owners read every column.
  */
-const FIELD_PROPERTIES = new Map<string, readonly (keyof UserModel)[]>(Object.entries({
+const FIELD_PROPERTIES = fieldReads<keyof UserModel>({
   __typename: [],
   id: ['id'],
   email: ['email'],
@@ -15,7 +15,7 @@ const FIELD_PROPERTIES = new Map<string, readonly (keyof UserModel)[]>(Object.en
   sessions: ['id'],
   sessionCount: ['id'],
   usage: ['id'],
-} satisfies Record<string, readonly (keyof UserModel)[]>));
+});
 
 /**
  * The read-model properties a selection of a user (`Session.owner`: its field nodes, through

@@ -111,6 +111,19 @@ function getCachePlugin(): ApolloServerPlugin<Context> {
   };
 }
 
+/** A request that registers an automatic persisted query is answered once the hash is stored (apq-cache.ts). */
+function apqRegisteredPlugin(apq: SharedApqCache): ApolloServerPlugin<Context> {
+  return {
+    async requestDidStart() {
+      return {
+        async willSendResponse({ queryHash, metrics }) {
+          if (metrics.persistedQueryRegister && queryHash) await apq.registered(queryHash);
+        },
+      };
+    },
+  };
+}
+
 /** A request that lost the database mid-way answers 503, like one whose auth lookup could not reach it. */
 function unavailablePlugin(): ApolloServerPlugin<Context> {
   return {
@@ -179,6 +192,7 @@ export async function createServer(deps: ServerDeps): Promise<HubServer> {
     onProblem: (message, error) => logger.warn({ err: error }, message),
   });
   const guard = createOperationGuard(schema, config, loadTrustedDocuments(config.trustedDocuments, config.trustedDocumentsFile), countStep, limits);
+  const apq = config.trustedDocuments === 'require' ? undefined : new SharedApqCache(dataSource);
   const apollo = new ApolloServer<Context>({
     // The schema Apollo would build from typeDefs + resolvers, executed with graphql-jit (see jit-executor.ts).
     gateway: jitGateway(schema, countStep),
@@ -190,7 +204,7 @@ export async function createServer(deps: ServerDeps): Promise<HubServer> {
     documentStore: guard.apollo.documentStore,
     // Automatic persisted queries are a cache any client fills, not an allowlist. Shared by every
     // process (a table on the primary), so a hash registered on one is found on all.
-    persistedQueries: config.trustedDocuments === 'require' ? false : { cache: new SharedApqCache(dataSource) },
+    persistedQueries: apq ? { cache: apq } : false,
     allowBatchedHttpRequests: false,
     // Auth is a bearer header, never a cookie: a request carrying `Authorization` cannot be a
     // browser's simple cross-site request (the header forces a preflight), so urql's and
@@ -207,6 +221,7 @@ export async function createServer(deps: ServerDeps): Promise<HubServer> {
       ApolloServerPluginInlineTraceDisabled(),
       playgroundServed(config) ? playgroundPlugin() : ApolloServerPluginLandingPageDisabled(),
       sqlStatsPlugin(deps.onRequestStats),
+      ...(apq ? [apqRegisteredPlugin(apq)] : []),
       getCachePlugin(),
       // Before observability: the error it may put in place of an answer is counted like any other.
       responseSizePlugin(config.maxResponseBytes),

@@ -20,6 +20,8 @@ const TRIM_EVERY = 50;
 export class SharedApqCache implements KeyValueCache<string> {
   private readonly local = new BoundedMap<string, string>(LOCAL_ENTRIES);
   private writes = 0;
+  /** Writes in flight, by document hash: Apollo does not await `set` before it answers. */
+  private readonly pending = new Map<string, Promise<void>>();
 
   constructor(private readonly dataSource: DataSource) {}
 
@@ -40,9 +42,28 @@ export class SharedApqCache implements KeyValueCache<string> {
     }
   }
 
-  async set(key: string, value: string): Promise<void> {
-    if (Buffer.byteLength(value) > APQ_MAX_DOCUMENT_BYTES) return;
+  set(key: string, value: string): Promise<void> {
+    if (Buffer.byteLength(value) > APQ_MAX_DOCUMENT_BYTES) return Promise.resolve();
     this.local.set(key, value);
+    // Apollo's key is `apq:<sha256>`; the answer's plugin asks by the hash alone.
+    const hash = key.slice(key.lastIndexOf(':') + 1);
+    const write = this.write(key, value).finally(() => {
+      if (this.pending.get(hash) === write) this.pending.delete(hash);
+    });
+    this.pending.set(hash, write);
+    return write;
+  }
+
+  /**
+   * Resolves once the registration of `hash` this process has in flight (if any) is stored, so
+   * that the answer to a registering request leaves only when every process can find the hash:
+   * a client that sends the hash alone next, to another process, is not told PersistedQueryNotFound.
+   */
+  registered(hash: string): Promise<void> {
+    return this.pending.get(hash) ?? Promise.resolve();
+  }
+
+  private async write(key: string, value: string): Promise<void> {
     try {
       await this.dataSource.query(
         `INSERT INTO hub_persisted_queries (key, document) VALUES ($1, $2)

@@ -1,5 +1,6 @@
+import fc from 'fast-check';
 import { viewerOf } from '../../src/users/token-user';
-import { messagesPageColumn, MESSAGE_ORDERS } from '../../src/messages/message.sql';
+import { MESSAGE_COUNT_COLUMN, messagesPageColumn, MESSAGE_ORDERS } from '../../src/messages/message.sql';
 import { relationsStatement } from '../../src/sessions/session.relations';
 import { LIVE_SESSIONS } from '../../src/sessions/session.filter';
 import { SESSION_ORDERS, SessionOrderName } from '../../src/sessions/session.order';
@@ -77,4 +78,49 @@ describe('keyset statements', () => {
       expect(text).not.toMatch(/Seq Scan on messages/);
     },
   );
+
+  it('looks up each owner by key, at any page size and order, and keeps the page in index order', async () => {
+    // With a thousand users owning twenty sessions each (the bench's scale 1) and a plain
+    // join, the planner hashed every user for a page of ten and sorted the joined page again. The
+    // rows are added in a transaction that is rolled back: the other suites never see them.
+    const runner = t.dataSource.createQueryRunner();
+    await runner.startTransaction();
+    try {
+      await runner.query(`INSERT INTO users (email, display_name)
+        SELECT 'explain-' || i || '@example.com', 'Explain ' || i FROM generate_series(1, 1000) i`);
+      await runner.query(`INSERT INTO sessions (user_id, title)
+        SELECT u.id, 'explain' FROM users u, generate_series(1, 20) WHERE u.email LIKE 'explain-%'`);
+      await runner.query('ANALYZE users, sessions');
+      await fc.assert(
+        fc.asyncProperty(
+          fc.constantFrom(10),
+          fc.constantFrom<SessionOrderName>('CREATED_AT_DESC', 'CREATED_AT_ASC', 'UPDATED_AT_DESC'),
+          fc.boolean(),
+          fc.constantFrom('1.1', '2', '4'),
+          fc.constantFrom('1MB', '128MB', '4GB'),
+          async (size, order, withCount, randomPageCost, cacheSize) => {
+            // From SSD to the default page cost, and a cache from far smaller than the data to larger.
+            await runner.query(`SET LOCAL random_page_cost = ${randomPageCost}`);
+            await runner.query(`SET LOCAL effective_cache_size = '${cacheSize}'`);
+            const args = { filter: LIVE_SESSIONS, order: SESSION_ORDERS[order], size, after: null, before: null, backward: false };
+            // The canonical dashboard's shape: the page, its owners and per-session relations.
+            const messages = messagesPageColumn({ order: MESSAGE_ORDERS.CREATED_AT_DESC, probe: false, properties: null, size: 3, after: null, before: null, backward: false });
+            const relations = [MESSAGE_COUNT_COLUMN, messages];
+            const { sql, params } = sessionsPageStatement(viewerOf(admin), args, { withCount, withOwner: true, probe: false, relations, properties: ['id', 'userId', 'title', 'isSyncing', 'createdAt'], ownerProperties: ['id', 'displayName'] });
+            const rows: { 'QUERY PLAN': string }[] = await runner.query(`EXPLAIN ${sql}`, params);
+            const text = rows.map((r) => r['QUERY PLAN']).join('\n');
+            expect(text).not.toMatch(/Seq Scan on users/);
+            expect(text).toMatch(/Index Scan using users_pkey on users u/);
+            // With the total, the page joins the count's one row and is sorted after (pageWithExtras).
+            if (!withCount) expect(text).not.toMatch(/Sort Key: s\.(created|updated)_at/);
+          },
+        ),
+        { numRuns: 40 },
+      );
+    } finally {
+      await runner.rollbackTransaction();
+      await runner.release();
+      await t.dataSource.query('ANALYZE users, sessions');
+    }
+  });
 });

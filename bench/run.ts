@@ -7,7 +7,7 @@
  */
 import 'reflect-metadata';
 import { ChildProcess, spawn } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
@@ -82,14 +82,30 @@ function rssMb(pid: number): number {
   }
 }
 
-/** CPU time (user + system, all threads) of a process so far, in ms. */
-function processCpuMs(pid: number): number {
+/**
+ * CPU time of a process so far, in ms, from /proc/<pid>/stat (user + system, all threads; with
+ * `reaped`, also that of its exited children), or 0 once it is gone. `name`: only a process of
+ * that command name counts.
+ */
+function processCpuMs(pid: number | string, reaped = false, name?: string): number {
   try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime, stime in clock ticks (100 Hz)
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    if (name && !stat.includes(`(${name})`)) return 0;
+    const fields = stat.split(') ')[1].split(' ');
+    // utime, stime, cutime, cstime, in clock ticks (100 Hz)
+    const ticks = Number(fields[11]) + Number(fields[12]) + (reaped ? Number(fields[13]) + Number(fields[14]) : 0);
+    return (ticks * 1000) / 100;
   } catch {
     return 0;
   }
+}
+
+/** CPU time of every PostgreSQL process on this machine so far, in ms: the backends that have
+ * exited count in their postmaster's. */
+function postgresCpuMs(): number {
+  return readdirSync('/proc')
+    .filter((entry) => /^\d+$/.test(entry))
+    .reduce((total, pid) => total + processCpuMs(pid, true, 'postgres'), 0);
 }
 
 /** CPU time of a process's main thread so far, in ns (the event loop: where a document is parsed and compiled). */
@@ -144,8 +160,10 @@ async function load(name: string, pid: number, options: autocannon.Options, sql:
   let peak = rssMb(pid);
   const sampler = setInterval(() => (peak = Math.max(peak, rssMb(pid))), 100);
   const cpuBefore = processCpuMs(pid);
+  const postgresBefore = postgresCpuMs();
   const result = await autocannon({ connections: CONNECTIONS, duration: warming ? Math.min(3, DURATION) : DURATION, ...options });
   const cpuPerRequest = (processCpuMs(pid) - cpuBefore) / Math.max(1, result.requests.total);
+  const postgresPerRequest = (postgresCpuMs() - postgresBefore) / Math.max(1, result.requests.total);
   clearInterval(sampler);
   const row: Row = {
     name,
@@ -159,7 +177,8 @@ async function load(name: string, pid: number, options: autocannon.Options, sql:
   if (warming) return row;
   console.log(
     `${name}: ${row.rps.toFixed(0)} req/s, p50 ${row.p50} ms, p99 ${row.p99} ms, ${sql} SQL, ${row.rssMb} MB, ${row.errors} errors, ` +
-      `server CPU ${cpuPerRequest.toFixed(2)} ms/request, load ${os.loadavg()[0].toFixed(1)}`,
+      `server CPU ${cpuPerRequest.toFixed(2)} ms/request, ` +
+      `PostgreSQL CPU ${postgresPerRequest.toFixed(2)} ms/request, load ${os.loadavg()[0].toFixed(1)}`,
   );
   return row;
 }

@@ -5,6 +5,7 @@ import { loader } from '../db/loader';
 import { Queryable } from '../db/query-rows';
 import { argsLoader } from '../pagination/args-loader';
 import { Page } from '../pagination/connection';
+import { fieldNodesOf } from '../pagination/selection';
 import { SqlParams } from '../db/sql-params';
 import { LoadRelation, SessionFieldPrefetch } from '../sessions/session.relations';
 import { SessionModel, sessionRows } from '../sessions/session.rows';
@@ -92,7 +93,7 @@ type MessageLoaders = ReturnType<typeof createMessageLoaders>;
 export function messagePrefetch(loaders: MessageLoaders, maxPageSize: number): SessionFieldPrefetch {
   return {
     messages(raw, { field, fragments }) {
-      const { args, argsKey } = selectedMessagesPageArgs(raw as MessagesArgs, maxPageSize, [field], fragments);
+      const { args, argsKey } = selectedMessagesPageArgs(raw as MessagesArgs, maxPageSize, fieldNodesOf(field), fragments);
       return {
         key: argsKey,
         column: messagesPageColumn(args),

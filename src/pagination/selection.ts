@@ -24,13 +24,41 @@ export interface ConnectionSelection {
   /** `edges` or `pageInfo` is selected: cursors may be read, so the nodes' keyset values. */
   cursors: boolean;
   /** Field names selected on the node, via `edges { node }` or `nodes`. */
-  nodeFields: Set<string>;
+  nodeFields: ReadonlySet<string>;
   /** The node's field selections themselves (aliases and arguments included). */
-  nodeFieldNodes: FieldNode[];
+  nodeFieldNodes: readonly FieldNode[];
 }
 
+/**
+ * What a document asks of its selections, worked out once per document: kept by the executor's
+ * arrays of field nodes, which are the same for every execution of a compiled document (the
+ * document cache hands out one AST per text), and gone with the document.
+ */
+export function perSelection<V>(compute: (fieldNodes: readonly FieldNode[], fragments: Record<string, FragmentDefinitionNode>) => V) {
+  const values = new WeakMap<readonly FieldNode[], V>();
+  return (fieldNodes: readonly FieldNode[], fragments: Record<string, FragmentDefinitionNode>): V => {
+    if (values.has(fieldNodes)) return values.get(fieldNodes)!;
+    const value = compute(fieldNodes, fragments);
+    values.set(fieldNodes, value);
+    return value;
+  };
+}
+
+const connectionSelections = perSelection(connectionSelectionOf);
+
+/** `connectionSelection` of a connection field's resolve info, once per document (shared: never changed). */
 export function connectionSelection(info: GraphQLResolveInfo): ConnectionSelection {
-  return connectionSelectionOf(info.fieldNodes, info.fragments);
+  return connectionSelections(info.fieldNodes, info.fragments);
+}
+
+const singleFields = new WeakMap<FieldNode, readonly FieldNode[]>();
+
+/** `[field]`, the same array for the same field node: the key of the per-selection caches here
+ * and in the features for a field picked out of a list's nodes. */
+export function fieldNodesOf(field: FieldNode): readonly FieldNode[] {
+  let nodes = singleFields.get(field);
+  if (!nodes) singleFields.set(field, (nodes = [field]));
+  return nodes;
 }
 
 /** `connectionSelection` of a connection field's nodes (through fragments). */
@@ -85,15 +113,9 @@ export function propertiesRead<P extends string>(fields: readonly FieldNode[], r
  * of a list the same array, and a resolver asks once per parent.
  */
 export function selectedProperties<P extends string>(read: FieldReads<P>, id: P) {
-  const bySelection = new WeakMap<readonly FieldNode[], P[] | null>();
-  return (fieldNodes: readonly FieldNode[], fragments: Record<string, FragmentDefinitionNode>): P[] | null => {
-    let properties = bySelection.get(fieldNodes);
-    if (properties === undefined) {
-      const fields = fieldNodes.flatMap((node) => fieldsOf(node.selectionSet, fragments));
-      bySelection.set(fieldNodes, (properties = propertiesRead(fields, read, [id])));
-    }
-    return properties;
-  };
+  return perSelection((fieldNodes, fragments) =>
+    propertiesRead(fieldNodes.flatMap((node) => fieldsOf(node.selectionSet, fragments)), read, [id]),
+  );
 }
 
 /** Whether a connection field's selection (its field nodes, through fragments) asks for `pageInfo`:

@@ -5,7 +5,7 @@ import { rowsToConnection } from '../pagination/page-sql';
 import { encodeCursor, listId } from '../pagination/cursor';
 import { cursorKeyOf } from '../pagination/keyset';
 import { PageArgs, pageRequest } from '../pagination/page-args';
-import { connectionSelection } from '../pagination/selection';
+import { connectionSelectionOf, perSelection } from '../pagination/selection';
 import { userPropertiesOf } from '../users/user.columns';
 import { userRows } from '../users/user.rows';
 import { sessionPagePropertiesOf } from './session.columns';
@@ -26,7 +26,7 @@ export interface SessionsArgs extends PageArgs {
  * fragments or aliases, is one column when its loader key is the same). A selection whose arguments
  * are bad is left to its resolver, which reports the error at its own path.
  */
-function prefetchesOf(ctx: Context, fields: FieldNode[], info: GraphQLResolveInfo): Prefetch[] {
+function prefetchesOf(ctx: Context, fields: readonly FieldNode[], info: GraphQLResolveInfo): Prefetch[] {
   const type = info.schema.getType('Session') as GraphQLObjectType;
   const prefetches = new Map<string, Prefetch>();
   for (const field of fields) {
@@ -46,6 +46,16 @@ function prefetchesOf(ctx: Context, fields: FieldNode[], info: GraphQLResolveInf
 }
 
 /**
+ * What a selection of `Query.sessions` asks for, and reads of each session and of its owner
+ * (session.columns.ts, user.columns.ts), worked out once per document.
+ */
+const pageReads = perSelection((fieldNodes, fragments) => {
+  const selection = connectionSelectionOf(fieldNodes, fragments);
+  const owners = selection.nodeFieldNodes.filter((field) => field.name.value === 'owner');
+  return { selection, properties: sessionPagePropertiesOf(selection), ownerProperties: userPropertiesOf(owners, fragments) };
+});
+
+/**
  * `Query.sessions`: the viewer's visible sessions, filtered, in keyset pages. The page, its
  * total count, the owners and the nodes' relations come from one statement when the query selects
  * them; the rows prime `sessionById`, `userById` and the relation loaders so nested fields reuse them.
@@ -55,17 +65,16 @@ export async function listSessions(ctx: Context, args: SessionsArgs, info: Graph
   const order = sessionOrder(args.orderBy);
   const list = listId('sessions', order.name, filter.key);
   const request = pageRequest(args, list, order.kind, ctx.config.maxPageSize);
-  const selection = connectionSelection(info);
+  const reads = pageReads(info.fieldNodes, info.fragments);
+  const { selection, properties } = reads;
   const withCount = selection.totalCount;
   // A member's sessions are all their own, and their own row is already primed (unless remembered).
   const withOwner = (ctx.viewer.isAdmin || ctx.viewerPrimed === false) && selection.nodeFields.has('owner');
 
   const prefetch = prefetchesOf(ctx, selection.nodeFieldNodes, info);
-  // What the nodes and their owners read (session.columns.ts, user.columns.ts): cut, they prime
-  // the by-id loaders cut, for selections that read no more (`getFor`), never for `get`/`load`.
-  const properties = sessionPagePropertiesOf(selection);
-  const owners = selection.nodeFieldNodes.filter((field) => field.name.value === 'owner');
-  const ownerProperties = withOwner ? userPropertiesOf(owners, info.fragments) : null;
+  // What the nodes and their owners read: cut, they prime the by-id loaders cut, for selections
+  // that read no more (`getFor`), never for `get`/`load`.
+  const ownerProperties = withOwner ? reads.ownerProperties : null;
 
   const pageArgs = { filter, order, ...request };
   const relations = prefetch.map((p) => p.column);

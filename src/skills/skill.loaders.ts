@@ -2,6 +2,7 @@ import { Viewer } from '../auth/viewer';
 import { byKeys } from '../db/by-keys';
 import { loader } from '../db/loader';
 import { Queryable } from '../db/query-rows';
+import { fieldNodesOf } from '../pagination/selection';
 import { LoadRelation, RelationColumn, SessionFieldPrefetch } from '../sessions/session.relations';
 import { skillPropertiesOf } from './skill.columns';
 import { SkillModel, skillRows } from './skill.rows';
@@ -59,7 +60,7 @@ type SkillLoaders = ReturnType<typeof createSkillLoaders>;
 export function skillPrefetch(loaders: SkillLoaders): SessionFieldPrefetch {
   return {
     skills(_args, { field, fragments }) {
-      const properties = skillPropertiesOf([field], fragments);
+      const properties = skillPropertiesOf(fieldNodesOf(field), fragments);
       return {
         key: properties?.join(),
         column: properties ? skillsColumn(properties) : SKILLS_COLUMN,

@@ -14,6 +14,7 @@ import { RequesterWindowsAccepted1765610000000 } from './1765610000000-requester
 import { StreamedMessages1765660000000 } from './1765660000000-streamed-messages';
 import { MessageSearchVector1796530286950 } from './1796530286950-message-search-vector';
 import { LiveLinksAtChange1796600000000 } from './1796600000000-live-links-at-change';
+import { SessionMessageCounts1796700000000 } from './1796700000000-session-message-counts';
 
 /** Every migration, oldest first; the DataSource lists them explicitly. */
 export const MIGRATIONS: Function[] = [
@@ -33,4 +34,5 @@ export const MIGRATIONS: Function[] = [
   StreamedMessages1765660000000,
   MessageSearchVector1796530286950,
   LiveLinksAtChange1796600000000,
+  SessionMessageCounts1796700000000,
 ];

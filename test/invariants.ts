@@ -28,6 +28,11 @@ export const INVARIANTS: Record<string, string> = {
     SELECT s.id FROM sessions s
     WHERE s.is_syncing IS DISTINCT FROM EXISTS (
       SELECT 1 FROM session_node_sync n WHERE n.session_id = s.id AND n.status IN ('PENDING', 'SYNCING'))`,
+  'sessions whose kept message count differs from their messages': `
+    SELECT s.id, coalesce(c.live, 0) AS kept, count(m.id) AS counted FROM sessions s
+    LEFT JOIN session_message_counts c ON c.session_id = s.id
+    LEFT JOIN messages m ON m.session_id = s.id AND m.deleted_at IS NULL
+    GROUP BY s.id, c.live HAVING coalesce(c.live, 0) <> count(m.id)`,
   'sessions updated before they were created': `
     SELECT s.id FROM sessions s WHERE s.updated_at < s.created_at`,
   'live skill names used twice': `

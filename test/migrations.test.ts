@@ -23,7 +23,7 @@ describe('migrations', () => {
         (await ds.query(`SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1`)).map(
           (r: { tablename: string }) => r.tablename,
         );
-      expect(await tables()).toEqual(['audio_uploads', 'hub_persisted_queries', 'hub_requester_windows', 'hub_write_positions', 'message_deletions', 'messages', 'migrations', 'session_node_sync', 'session_skills', 'sessions', 'skills', 'users']);
+      expect(await tables()).toEqual(['audio_uploads', 'hub_persisted_queries', 'hub_requester_windows', 'hub_write_positions', 'message_deletions', 'messages', 'migrations', 'session_message_counts', 'session_node_sync', 'session_skills', 'sessions', 'skills', 'users']);
       while ((await ds.query('SELECT count(*)::int AS n FROM migrations'))[0].n > 0) await ds.undoLastMigration();
       expect(await tables()).toEqual(['migrations']);
       expect(await ds.query(`SELECT typname FROM pg_type WHERE typname IN ('user_role', 'message_role', 'sync_status')`)).toEqual([]);
@@ -43,7 +43,7 @@ describe('migrations', () => {
         SELECT conname, confdeltype FROM pg_constraint
         WHERE contype = 'f' AND connamespace = 'public'::regnamespace ORDER BY conname`);
       expect(fks).toEqual(
-        ['audio_uploads_message_id_fkey', 'audio_uploads_session_id_fkey', 'audio_uploads_user_id_fkey', 'message_deletions_session_id_fkey', 'messages_session_id_fkey', 'session_node_sync_session_id_fkey', 'session_skills_session_id_fkey', 'session_skills_skill_id_fkey', 'sessions_user_id_fkey'].map(
+        ['audio_uploads_message_id_fkey', 'audio_uploads_session_id_fkey', 'audio_uploads_user_id_fkey', 'message_deletions_session_id_fkey', 'messages_session_id_fkey', 'session_message_counts_session_id_fkey', 'session_node_sync_session_id_fkey', 'session_skills_session_id_fkey', 'session_skills_skill_id_fkey', 'sessions_user_id_fkey'].map(
           (conname) => ({ conname, confdeltype: 'c' }),
         ),
       );

@@ -29,7 +29,9 @@ import { toUser, userColumns } from '../users/user.rows';
  *   3. sessions  FOR UPDATE (`lockSession`, `lockMessage`; the cascades' `lockSessions` and
  *                `sessionsLockedForUpdate` for many; the purge job's `lockSessionsDeletedBefore`; the stream
  *                sweep's `staleStreamSessionsLocked`; a group of appends' `lockMessagesOfViewers`)
- *   4. messages, skill links, node sync rows: written only under their session's lock; audio
+ *   4. messages, skill links, node sync rows: written only under their session's lock, and with
+ *                the messages their session's count (`session_message_counts`, upserted by the
+ *                messages' triggers at the end of each statement, in session id order); audio
  *                upload rows: see below
  *
  * A writer may skip a level, never go back to an earlier one. One refinement: a single session

@@ -64,9 +64,15 @@ export function messagesPageColumn(args: MessagesPageArgs): RelationColumn<Page<
   };
 }
 
-/** `Session.messageCount`: the messages the session lists (counted on the live-messages index). */
+/**
+ * `Session.messageCount`: the messages the session lists. A live session's is kept in
+ * `session_message_counts` by the messages' triggers (migration SessionMessageCounts): one row by
+ * key instead of a walk over its messages; a soft-deleted session's is counted.
+ */
 export const MESSAGE_COUNT_COLUMN: RelationColumn<number> = {
-  sql: () => listedMessages((listed) => `(SELECT count(*)::int FROM messages m WHERE ${listed})`),
+  sql: () =>
+    `CASE WHEN s.deleted_at IS NULL THEN coalesce((SELECT c.live FROM session_message_counts c WHERE c.session_id = s.id), 0)
+      ELSE (SELECT count(*)::int FROM messages m WHERE ${DELETED_SESSION} AND m.session_id = s.id) END`,
   decode: (value) => (value ?? 0) as number,
 };
 

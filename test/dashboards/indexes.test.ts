@@ -15,17 +15,19 @@ describe('the dashboards’ indexes', () => {
     await onFreshDatabase(async ({ ds, f }) => {
       const owner = await f.user();
       const session = await f.session(owner);
+      // The open writer's session: writers of one session wait for each other at its message count.
+      const held = await f.session(owner);
       // The expression index on contents is gone since MessageSearchVector; this migration builds it again.
       for (const name of INDEXES) await ds.query(`DROP INDEX IF EXISTS "${name}"`);
-      const insert = (content: string) =>
-        `INSERT INTO messages (session_id, role, content) VALUES ('${session.id}', 'USER', '${content}')`;
+      const insert = (content: string, into = session) =>
+        `INSERT INTO messages (session_id, role, content) VALUES ('${into.id}', 'USER', '${content}')`;
       // A writer whose transaction stays open while the migration runs: the build waits for it.
       const writer = ds.createQueryRunner();
       const migrator = ds.createQueryRunner();
       const bystander = ds.createQueryRunner();
       try {
         await writer.startTransaction();
-        await writer.query(insert('written before the build'));
+        await writer.query(insert('written before the build', held));
         const built = new MessageSearch1765427000000().up(migrator);
         // Until the build is waiting on the open writer, or has finished.
         const pid = (await migrator.query('SELECT pg_backend_pid() AS pid'))[0]?.pid;

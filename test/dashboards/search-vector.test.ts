@@ -59,14 +59,17 @@ describe('the stored search vector', () => {
       await insertMessages(ds, session.id, 3000);
       const [old] = await ds.query(`SELECT id FROM messages ORDER BY content LIMIT 1`);
 
-      const insert = (content: string) => `INSERT INTO messages (session_id, role, content) VALUES ('${session.id}', 'USER', '${content}')`;
+      // The open writer's session: writers of one session wait for each other at its message count.
+      const held = await f.session(await f.user());
+      const insert = (content: string, into = session) =>
+        `INSERT INTO messages (session_id, role, content) VALUES ('${into.id}', 'USER', '${content}')`;
       // A writer whose transaction stays open while the migration starts: adding the column waits for it.
       const writer = ds.createQueryRunner();
       const migrator = ds.createQueryRunner();
       const bystander = ds.createQueryRunner();
       try {
         await writer.startTransaction();
-        await writer.query(insert('written before the build'));
+        await writer.query(insert('written before the build', held));
         const pid = (await migrator.query('SELECT pg_backend_pid() AS pid'))[0].pid;
         const built = migration.up(migrator);
         await until(async () => {

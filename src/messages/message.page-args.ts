@@ -2,7 +2,7 @@ import { FieldNode, FragmentDefinitionNode } from 'graphql';
 import type { SessionMessagesArgs } from '../generated/schema-types';
 import { listId } from '../pagination/cursor';
 import { pageKey, pageRequest } from '../pagination/page-args';
-import { selectsPageInfo } from '../pagination/selection';
+import { perSelection, selectsPageInfo } from '../pagination/selection';
 import { messagePropertiesOf } from './message.columns';
 import { MESSAGE_ORDERS, MessagesPageArgs } from './message.sql';
 
@@ -25,14 +25,16 @@ export function messagesPageArgs(raw: MessagesArgs, maxPageSize: number, probe =
 type PageArgsOf = ReturnType<typeof messagesPageArgs>;
 
 /**
- * What a selection reads, by its field nodes: the executor hands every session of a list the same
- * array. `last`: the checked arguments last asked for through it (every session of a page asks
- * for the same), by the arguments' JSON; immutable, so shared by the sessions and requests that ask alike.
+ * What a selection reads, once per document (`perSelection`). `last`: the checked arguments last
+ * asked for through it (every session of a page asks for the same), by the arguments' JSON;
+ * immutable, so shared by the sessions and requests that ask alike.
  */
-const readBySelection = new WeakMap<
-  readonly FieldNode[],
-  { probe: boolean; properties: MessagesPageArgs['properties']; last?: { key: string; value: PageArgsOf } }
->();
+const readBySelection = perSelection(
+  (fieldNodes, fragments): { probe: boolean; properties: MessagesPageArgs['properties']; last?: { key: string; value: PageArgsOf } } => ({
+    probe: selectsPageInfo(fieldNodes, fragments),
+    properties: messagePropertiesOf(fieldNodes, fragments),
+  }),
+);
 
 /** `messagesPageArgs` for a selection of `Session.messages`: its probe and the properties its nodes read. */
 export function selectedMessagesPageArgs(
@@ -41,8 +43,7 @@ export function selectedMessagesPageArgs(
   fieldNodes: readonly FieldNode[],
   fragments: Record<string, FragmentDefinitionNode>,
 ): PageArgsOf {
-  let read = readBySelection.get(fieldNodes);
-  if (!read) readBySelection.set(fieldNodes, (read = { probe: selectsPageInfo(fieldNodes, fragments), properties: messagePropertiesOf(fieldNodes, fragments) }));
+  const read = readBySelection(fieldNodes, fragments);
   const key = `${maxPageSize}\n${JSON.stringify(raw)}`;
   if (read.last?.key === key) return read.last.value;
   const value = messagesPageArgs(raw, maxPageSize, read.probe, read.properties);

@@ -33,10 +33,11 @@ const DELETED_SESSION = 'm.deleted_at = s.deleted_at';
  * `m.deleted_at IS NOT DISTINCT FROM s.deleted_at` (the planner cannot estimate it, guesses one row,
  * then reads and sorts a session's every message instead of walking the `(session_id, created_at,
  * id)` index to the LIMIT), and not a UNION of gated branches (an append and one-time filters on
- * every row: a tenth of the 100-session page statement).
+ * every row: a tenth of the 100-session page statement). `kept`: a live session's value where it is
+ * kept rather than read from the messages (its count, `session_message_counts`).
  */
-export function listedMessages(value: (where: string) => string): string {
-  return `CASE WHEN s.deleted_at IS NULL THEN ${value(`${LIVE_SESSION} AND m.session_id = s.id`)} ELSE ${value(`${DELETED_SESSION} AND m.session_id = s.id`)} END`;
+export function listedMessages(value: (where: string) => string, kept?: string): string {
+  return `CASE WHEN s.deleted_at IS NULL THEN ${kept ?? value(`${LIVE_SESSION} AND m.session_id = s.id`)} ELSE ${value(`${DELETED_SESSION} AND m.session_id = s.id`)} END`;
 }
 
 /**
@@ -71,8 +72,10 @@ export function messagesPageColumn(args: MessagesPageArgs): RelationColumn<Page<
  */
 export const MESSAGE_COUNT_COLUMN: RelationColumn<number> = {
   sql: () =>
-    `CASE WHEN s.deleted_at IS NULL THEN coalesce((SELECT c.live FROM session_message_counts c WHERE c.session_id = s.id), 0)
-      ELSE (SELECT count(*)::int FROM messages m WHERE ${DELETED_SESSION} AND m.session_id = s.id) END`,
+    listedMessages(
+      (listed) => `(SELECT count(*)::int FROM messages m WHERE ${listed})`,
+      'coalesce((SELECT c.live FROM session_message_counts c WHERE c.session_id = s.id), 0)',
+    ),
   decode: (value) => (value ?? 0) as number,
 };
 

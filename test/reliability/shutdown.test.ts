@@ -13,7 +13,7 @@ import { livePostmaster, sleep, startChildServer, ChildServer, tempDir } from '.
 import { percentile, tally, writeFigures } from './support/figures';
 import { checkAcks } from './support/fixtures';
 import { gql } from './support/http';
-import { outcome, runLoad } from './support/load';
+import { InFlight, outcome, runLoad } from './support/load';
 
 const CONNECTIONS = 20;
 const LOAD_BEFORE_SIGTERM_MS = 5_000;
@@ -77,7 +77,9 @@ test('SIGTERM during load: in-flight requests finish, new ones are refused, pool
   expect(target.members[0].sessionIds.length).toBeGreaterThan(10);
 
   let stop = false;
+  const out = new InFlight();
   const loadRun = runLoad({
+    inFlight: out,
     target,
     connections: CONNECTIONS,
     durationMs: 60_000,
@@ -88,6 +90,10 @@ test('SIGTERM during load: in-flight requests finish, new ones are refused, pool
     mix: { users: 0, postMessage: 40 },
   });
   await sleep(LOAD_BEFORE_SIGTERM_MS);
+  // The signal goes when a request has been out longer than CLIENT_WRITE_MS (with a margin), so
+  // some request is in flight however fast the server answers (a faster server once left none).
+  const signalBy = Date.now() + 10_000;
+  while ((out.oldest() ?? Infinity) > Date.now() - CLIENT_WRITE_MS - 20 && Date.now() < signalBy) await sleep(1);
   const sigtermAt = Date.now();
   child.signal('SIGTERM');
   await sleep(150);

@@ -101,6 +101,28 @@ function pick<T>(rand: () => number, items: T[]): T {
   return items[Math.floor(rand() * items.length)];
 }
 
+/** The requests a load has sent and not yet seen answered, by when each was sent. */
+export class InFlight {
+  private readonly sent = new Set<{ at: number }>();
+
+  start(): { at: number } {
+    const request = { at: Date.now() };
+    this.sent.add(request);
+    return request;
+  }
+
+  end(request: { at: number }): void {
+    this.sent.delete(request);
+  }
+
+  /** When the oldest unanswered request was sent, or undefined when none is out. */
+  oldest(): number | undefined {
+    let oldest: number | undefined;
+    for (const { at } of this.sent) if (oldest === undefined || at < oldest) oldest = at;
+    return oldest;
+  }
+}
+
 /**
  * Runs `connections` concurrent clients, each sending one request after another, until
  * `durationMs` has passed or `shouldStop()` says so. Every answer is kept as a sample, and every
@@ -116,6 +138,8 @@ export async function runLoad(options: {
   tag?: string;
   shouldStop?: () => boolean;
   onSample?: (sample: Sample) => void;
+  /** Told of every request sent and answered (what is out at a given moment). */
+  inFlight?: InFlight;
 }): Promise<LoadResult> {
   const { target } = options;
   const mix = { ...DEFAULT_MIX, ...(options.mix ?? {}) };
@@ -146,8 +170,14 @@ export async function runLoad(options: {
       seq += 1;
       let result: HttpResult;
       let onSuccess: ((data: any) => void) | undefined;
-      const send = (token: string, query: string, variables?: Record<string, unknown>) =>
-        gql(target.graphqlUrl, token, query, variables, timeoutMs);
+      const send = async (token: string, query: string, variables?: Record<string, unknown>) => {
+        const request = options.inFlight?.start();
+        try {
+          return await gql(target.graphqlUrl, token, query, variables, timeoutMs);
+        } finally {
+          if (request) options.inFlight?.end(request);
+        }
+      };
       switch (op) {
         case 'readSession':
           result = await send(member.token, READ_SESSION, { id: sessionId ?? '00000000-0000-4000-8000-000000000000' });

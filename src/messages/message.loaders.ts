@@ -1,7 +1,6 @@
-import DataLoader from 'dataloader';
 import { Viewer } from '../auth/viewer';
 import { byKeys } from '../db/by-keys';
-import { loader } from '../db/loader';
+import { Loader, loader } from '../db/loader';
 import { Queryable } from '../db/query-rows';
 import { argsLoader } from '../pagination/args-loader';
 import { Page } from '../pagination/connection';
@@ -22,7 +21,7 @@ export function createMessageLoaders(
   db: Queryable,
   viewer: Viewer,
   relations: LoadRelation,
-  sessionById: DataLoader<string, SessionModel | null>,
+  sessionById: Loader<string, SessionModel | null>,
   shared?: SharedReads,
 ) {
   /**

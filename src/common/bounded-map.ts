@@ -6,6 +6,9 @@
  */
 export class BoundedMap<K, V> {
   private readonly entries = new Map<K, V>();
+  /** The most recent key, which a `get` leaves where it is: a client polling one document asks
+   * every cache for the same keys, and moving an entry costs the Map a delete and an insert. */
+  private newest: K | undefined;
 
   constructor(private readonly capacity: number) {}
 
@@ -20,8 +23,11 @@ export class BoundedMap<K, V> {
   get(key: K): V | undefined {
     if (!this.entries.has(key)) return undefined;
     const value = this.entries.get(key) as V;
-    this.entries.delete(key);
-    this.entries.set(key, value);
+    if (key !== this.newest) {
+      this.entries.delete(key);
+      this.entries.set(key, value);
+      this.newest = key;
+    }
     return value;
   }
 
@@ -29,6 +35,7 @@ export class BoundedMap<K, V> {
   set(key: K, value: V): K[] {
     this.entries.delete(key);
     this.entries.set(key, value);
+    this.newest = key;
     const evicted: K[] = [];
     while (this.entries.size > this.capacity) {
       const oldest = this.entries.keys().next().value as K;
@@ -39,6 +46,7 @@ export class BoundedMap<K, V> {
   }
 
   delete(key: K): boolean {
+    if (key === this.newest) this.newest = undefined;
     return this.entries.delete(key);
   }
 }

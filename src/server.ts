@@ -21,6 +21,7 @@ import { formatError, isDatabaseUnavailable } from './errors.format';
 import { Logger } from './logger';
 import { bodyErrors, notFoundRoute, refuseInvalidUtf8 } from './http/body-errors';
 import { corsHandler, originPolicy } from './http/cors';
+import { createExpressServer } from './http/express-server';
 import { answerClientErrors, clientDepartures } from './http/client-errors';
 import { DocumentStep } from './http/document-cache';
 import { createOperationGuard } from './http/operation-guard';
@@ -179,7 +180,7 @@ export async function createServer(deps: ServerDeps): Promise<HubServer> {
   });
   // A client that leaves before its answer is complete: one info line, whatever the route.
   app.use(clientDepartures(logger));
-  const httpServer = http.createServer(app);
+  const httpServer = createExpressServer(app);
   answerClientErrors(httpServer, logger);
 
   const schema = makeExecutableSchema({ typeDefs: typeDefs(), resolvers: resolvers() });
@@ -271,7 +272,7 @@ export async function createServer(deps: ServerDeps): Promise<HubServer> {
     config.scale.metricsToken,
   );
   const metricsApp = config.scale.metricsPort !== undefined ? express().get('/metrics', serveMetrics) : undefined;
-  const metricsServer = metricsApp && !deps.clusterWorker ? http.createServer(metricsApp) : undefined;
+  const metricsServer = metricsApp && !deps.clusterWorker ? createExpressServer(metricsApp) : undefined;
   if (!metricsApp && (!config.production || config.scale.metricsToken)) app.get('/metrics', serveMetrics);
   if (playgroundServed(config)) app.use(PLAYGROUND_ASSETS_PATH, playgroundAssets());
   // The live operators' dashboard (examples/live-dashboard), development only.

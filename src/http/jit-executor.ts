@@ -4,6 +4,7 @@ import { CompiledQuery, compileQuery, isCompiledQuery } from 'graphql-jit';
 import { CountStep } from './document-cache';
 import { fragmentSpreads, withoutRepeatedFragments } from './repeated-fragments';
 import { BoundedMap } from '../common/bounded-map';
+import { useSharedShapeGatewayContexts } from './apollo-internals';
 
 /** Compiled operations kept, least recently used first out. */
 const CACHE_SIZE = 1000;
@@ -40,6 +41,8 @@ function toGraphQLError(error: GraphQLError): GraphQLError {
  * first, so their errors are exactly those of `execute` (Apollo recognises them as BAD_USER_INPUT).
  */
 export function jitGateway(schema: GraphQLSchema, count: CountStep = () => {}): Gateway {
+  // The request contexts Apollo makes for this executor: one shape for all (apollo-internals.ts).
+  useSharedShapeGatewayContexts();
   const cache = new BoundedMap<string, Compiled>(CACHE_SIZE);
 
   function compiledFor(key: string, document: DocumentNode, operationName?: string): Compiled {

@@ -43,6 +43,24 @@ export interface LiveScope {
   readonly context: unknown;
 }
 
+/**
+ * A group's scope, its context made on first use. A class, not a literal with a getter: V8 gives
+ * every such literal a shape of its own, kept in old space with its getter's closure, so each
+ * batch's context (its loaders and rows) outlived it through young-generation collections
+ * (src/http/apollo-internals.ts tells the same of Apollo's request contexts).
+ */
+class GroupScope implements LiveScope {
+  private made?: unknown;
+  constructor(
+    readonly viewer: LiveViewer,
+    private readonly make: () => unknown,
+  ) {}
+
+  get context(): unknown {
+    return (this.made ??= this.make());
+  }
+}
+
 export interface LiveSubscriber<S = unknown> {
   id: number;
   feed: string;
@@ -336,13 +354,7 @@ export class LiveHub {
   private async deliverToGroup(events: LiveEvent[], group: LiveSubscriber[], counts: Counts, reads: unknown): Promise<void> {
     const { viewer } = group[0];
     const { contextFor } = this.options;
-    let context: unknown;
-    const scope: LiveScope = {
-      viewer,
-      get context() {
-        return (context ??= contextFor(viewer, reads));
-      },
-    };
+    const scope = new GroupScope(viewer, () => contextFor(viewer, reads));
     const byFeed = new Map<string, LiveSubscriber[]>();
     for (const subscriber of group) {
       const list = byFeed.get(subscriber.feed);

@@ -229,7 +229,7 @@ async function startServers(url: string, children: ChildProcess[]) {
   // BENCH_CPU_PROFILE=<dir>: the server writes a V8 CPU profile there when it stops.
   const flags = process.env.BENCH_CPU_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROFILE}`] : [];
   // The flags a serving process runs with (src/cli/v8-flags.ts), unless BENCH_NODE_FLAGS says otherwise.
-  const nodeFlags = (variable: string) => (process.env[variable]?.split(' ').filter(Boolean) ?? SERVER_V8_FLAGS);
+  const nodeFlags = (variable: string, byDefault: readonly string[] = SERVER_V8_FLAGS) => process.env[variable]?.split(' ').filter(Boolean) ?? [...byDefault];
   flags.push(...nodeFlags('BENCH_NODE_FLAGS'));
   const serverEnv = (p: number) => ({
     NODE_ENV: 'production',
@@ -245,9 +245,11 @@ async function startServers(url: string, children: ChildProcess[]) {
     ? spawnChild([...nodeFlags('BENCH_COMPARE_FLAGS'), path.join(path.resolve(COMPARE), 'bin', 'hub.js'), 'serve', '--no-migrate'], serverEnv(beforePort))
     : undefined;
   const pgPort = await freePort();
-  // PostGraphile runs with the same V8 flags as ours (BENCH_POSTGRAPHILE_FLAGS to try others):
-  // the ratios compare the engines, not their young generations.
-  const pgl = spawnChild([...nodeFlags('BENCH_POSTGRAPHILE_FLAGS'), path.join(__dirname, 'postgraphile.js')], {
+  // PostGraphile runs with our young generation (BENCH_POSTGRAPHILE_FLAGS to try others): the
+  // ratios compare the engines, not their young generations. Not with our pretenuring flag: it
+  // made PostGraphile no faster (bench/README.md, "Tenth round").
+  const peerFlags = SERVER_V8_FLAGS.filter((flag) => flag.startsWith('--max-semi-space-size'));
+  const pgl = spawnChild([...nodeFlags('BENCH_POSTGRAPHILE_FLAGS', peerFlags), path.join(__dirname, 'postgraphile.js')], {
     NODE_ENV: 'production',
     PORT: String(pgPort),
     POOL_SIZE: String(POOL),

@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --max-semi-space-size=24
+#!/usr/bin/env -S node --max-semi-space-size=24 --no-allocation-site-pretenuring
 // The `hub` CLI runs the compiled code (`npm run build` emits dist/); tsc keeps the
 // decorator metadata TypeORM needs, which tsx/esbuild would drop.
 //

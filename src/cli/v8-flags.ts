@@ -2,22 +2,29 @@ import { spawn } from 'node:child_process';
 
 /**
  * The V8 settings a serving process needs, in one place; bin/hub.js's first line and `npm start`
- * give the same, so that neither relaunches. --max-semi-space-size=24: a GraphQL response and a
- * live batch allocate many short-lived objects, and about a quarter of what the server allocates
- * is still reachable when a scavenge comes (requests in flight, and what V8's marking keeps for
- * one more cycle), so a scavenge's pause grows with the semi-space: 23 ms at 64 MB, 8 ms at 16 MB
- * (`--trace-gc-nvp`; bench/README.md, "Sixth round"). Against 64 MB, 24 MB gave the dashboard
- * the same requests/s, a p99 10–27 % lower and 50–110 MB less RSS, and the live fan-out a p99 no
- * higher. V8 reads it when the heap is set up, so it must be on the process's command line: `hub
- * serve` relaunches itself with it when it was started without (`node bin/hub.js serve`), and
- * gives it to its cluster workers.
+ * give the same, so that neither relaunches.
+ *
+ * - --max-semi-space-size=24: a scavenge's pause grows with what is still reachable when it comes,
+ *   a share of the semi-space (bench/README.md, "Sixth round": 23 ms at 64 MB, 8 ms at 16 MB; 24 MB
+ *   gave the same requests/s as 64, a lower p99 and less RSS).
+ * - --no-allocation-site-pretenuring: V8 allocates the objects of an allocation site straight in
+ *   old space once enough of them survived scavenges. The sites of a server's answers (rows, their
+ *   strings, result values) were pretenured, and each such object then held young ones through
+ *   every scavenge: 1.6 MB promoted per scavenge at the 10-session dashboard, 7–9 ms pauses. Without
+ *   it, 65 kB and 2–4 ms; 1,261 -> 1,446 requests/s (bench/README.md, "Tenth round").
+ *
+ * V8 reads them when the heap is set up, so they must be on the process's command line: `hub
+ * serve` relaunches itself with them when it was started without (`node bin/hub.js serve`), and
+ * gives them to its cluster workers.
  */
-export const SERVER_V8_FLAGS = ['--max-semi-space-size=24'];
+export const SERVER_V8_FLAGS = ['--max-semi-space-size=24', '--no-allocation-site-pretenuring'];
 
 /** Set in a relaunched server's environment: it never relaunches again. */
 const RELAUNCHED = 'HUB_V8_RELAUNCHED';
 
-const flagName = (flag: string) => flag.split('=')[0];
+/** A flag's name without its value, its `no-` and its spelling (V8 reads `_` as `-`): the operator's
+ * `--allocation-site-pretenuring` is a choice about `--no-allocation-site-pretenuring`. */
+const flagName = (flag: string) => flag.split('=')[0].replace(/_/g, '-').replace(/^--no-/, '--');
 
 /** The serving flags not already given on the command line or in NODE_OPTIONS (a flag given
  * there, with any value, is the operator's choice and is kept). */

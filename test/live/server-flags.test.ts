@@ -38,8 +38,10 @@ async function answers(server: ChildServer): Promise<boolean> {
 describe('hub serve applies the server V8 flags itself', () => {
   it('knows which flags are missing, from the command line or NODE_OPTIONS', () => {
     expect(missingV8Flags([])).toEqual(SERVER_V8_FLAGS);
-    expect(missingV8Flags(['--max-semi-space-size=32'])).toEqual([]);
-    expect(missingV8Flags([], '--max-semi-space-size=16 --enable-source-maps')).toEqual([]);
+    expect(missingV8Flags(['--max-semi-space-size=32'])).toEqual(['--no-allocation-site-pretenuring']);
+    // The operator's choice about a flag is kept, in either spelling, with or without `no-`.
+    expect(missingV8Flags(['--max-semi-space-size=32', '--allocation-site-pretenuring'])).toEqual([]);
+    expect(missingV8Flags([], '--max_semi_space_size=16 --enable-source-maps --no-allocation_site_pretenuring')).toEqual([]);
     expect(missingV8Flags(['--enable-source-maps'], '')).toEqual(SERVER_V8_FLAGS);
   });
 

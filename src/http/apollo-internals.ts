@@ -8,16 +8,16 @@ import type { ApolloServerOptionsWithGateway, BaseContext, HeaderMap, HTTPGraphQ
  *
  * Apollo hands a custom executor (ours runs graphql-jit: jit-executor.ts) a request context made
  * by `makeGatewayGraphQLRequestContext`, whose `response.http` is an object literal with a getter
- * and a setter for `status`. V8 (Node 20) cannot share the shape of literals whose accessors are
- * new closures each time: every request made one in old space, and those closures held the whole
- * request (its loaders, rows and result) through every young-generation collection until the next
- * full one. So 15 % of all the server allocated was promoted and scavenges paused 10-20 ms. The
- * replacement is the same function with `response.http` an instance of a class, whose accessors
- * are its prototype's.
+ * and a setter for `status`. V8 (Node 20) gives such a literal accessors of its own, in an
+ * accessor pair it allocates in old space: every request made one, and its closures held the
+ * whole request (its loaders, rows and result) through every young-generation collection until the
+ * next full one. So 15 % of all the server allocated was promoted and scavenges paused 10-20 ms.
+ * The replacement is the same function with `response.http` an instance of a class, whose
+ * accessors are its prototype's, made once.
  */
 
-type Gateway = ApolloServerOptionsWithGateway<BaseContext>['gateway'];
-type Executor = NonNullable<Awaited<ReturnType<Gateway['load']>>['executor']>;
+export type Gateway = ApolloServerOptionsWithGateway<BaseContext>['gateway'];
+export type Executor = NonNullable<Awaited<ReturnType<Gateway['load']>>['executor']>;
 type GatewayRequestContext = Parameters<Executor>[0];
 
 /** What the replacement reads of Apollo's request context (GraphQLRequestContext, internal). */
@@ -129,7 +129,7 @@ export const apolloGatewayContext: MakeGatewayContext = require(GATEWAY_CONTEXT_
  * reads the function from the module's exports at each call, so replacing the export is enough.
  * Throws if Apollo no longer has it where it was.
  */
-export function useSharedShapeGatewayContexts(): void {
+export function useAccessorFreeGatewayContexts(): void {
   const exported: Record<string, unknown> = require(GATEWAY_CONTEXT_MODULE);
   if (typeof exported[GATEWAY_CONTEXT_EXPORT] !== 'function') throw new Error(`Apollo Server has no ${GATEWAY_CONTEXT_EXPORT} to replace`);
   exported[GATEWAY_CONTEXT_EXPORT] = makeGatewayContext;

@@ -1,16 +1,12 @@
-import type { ApolloServerOptionsWithGateway, BaseContext } from '@apollo/server';
 import { DocumentNode, execute, ExecutionResult, getVariableValues, GraphQLError, GraphQLSchema } from 'graphql';
 import { CompiledQuery, compileQuery, isCompiledQuery } from 'graphql-jit';
 import { CountStep } from './document-cache';
 import { fragmentSpreads, withoutRepeatedFragments } from './repeated-fragments';
 import { BoundedMap } from '../common/bounded-map';
-import { useSharedShapeGatewayContexts } from './apollo-internals';
+import { Executor, Gateway, useAccessorFreeGatewayContexts } from './apollo-internals';
 
 /** Compiled operations kept, least recently used first out. */
 const CACHE_SIZE = 1000;
-
-type Gateway = ApolloServerOptionsWithGateway<BaseContext>['gateway'];
-type Executor = NonNullable<Awaited<ReturnType<Gateway['load']>>['executor']>;
 
 type Compiled = CompiledQuery | null; // null: graphql-jit refused it, graphql-js runs it
 
@@ -41,8 +37,8 @@ function toGraphQLError(error: GraphQLError): GraphQLError {
  * first, so their errors are exactly those of `execute` (Apollo recognises them as BAD_USER_INPUT).
  */
 export function jitGateway(schema: GraphQLSchema, count: CountStep = () => {}): Gateway {
-  // The request contexts Apollo makes for this executor: one shape for all (apollo-internals.ts).
-  useSharedShapeGatewayContexts();
+  // The request contexts Apollo makes for this executor: no accessors of their own (apollo-internals.ts).
+  useAccessorFreeGatewayContexts();
   const cache = new BoundedMap<string, Compiled>(CACHE_SIZE);
 
   function compiledFor(key: string, document: DocumentNode, operationName?: string): Compiled {

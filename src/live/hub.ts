@@ -44,9 +44,9 @@ export interface LiveScope {
 }
 
 /**
- * A group's scope, its context made on first use. A class, not a literal with a getter: V8 gives
- * every such literal a shape of its own, kept in old space with its getter's closure, so each
- * batch's context (its loaders and rows) outlived it through young-generation collections
+ * A group's scope, its context made on first use. A class, not a literal with a getter: V8 keeps
+ * such a literal's own accessor pair in old space, with the getter's closure, so each batch's
+ * context (its loaders and rows) outlived it through young-generation collections
  * (src/http/apollo-internals.ts tells the same of Apollo's request contexts).
  */
 class GroupScope implements LiveScope {

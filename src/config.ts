@@ -2,6 +2,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { DEFAULT_MAX_TOKEN_TTL_SECONDS, parseDuration } from './auth/tokens';
 import { normalOrigin } from './http/cors';
+import { POOL_SIZE } from './db/pool-size';
 
 /** `HUB_STREAM_TIMEOUT`'s default: 10 minutes. */
 const DEFAULT_STREAM_TIMEOUT_SECONDS = 600;
@@ -47,6 +48,9 @@ export interface Config {
   statementTimeoutMs: number;
   /** Named prepared statements per connection (`HUB_PREPARED_STATEMENTS`, default true). */
   preparedStatements: boolean;
+  /** `HUB_DB_POOL_MIN` (default: the whole pool in production, 0 otherwise): connections the
+   * serving pool opens before the process reports ready, and keeps open while idle. */
+  poolMin: number;
   /** `HUB_REMEMBER_VIEWERS` (default: on in production): a token's user, once looked up, is
    * re-checked inside the request's first statement instead of by a statement of its own
    * (src/users/viewer-confirmation.ts). Off: every request looks its viewer up first. */
@@ -265,6 +269,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const preparedRaw = env.HUB_PREPARED_STATEMENTS;
   if (preparedRaw !== undefined && !['true', 'false'].includes(preparedRaw)) problems.push('HUB_PREPARED_STATEMENTS must be true or false');
   const preparedStatements = preparedRaw !== 'false';
+  const poolMin = integer(env, 'HUB_DB_POOL_MIN', production ? POOL_SIZE : 0, 0, POOL_SIZE, problems);
   const rememberRaw = env.HUB_REMEMBER_VIEWERS;
   if (rememberRaw !== undefined && !['true', 'false'].includes(rememberRaw)) problems.push('HUB_REMEMBER_VIEWERS must be true or false');
   const rememberViewers = rememberRaw === undefined ? production : rememberRaw === 'true';
@@ -332,6 +337,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxQueryDepth,
     statementTimeoutMs,
     preparedStatements,
+    poolMin,
     rememberViewers,
     corsOrigins,
     introspection,

@@ -28,7 +28,7 @@ export async function serve(config: Config, options: { migrate: boolean; workers
   if (!worker && relaunchWithV8Flags()) return;
   const logger = createLogger(undefined, !config.production && process.stdout.isTTY);
   const secret = await jwtSecret(config);
-  const db = await openDatabase(DATA_MODEL, config, logger, { statementTimeoutMs: config.statementTimeoutMs });
+  const db = await openDatabase(DATA_MODEL, config, logger, { poolMin: config.poolMin, statementTimeoutMs: config.statementTimeoutMs });
   const { dataSource } = db;
   let server: Awaited<ReturnType<typeof createServer>> | undefined;
   let replicas: ReadReplicas | undefined;

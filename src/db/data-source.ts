@@ -1,4 +1,5 @@
 import { DataSource, DataSourceOptions } from 'typeorm';
+import { POOL_SIZE } from './pool-size';
 import { PreparingClient } from './prepared-statements';
 import { CountingLogger } from './sql-counter';
 
@@ -12,8 +13,10 @@ export interface DataModel {
 
 export interface DataSourceSettings {
   url: string;
-  /** Connections in the pool. */
+  /** Connections in the pool (default POOL_SIZE). */
   poolSize?: number;
+  /** Connections the pool keeps open while idle (default 0: each closes after 10 s idle). */
+  poolMin?: number;
   /** Reports failed statements and TypeORM warnings (the server passes its logger). */
   onProblem?: (message: string) => void;
   applicationName?: string;
@@ -61,10 +64,11 @@ export function modelDataSourceOptions(model: DataModel, settings: DataSourceSet
     migrationsRun: false,
     logger: new CountingLogger(settings.onProblem),
     applicationName: settings.applicationName ?? 'hub-session-graph',
-    poolSize: settings.poolSize ?? 10,
+    poolSize: settings.poolSize ?? POOL_SIZE,
     extra: {
       // Never wait forever for a connection or a statement.
       connectionTimeoutMillis: 5000,
+      min: settings.poolMin ?? 0,
       // Each distinct statement parsed and planned once per connection (src/db/prepared-statements.ts).
       Client: PreparingClient,
       preparedStatements: settings.preparedStatements !== false,

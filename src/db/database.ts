@@ -4,6 +4,8 @@ import { Logger } from '../logger';
 import { DataModel, modelDataSourceOptions, sessionSettings } from './data-source';
 import { EmbeddedPostgres, startEmbeddedPostgres } from './embedded';
 import { explainStartupRefusal, namedStatementsSurvive, sessionSettingMismatches } from './pooler';
+import { POOL_SIZE } from './pool-size';
+import { poolOf } from './typeorm-internals';
 
 /** An open database: the DataSource, and the embedded cluster when this process runs one. */
 export interface Database {
@@ -36,7 +38,7 @@ export async function openDatabase(
   model: DataModel,
   config: Config,
   logger: Logger,
-  options: { poolSize?: number; statementTimeoutMs?: number } = {},
+  options: { poolSize?: number; poolMin?: number; statementTimeoutMs?: number } = {},
 ): Promise<Database> {
   const embedded = config.databaseUrl
     ? undefined
@@ -44,6 +46,7 @@ export async function openDatabase(
   const url = config.databaseUrl ?? embedded!.url;
   const directUrl = config.directDatabaseUrl ?? url;
   const pooled = directUrl !== url;
+  const poolMin = Math.min(options.poolMin ?? 0, options.poolSize ?? POOL_SIZE);
   let preparedStatements = config.preparedStatements;
   let dataSource: DataSource | undefined;
   let direct: Promise<DataSource> | undefined;
@@ -60,6 +63,7 @@ export async function openDatabase(
       modelDataSourceOptions(model, {
         url,
         poolSize: options.poolSize,
+        poolMin,
         statementTimeoutMs: options.statementTimeoutMs,
         preparedStatements,
         startupOptions: !pooled,
@@ -72,6 +76,7 @@ export async function openDatabase(
     // Also on the direct path (one query at start): a pooler with ignore_startup_parameters=options
     // takes the options and drops them, silently, unless they are checked.
     await verifySessionSettings(dataSource, config, options.statementTimeoutMs, logger);
+    await openConnections(dataSource, poolMin);
   } catch (error) {
     if (dataSource?.isInitialized) await dataSource.destroy();
     await embedded?.stop();
@@ -97,6 +102,22 @@ export async function openDatabase(
       await embedded?.stop();
     },
   };
+}
+
+/**
+ * Opens the pool's first `count` connections now, before the process reports ready, instead of
+ * on its first requests: a process started under load (a deploy, a worker replacing one) otherwise
+ * opened them all at once in its first second, each paying the connection's start (a backend, and
+ * SCRAM's key derivation on both sides) while requests queued behind it. The pool keeps them
+ * (`poolMin`): it no longer closes them after 10 s idle to open them again at the next burst.
+ */
+async function openConnections(dataSource: DataSource, count: number): Promise<void> {
+  const pool = poolOf(dataSource);
+  if (!pool || count === 0) return;
+  const opened = await Promise.allSettled(Array.from({ length: count }, () => pool.connect()));
+  for (const result of opened) if (result.status === 'fulfilled') result.value.release();
+  const failed = opened.find((result) => result.status === 'rejected');
+  if (failed) throw failed.reason;
 }
 
 /** The settings a pooled connection has: ours, or said loudly (and refused in production, where

@@ -2,7 +2,9 @@
  * `npm run bench:live`: live updates under load (issue #30). Two built server processes
  * (`bin/hub.js serve`, production mode, started as an operator would: the server applies its own
  * V8 flags) on one fresh database per run; graphql-ws clients; 100 writes/s for 10 s through the
- * two processes' HTTP APIs, alternately. Three shapes, each run three times (servers and database
+ * two processes' HTTP APIs, alternately, after 3 s of the same writes unrecorded (the warm-up: JIT,
+ * pools, PostgreSQL's caches, as `npm run bench` warms up; its deliveries are checked with the rest
+ * and its latency is reported on its own row, the cold start). Three shapes, each run three times (servers and database
  * fresh for every run):
  * - `one-follower`: 1,000 sessions of 100 members, each followed by one `messageAdded`
  *   subscription of its owner (1,000 connections); `postMessage` round robin over the sessions.
@@ -20,6 +22,7 @@
  * before and at the end of the traffic. Writes bench/RESULTS-live.md (BENCH_LIVE_OUT: elsewhere).
  *
  * BENCH_SHAPES=ten-followers,… picks shapes; BENCH_RUNS=3; BENCH_DURATION=10 (s); BENCH_RATE=100;
+ * BENCH_WARM_UP=3 (s);
  * BENCH_NODE_FLAGS adds node flags to the servers (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`);
  * BENCH_LIVE_SERVER=<dir> runs another built checkout's server (before/after).
  * Every process it starts, it stops.
@@ -44,6 +47,8 @@ const METRICS_TOKEN = 'bench-live-metrics-token-0123456789abcdef';
 const DURATION_S = Number(process.env.BENCH_DURATION ?? 10);
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const RATE = Number(process.env.BENCH_RATE ?? 100); // writes per second
+/** Seconds of writes at RATE before the measured ones (JIT, pools, caches), as `npm run bench` warms up. */
+const WARM_UP_S = Number(process.env.BENCH_WARM_UP ?? 3);
 /** Members owning the sessions round robin: 1,000 sessions make 10 followers per member, under
  * HUB_LIVE_MAX_CONNECTIONS_PER_VIEWER (50 per process), as separate clients would hold them. */
 const MEMBERS = 100;
@@ -299,14 +304,38 @@ class RawConnection {
   }
 }
 
-interface Received {
-  /** Message id, or session id and title. */
-  key: string;
-  /** sessionChanged: the session's updatedAt (ISO), which follows its commits. */
-  order?: string;
-  /** ms: receipt minus the change's database time, and minus the writer's send time. */
-  fromDb: number;
-  fromSend: number;
+/**
+ * What one subscription received, kept small and checked as it arrives: the bench's process
+ * shares the machine's cores with what it measures, and an object per delivery (1.3 million in a
+ * session-changed run) made its garbage collection a third of its CPU.
+ */
+class Receipts {
+  /** messageAdded: the message ids, in arrival order. */
+  readonly ids: string[] = [];
+  /** sessionChanged: each session's last title and `updatedAt` (ISO, which follows its commits). */
+  readonly last = new Map<string, { title: string; order: string }>();
+  count = 0;
+  /** sessionChanged: a session's last title again (two updates close together, both read after
+   * the second: expected, counted). */
+  repeated = 0;
+  /** sessionChanged: a session's `updatedAt` going back. */
+  backwards = 0;
+
+  change(sessionId: string, title: string, order: string): void {
+    const before = this.last.get(sessionId);
+    if (before && before.order > order) this.backwards += 1;
+    if (before?.title === title) this.repeated += 1;
+    this.last.set(sessionId, { title, order });
+  }
+}
+
+/** Latencies (ms), measured writes' receipts apart from the warm-up's. */
+interface Latencies {
+  /** Receipt minus the change's database time, and minus the writer's send time. */
+  fromDb: number[];
+  fromSend: number[];
+  /** The warm-up's receipts, from the change's database time. */
+  cold: number[];
 }
 
 interface RunFigures {
@@ -327,6 +356,10 @@ interface RunFigures {
   p50Send: number;
   p99Send: number;
   writeP99: number;
+  /** The warm-up's deliveries (p99 from the change's time) and write answers: the cold start. */
+  coldP99: number;
+  coldWriteP99: number;
+  coldWriteErrors: number;
   backlogAtStop: number;
   drainMs: number;
   deliveriesPerCpuSecond: number;
@@ -376,10 +409,15 @@ async function runOnce(shape: Shape, embedded: EmbeddedPostgres | undefined): Pr
     const token = (id: string) => signToken(SECRET, id, 3600);
     const plan = shape.subscriptions(sessions.length);
     const connectionCount = new Set(plan.map((p) => p.connection)).size;
-    // Each subscription's receipts; sessionChanged: per session.
-    const received: Received[][] = plan.map(() => []);
+    const received = plan.map(() => new Receipts());
+    const latencies: Latencies = { fromDb: [], fromSend: [], cold: [] };
     const sentAt = new Map<string, number>(); // message content or title -> send time
-    const keyOf = new Map<string, string>(); // message content -> message id
+    const timed = (text: string, fromDb: number, now: number) => {
+      if (text.startsWith('warm ')) return void latencies.cold.push(fromDb);
+      latencies.fromDb.push(fromDb);
+      const sent = sentAt.get(text);
+      if (sent !== undefined) latencies.fromSend.push(now - sent);
+    };
     let deliveredNow = 0;
     let lastReceipt = 0;
     const byConnection = new Map<number, Promise<RawConnection>>();
@@ -394,15 +432,17 @@ async function runOnce(shape: Shape, embedded: EmbeddedPostgres | undefined): Pr
         byConnection.set(p.connection, connection);
         connection.then((c) => connections.push(c)).catch(() => undefined);
       }
-      const list = received[index];
+      const got = received[index];
       const onNext =
         shape.feed === 'messageAdded'
           ? (text: string, payload: number) => {
               const node = text.indexOf('"node":{', payload);
               if (node < 0) return;
               const now = Date.now();
-              const [id, content, createdAt] = ['id', 'content', 'createdAt'].map((name) => stringField(text, name, node) ?? '');
-              list.push({ key: id, fromDb: now - Date.parse(createdAt), fromSend: now - (sentAt.get(content) ?? NaN) });
+              const content = stringField(text, 'content', node) ?? '';
+              got.ids.push(stringField(text, 'id', node) ?? '');
+              got.count += 1;
+              timed(content, now - Date.parse(stringField(text, 'createdAt', node) ?? ''), now);
               deliveredNow += 1;
               lastReceipt = now;
             }
@@ -413,8 +453,9 @@ async function runOnce(shape: Shape, embedded: EmbeddedPostgres | undefined): Pr
               const sessionId = stringField(text, 'sessionId', payload) ?? '';
               const at = stringField(text, 'at', payload) ?? '';
               const title = stringField(text, 'title', session) ?? '';
-              const updatedAt = stringField(text, 'updatedAt', session) ?? '';
-              list.push({ key: `${sessionId} ${title}`, order: updatedAt, fromDb: now - Date.parse(at), fromSend: now - (sentAt.get(title) ?? NaN) });
+              got.change(sessionId, title, stringField(text, 'updatedAt', session) ?? '');
+              got.count += 1;
+              timed(title, now - Date.parse(at), now);
               deliveredNow += 1;
               lastReceipt = now;
             };
@@ -427,6 +468,62 @@ async function runOnce(shape: Shape, embedded: EmbeddedPostgres | undefined): Pr
     }
     await sleep(1000);
     const rssConnected = serving().map(rssMb);
+    // RATE writes/s, round robin over sessions and processes: first WARM_UP_S seconds unrecorded
+    // (texts `warm <i>`), then DURATION_S seconds measured (`bench <i>`).
+    const written: { sessionIndex: number; key: string }[] = [];
+    const writeAt = async (label: 'warm' | 'bench', seconds: number) => {
+      const latencies: number[] = [];
+      let errors = 0;
+      const inflight: Promise<void>[] = [];
+      const count = RATE * seconds;
+      const started = Date.now();
+      for (let i = 0; i < count; i += 1) {
+        const due = started + (i * 1000) / RATE;
+        if (due > Date.now()) await sleep(due - Date.now());
+        const sessionIndex = i % sessions.length;
+        const session = sessions[sessionIndex];
+        const server = servers[i % 2];
+        const text = `${label} ${i}`;
+        const body =
+          shape.feed === 'messageAdded'
+            ? { query: POST, variables: { input: { sessionId: session.id, role: 'USER', content: text } } }
+            : { query: UPDATE, variables: { id: session.id, input: { title: text } } };
+        const sent = Date.now();
+        sentAt.set(text, sent);
+        inflight.push(
+          fetch(`${server.base}/graphql`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', authorization: `Bearer ${token(session.user_id)}` },
+            body: JSON.stringify(body),
+          })
+            .then((r) => r.json() as Promise<any>)
+            .then((answer) => {
+              latencies.push(Date.now() - sent);
+              const id = answer.data?.postMessage?.id ?? answer.data?.updateSession?.id;
+              if (!id) return void (errors += 1);
+              written.push({ sessionIndex, key: shape.feed === 'messageAdded' ? id : `${session.id} ${text}` });
+            })
+            .catch(() => {
+              errors += 1;
+            }),
+        );
+      }
+      await Promise.all(inflight);
+      return { latencies, errors, count, started, stoppedAt: Date.now() };
+    };
+    // What every subscriber is owed for what was written so far.
+    const owed = () => {
+      const perSession = new Map<number, number>();
+      for (const w of written) perSession.set(w.sessionIndex, (perSession.get(w.sessionIndex) ?? 0) + 1);
+      return sum(plan.map((p) => (p.session === -1 ? written.length : (perSession.get(p.session) ?? 0))));
+    };
+
+    // The warm-up (JIT, pools, PostgreSQL's caches, as `npm run bench` warms up): its deliveries
+    // are checked with the rest but timed apart, as the cold start.
+    const warm = await writeAt('warm', WARM_UP_S);
+    for (const deadline = Date.now() + 30_000; deliveredNow < owed() && Date.now() < deadline; ) await sleep(20);
+    await sleep(1000);
+
     const before = {
       statements: await Promise.all(servers.map((s) => metric(s.base, 'hub_live_batch_sql_statements_sum'))),
       batches: await Promise.all(servers.map((s) => metric(s.base, 'hub_live_batch_sql_statements_count'))),
@@ -434,60 +531,18 @@ async function runOnce(shape: Shape, embedded: EmbeddedPostgres | undefined): Pr
       cpu: serving().map(cpuSeconds),
       postgresCpu: postgresCpuSeconds(),
       clientCpu: clientCpuSeconds(),
+      delivered: deliveredNow,
     };
     const loadBefore = loadAverage();
     const rssPeak = [...rssConnected];
     const sampler = setInterval(() => serving().forEach((pid, i) => (rssPeak[i] = Math.max(rssPeak[i], rssMb(pid)))), 250);
-
-    // RATE writes/s for DURATION_S seconds, round robin over sessions and processes.
-    const written: { sessionIndex: number; key: string }[] = [];
-    const writeLatencies: number[] = [];
-    let writeErrors = 0;
-    const inflight: Promise<void>[] = [];
-    const count = RATE * DURATION_S;
-    const started = Date.now();
-    for (let i = 0; i < count; i += 1) {
-      const due = started + (i * 1000) / RATE;
-      if (due > Date.now()) await sleep(due - Date.now());
-      const sessionIndex = i % sessions.length;
-      const session = sessions[sessionIndex];
-      const server = servers[i % 2];
-      const text = `bench ${i}`;
-      const body =
-        shape.feed === 'messageAdded'
-          ? { query: POST, variables: { input: { sessionId: session.id, role: 'USER', content: text } } }
-          : { query: UPDATE, variables: { id: session.id, input: { title: text } } };
-      const sent = Date.now();
-      sentAt.set(text, sent);
-      inflight.push(
-        fetch(`${server.base}/graphql`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json', authorization: `Bearer ${token(session.user_id)}` },
-          body: JSON.stringify(body),
-        })
-          .then((r) => r.json() as Promise<any>)
-          .then((answer) => {
-            writeLatencies.push(Date.now() - sent);
-            const id = answer.data?.postMessage?.id ?? answer.data?.updateSession?.id;
-            if (!id) return void (writeErrors += 1);
-            if (shape.feed === 'messageAdded') keyOf.set(text, id);
-            written.push({ sessionIndex, key: shape.feed === 'messageAdded' ? id : `${session.id} ${text}` });
-          })
-          .catch(() => {
-            writeErrors += 1;
-          }),
-      );
-    }
-    await Promise.all(inflight);
-    const stoppedAt = Date.now();
+    const { latencies: writeLatencies, errors: writeErrors, count, started, stoppedAt } = await writeAt('bench', DURATION_S);
     const writeRate = count / ((stoppedAt - started) / 1000);
     const loadEnd = loadAverage();
 
     // Expected deliveries: messageAdded, each subscriber its session's messages; sessionChanged,
     // every subscriber every change.
-    const perSession = new Map<number, number>();
-    for (const w of written) perSession.set(w.sessionIndex, (perSession.get(w.sessionIndex) ?? 0) + 1);
-    const expected = sum(plan.map((p) => (p.session === -1 ? written.length : (perSession.get(p.session) ?? 0))));
+    const expected = owed();
     const backlogAtStop = expected - deliveredNow;
     const drainDeadline = Date.now() + 60_000;
     while (deliveredNow < expected && Date.now() < drainDeadline) await sleep(20);
@@ -498,7 +553,7 @@ async function runOnce(shape: Shape, embedded: EmbeddedPostgres | undefined): Pr
     const postgresCpu = postgresCpuSeconds() - before.postgresCpu;
     const clientCpu = clientCpuSeconds() - before.clientCpu;
     const windowSeconds = (Date.now() - started) / 1000;
-    const deliveredInWindow = deliveredNow;
+    const deliveredInWindow = deliveredNow - before.delivered;
 
     // Check against the database: messages in commit ((createdAt, id)) order per session; titles
     // in the writer's order per session (one writer per session, each write awaited by none:
@@ -522,38 +577,24 @@ async function runOnce(shape: Shape, embedded: EmbeddedPostgres | undefined): Pr
     let duplicates = 0;
     let missing = 0;
     let inOrder = 0;
-    const fromDb: number[] = [];
-    const fromSend: number[] = [];
     for (const [index, p] of plan.entries()) {
       const got = received[index];
-      delivered += got.length;
-      const keys = got.map((g) => g.key);
-      duplicates += keys.length - new Set(keys).size;
-      for (const g of got) {
-        fromDb.push(g.fromDb);
-        if (Number.isFinite(g.fromSend)) fromSend.push(g.fromSend);
-      }
+      delivered += got.count;
       if (p.session >= 0) {
         const wanted = want.get(p.session) ?? [];
-        const have = new Set(keys);
+        const have = new Set(got.ids);
+        duplicates += got.ids.length - have.size;
         missing += wanted.filter((id) => !have.has(id)).length;
-        if (keys.length === wanted.length && keys.every((k, i) => k === wanted[i])) inOrder += 1;
+        if (got.ids.length === wanted.length && got.ids.every((k, i) => k === wanted[i])) inOrder += 1;
       } else {
         // A change's session is read when its batch is resolved, so two updates of a session
         // close together may both show the second title (a title "missing", another repeated):
         // what must hold is that a session never goes back (its updatedAt) and every session
         // ends on its stored title.
-        const lastBySession = new Map<string, { title: string; order: string }>();
-        let ordered = true;
-        for (const g of got) {
-          const sessionId = g.key.slice(0, g.key.indexOf(' '));
-          const before = lastBySession.get(sessionId);
-          if (before && before.order > g.order!) ordered = false;
-          lastBySession.set(sessionId, { title: g.key.slice(sessionId.length + 1), order: g.order! });
-        }
-        const unreached = [...finalTitle].filter(([sessionId, title]) => lastBySession.get(sessionId)?.title !== title).length;
+        duplicates += got.repeated;
+        const unreached = [...finalTitle].filter(([sessionId, title]) => got.last.get(sessionId)?.title !== title).length;
         missing += unreached;
-        if (ordered && unreached === 0) inOrder += 1;
+        if (got.backwards === 0 && unreached === 0) inOrder += 1;
       }
     }
     const statements = (await Promise.all(servers.map((s) => metric(s.base, 'hub_live_batch_sql_statements_sum')))).map((v, i) => v - before.statements[i]);
@@ -579,11 +620,14 @@ async function runOnce(shape: Shape, embedded: EmbeddedPostgres | undefined): Pr
       missing,
       inOrder: `${inOrder}/${plan.length}`,
       subscriptionErrors: sum(connections.map((c) => c.errors)),
-      p50: Math.round(percentile(fromDb, 50)),
-      p99: Math.round(percentile(fromDb, 99)),
-      p50Send: Math.round(percentile(fromSend, 50)),
-      p99Send: Math.round(percentile(fromSend, 99)),
+      p50: Math.round(percentile(latencies.fromDb, 50)),
+      p99: Math.round(percentile(latencies.fromDb, 99)),
+      p50Send: Math.round(percentile(latencies.fromSend, 50)),
+      p99Send: Math.round(percentile(latencies.fromSend, 99)),
       writeP99: Math.round(percentile(writeLatencies, 99)),
+      coldP99: Math.round(percentile(latencies.cold, 99)),
+      coldWriteP99: Math.round(percentile(warm.latencies, 99)),
+      coldWriteErrors: warm.errors,
       backlogAtStop,
       drainMs,
       deliveriesPerCpuSecond: Math.round(deliveredInWindow / Math.max(0.01, serverCpuSeconds)),
@@ -665,11 +709,12 @@ function markdown(shapes: Shape[], runs: RunFigures[]): string {
     ['p50 / p99 from the change’s time, ms', (r) => `${r.p50} / ${r.p99}`],
     ['p50 / p99 from the writer’s send, ms', (r) => `${r.p50Send} / ${r.p99Send}`],
     ['write answer p99, ms', (r) => r.writeP99],
+    [`warm-up, unrecorded above (the first ${WARM_UP_S} s of writes after the servers start): p99 from the change’s time / write answer p99, ms (failed writes)`, (r) => `${r.coldP99} / ${r.coldWriteP99} (${r.coldWriteErrors})`],
     ['backlog when the writes stopped (deliveries)', (r) => r.backlogAtStop],
     ['drained after the writes stopped, ms', (r) => r.drainMs],
     ['deliveries per server CPU second (per worker core)', (r) => r.deliveriesPerCpuSecond],
     [
-      'CPU seconds from the first write to the drain: servers + PostgreSQL + bench client = total, of the cores × window',
+      'CPU seconds from the first measured write to the drain: servers + PostgreSQL + bench client = total, of the cores × window',
       (r) => `${r.serverCpuSeconds} + ${r.postgresCpuSeconds} + ${r.clientCpuSeconds} = ${round(r.serverCpuSeconds + r.postgresCpuSeconds + r.clientCpuSeconds, 1)} of ${round(os.cpus().length * r.windowSeconds, 1)}`,
     ],
     ['events / SQL statements per event batch', (r) => `${r.eventsPerBatch} / ${r.statementsPerBatch}`],
@@ -699,11 +744,13 @@ ${rows.map(([label, value]) => `| ${label} | ${mine.map((r) => value(r)).join(' 
 Two built server processes (\`bin/hub.js serve\`, production mode, their V8 flags applied by the
 server itself) on one PostgreSQL, a fresh database and fresh servers for every run; bare
 graphql-transport-ws clients; ${RATE} writes/s for ${DURATION_S} s through the two processes' HTTP
-APIs, alternately; everything on one ${os.cpus().length}-core machine (bench client, both servers,
+APIs, alternately, after ${WARM_UP_S} s of the same writes unrecorded (the warm-up: JIT, pools,
+PostgreSQL's caches, as \`npm run bench\` warms up; its deliveries are checked with the rest, its
+latency is the "warm-up" row: the cold start); everything on one ${os.cpus().length}-core machine (bench client, both servers,
 PostgreSQL). Latency is measured to the subscriber's receipt from the change's database time (a
 message's \`createdAt\`, stamped in its INSERT; a session change's \`at\`, stamped by its trigger) and
 from the writer's send time. "Deliveries per server CPU second" is every delivery of the run over
-the CPU time both servers used from the first write until the last delivery: the ceiling one
+the CPU time both servers used from the first measured write until the last delivery: the ceiling one
 worker core sustains. Run on ${new Date().toISOString().slice(0, 10)}; the load average rows say how
 quiet the machine was.
 

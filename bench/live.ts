@@ -49,6 +49,8 @@ const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const RATE = Number(process.env.BENCH_RATE ?? 100); // writes per second
 /** Seconds of writes at RATE before the measured ones (JIT, pools, caches), as `npm run bench` warms up. */
 const WARM_UP_S = Number(process.env.BENCH_WARM_UP ?? 3);
+/** The warm-up's texts (message contents, titles) begin with it, so their receipts are timed apart. */
+const WARM = 'warm';
 /** Members owning the sessions round robin: 1,000 sessions make 10 followers per member, under
  * HUB_LIVE_MAX_CONNECTIONS_PER_VIEWER (50 per process), as separate clients would hold them. */
 const MEMBERS = 100;
@@ -413,7 +415,7 @@ async function runOnce(shape: Shape, embedded: EmbeddedPostgres | undefined): Pr
     const latencies: Latencies = { fromDb: [], fromSend: [], cold: [] };
     const sentAt = new Map<string, number>(); // message content or title -> send time
     const timed = (text: string, fromDb: number, now: number) => {
-      if (text.startsWith('warm ')) return void latencies.cold.push(fromDb);
+      if (text.startsWith(`${WARM} `)) return void latencies.cold.push(fromDb);
       latencies.fromDb.push(fromDb);
       const sent = sentAt.get(text);
       if (sent !== undefined) latencies.fromSend.push(now - sent);
@@ -471,8 +473,8 @@ async function runOnce(shape: Shape, embedded: EmbeddedPostgres | undefined): Pr
     // RATE writes/s, round robin over sessions and processes: first WARM_UP_S seconds unrecorded
     // (texts `warm <i>`), then DURATION_S seconds measured (`bench <i>`).
     const written: { sessionIndex: number; key: string }[] = [];
-    const writeAt = async (label: 'warm' | 'bench', seconds: number) => {
-      const latencies: number[] = [];
+    const writeAt = async (label: typeof WARM | 'bench', seconds: number) => {
+      const answers: number[] = [];
       let errors = 0;
       const inflight: Promise<void>[] = [];
       const count = RATE * seconds;
@@ -498,7 +500,7 @@ async function runOnce(shape: Shape, embedded: EmbeddedPostgres | undefined): Pr
           })
             .then((r) => r.json() as Promise<any>)
             .then((answer) => {
-              latencies.push(Date.now() - sent);
+              answers.push(Date.now() - sent);
               const id = answer.data?.postMessage?.id ?? answer.data?.updateSession?.id;
               if (!id) return void (errors += 1);
               written.push({ sessionIndex, key: shape.feed === 'messageAdded' ? id : `${session.id} ${text}` });
@@ -509,7 +511,7 @@ async function runOnce(shape: Shape, embedded: EmbeddedPostgres | undefined): Pr
         );
       }
       await Promise.all(inflight);
-      return { latencies, errors, count, started, stoppedAt: Date.now() };
+      return { answers, errors, count, started, stoppedAt: Date.now() };
     };
     // What every subscriber is owed for what was written so far.
     const owed = () => {
@@ -520,7 +522,7 @@ async function runOnce(shape: Shape, embedded: EmbeddedPostgres | undefined): Pr
 
     // The warm-up (JIT, pools, PostgreSQL's caches, as `npm run bench` warms up): its deliveries
     // are checked with the rest but timed apart, as the cold start.
-    const warm = await writeAt('warm', WARM_UP_S);
+    const warm = await writeAt(WARM, WARM_UP_S);
     for (const deadline = Date.now() + 30_000; deliveredNow < owed() && Date.now() < deadline; ) await sleep(20);
     await sleep(1000);
 
@@ -536,7 +538,7 @@ async function runOnce(shape: Shape, embedded: EmbeddedPostgres | undefined): Pr
     const loadBefore = loadAverage();
     const rssPeak = [...rssConnected];
     const sampler = setInterval(() => serving().forEach((pid, i) => (rssPeak[i] = Math.max(rssPeak[i], rssMb(pid)))), 250);
-    const { latencies: writeLatencies, errors: writeErrors, count, started, stoppedAt } = await writeAt('bench', DURATION_S);
+    const { answers: writeLatencies, errors: writeErrors, count, started, stoppedAt } = await writeAt('bench', DURATION_S);
     const writeRate = count / ((stoppedAt - started) / 1000);
     const loadEnd = loadAverage();
 
@@ -626,7 +628,7 @@ async function runOnce(shape: Shape, embedded: EmbeddedPostgres | undefined): Pr
       p99Send: Math.round(percentile(latencies.fromSend, 99)),
       writeP99: Math.round(percentile(writeLatencies, 99)),
       coldP99: Math.round(percentile(latencies.cold, 99)),
-      coldWriteP99: Math.round(percentile(warm.latencies, 99)),
+      coldWriteP99: Math.round(percentile(warm.answers, 99)),
       coldWriteErrors: warm.errors,
       backlogAtStop,
       drainMs,

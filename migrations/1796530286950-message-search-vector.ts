@@ -1,16 +1,10 @@
 import { MigrationInterface, QueryRunner } from 'typeorm';
+import { backfillSearchVectors, briefly, indexConcurrently, withBuildSettings } from './support/online-ddl';
 
 /** The text search configuration of src/db/text-search.ts (a migration states what it built). */
 const VECTOR = `to_tsvector('english'::regconfig, NEW.content)`;
 const OLD_INDEX = { name: 'messages_content_search_idx', using: `gin (to_tsvector('english'::regconfig, "content"))` };
 const INDEX = 'messages_search_vector_idx';
-
-/** A DDL statement waits at most this long for its lock, then gives way and tries again. */
-const LOCK_WAIT_MS = 1000;
-const LOCK_ATTEMPTS = 300;
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const codeOf = (error: unknown) => (error as { driverError?: { code?: string } }).driverError?.code;
 
 /**
  * Search reads a stored vector. `messages.search_vector` holds `to_tsvector('english', content)`,
@@ -41,9 +35,7 @@ export class MessageSearchVector1796530286950 implements MigrationInterface {
   constructor(private readonly pagesPerBatch = 100) {}
 
   public async up(q: QueryRunner): Promise<void> {
-    await q.query('SET statement_timeout = 0');
-    await q.query(`SET maintenance_work_mem = '256MB'`);
-    try {
+    await withBuildSettings(q, async () => {
       await briefly(q, [
         `ALTER TABLE messages ADD COLUMN IF NOT EXISTS search_vector tsvector`,
         `CREATE OR REPLACE FUNCTION hub_message_search_vector() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -71,17 +63,9 @@ export class MessageSearchVector1796530286950 implements MigrationInterface {
         `ALTER TABLE messages ALTER COLUMN search_vector SET NOT NULL`,
         `ALTER TABLE messages DROP CONSTRAINT messages_search_vector_set`,
       ]);
-      const [index] = await q.query(
-        `SELECT i.indisvalid AS valid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE c.relname = $1`,
-        [INDEX],
-      );
-      if (index && !index.valid) await q.query(`DROP INDEX CONCURRENTLY "${INDEX}"`);
-      if (!index?.valid) await q.query(`CREATE INDEX CONCURRENTLY "${INDEX}" ON messages USING gin (search_vector)`);
+      await indexConcurrently(q, INDEX, 'messages', 'gin (search_vector)');
       await q.query(`DROP INDEX CONCURRENTLY IF EXISTS "${OLD_INDEX.name}"`);
-    } finally {
-      await q.query('RESET maintenance_work_mem');
-      await q.query('RESET statement_timeout');
-    }
+    });
   }
 
   // Reverting runs inside a transaction (TypeORM ignores `transaction` there): plain DDL.
@@ -92,55 +76,5 @@ export class MessageSearchVector1796530286950 implements MigrationInterface {
     await q.query(`DROP TRIGGER IF EXISTS messages_search_vector_insert ON messages`);
     await q.query(`DROP FUNCTION IF EXISTS hub_message_search_vector()`);
     await q.query(`ALTER TABLE messages DROP COLUMN IF EXISTS search_vector`);
-  }
-}
-
-/**
- * Gives every message without a vector its vector (the trigger writes it): page ranges up to the
- * table's size now, a transaction each (later pages hold rows the trigger already wrote), then
- * sweeps for the rows another transaction held meanwhile, until none is left.
- */
-export async function backfillSearchVectors(q: QueryRunner, pagesPerBatch: number): Promise<void> {
-  const [{ pages }] = await q.query(`SELECT (pg_relation_size('messages') / current_setting('block_size')::int)::int AS pages`);
-  // The rows by ctid (a TID scan), those another transaction holds skipped: no waiting, no deadlock.
-  const fill = (rows: string) =>
-    `WITH done AS (
-       UPDATE messages SET search_vector = NULL WHERE ctid = ANY(ARRAY(${rows} FOR UPDATE SKIP LOCKED)) RETURNING 1)
-     SELECT count(*)::int AS n FROM done`;
-  for (let from = 0; from < pages; from += pagesPerBatch) {
-    const range = `ctid >= '(${from},0)'::tid AND ctid < '(${from + pagesPerBatch},0)'::tid`;
-    await q.query(fill(`SELECT ctid FROM messages WHERE ${range} AND search_vector IS NULL`));
-  }
-  const sweep = fill(`SELECT ctid FROM messages WHERE search_vector IS NULL LIMIT ${pagesPerBatch * 50}`);
-  for (let waited = 0; ; ) {
-    const [{ n }] = await q.query(sweep);
-    if (n > 0) continue;
-    const [left] = await q.query(`SELECT 1 FROM messages WHERE search_vector IS NULL LIMIT 1`);
-    if (!left) return;
-    // A row locked by a transaction still open: if it updates the row, the trigger writes the vector.
-    if (waited >= LOCK_WAIT_MS * LOCK_ATTEMPTS) throw new Error('messages held by another transaction for five minutes: run the migration again');
-    await sleep(200);
-    waited += 200;
-  }
-}
-
-/**
- * `statements` in one transaction that waits at most LOCK_WAIT_MS for its locks. A DDL statement
- * waiting for a busy table's lock blocks every writer queued behind it, so it gives way quickly
- * and tries again (for up to five minutes) rather than stall the writers until it gets it.
- */
-async function briefly(q: QueryRunner, statements: string[]): Promise<void> {
-  for (let attempt = 1; ; attempt++) {
-    await q.startTransaction();
-    try {
-      await q.query(`SET LOCAL lock_timeout = '${LOCK_WAIT_MS}ms'`);
-      for (const sql of statements) await q.query(sql);
-      await q.commitTransaction();
-      return;
-    } catch (error) {
-      await q.rollbackTransaction();
-      if (codeOf(error) !== '55P03' || attempt >= LOCK_ATTEMPTS) throw error;
-      await sleep(LOCK_WAIT_MS);
-    }
   }
 }

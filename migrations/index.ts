@@ -15,6 +15,7 @@ import { StreamedMessages1765660000000 } from './1765660000000-streamed-messages
 import { MessageSearchVector1796530286950 } from './1796530286950-message-search-vector';
 import { LiveLinksAtChange1796600000000 } from './1796600000000-live-links-at-change';
 import { SessionMessageCounts1796700000000 } from './1796700000000-session-message-counts';
+import { SearchEscapedText1796800000000 } from './1796800000000-search-escaped-text';
 
 /** Every migration, oldest first; the DataSource lists them explicitly. */
 export const MIGRATIONS: Function[] = [
@@ -35,4 +36,5 @@ export const MIGRATIONS: Function[] = [
   MessageSearchVector1796530286950,
   LiveLinksAtChange1796600000000,
   SessionMessageCounts1796700000000,
+  SearchEscapedText1796800000000,
 ];

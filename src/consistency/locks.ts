@@ -81,11 +81,11 @@ export const LOCKS_ELSEWHERE: readonly { file: string; reason: string }[] = [
       'finishMessage through lockMessage; the stream sweep through staleStreamSessionsLocked); its down restores the previous definition.',
   },
   {
-    file: 'migrations/1796530286950-message-search-vector.ts',
+    file: 'migrations/support/online-ddl.ts',
     reason:
-      'Backfills `search_vector` in batches of pages on a database in use: each batch locks its rows FOR UPDATE ' +
-      'SKIP LOCKED (never waiting, so never in a lock order with the API writers; a row another transaction holds ' +
-      'is swept up at the end). A migration that ran is never edited.',
+      '`backfillSearchVectors` writes `search_vector` again in batches of pages on a database in use ' +
+      '(MessageSearchVector, SearchEscapedText): each batch locks its rows FOR UPDATE SKIP LOCKED (never waiting, ' +
+      'so never in a lock order with the API writers; a row another transaction holds is swept up at the end).',
   },
 ];
 

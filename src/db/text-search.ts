@@ -2,20 +2,30 @@ import { PLAN_FOR_VALUES } from './prepared-statements';
 
 /**
  * Full-text search, stated once. The text search configuration and the indexed vectors are fixed:
- * a message's vector is stored, `messages.search_vector` (`to_tsvector('english', content)`, kept
- * by a trigger on every write of the content: migration MessageSearchVector), under a GIN index; a
- * session title's is the expression `searchVector("title")` under a GIN index on that expression
- * (migration MessageSearch), which PostgreSQL uses only for a condition written with the same
- * expression. The database computes the vectors itself, so every write path (the ORM, raw SQL,
- * `hub seed`, imports, appends to a streaming message) keeps them and the indexes current.
+ * a message's vector is stored, `messages.search_vector` (`searchVector(content)`, kept by a
+ * trigger on every write of the content: migrations MessageSearchVector, SearchEscapedText),
+ * under a GIN index; a session title's is the expression `searchVector("title")` under a GIN
+ * index on that expression (migration SearchEscapedText), which PostgreSQL uses only for a
+ * condition written with the same expression. The database computes the vectors itself, so every
+ * write path (the ORM, raw SQL, `hub seed`, imports, appends to a streaming message) keeps them
+ * and the indexes current.
+ *
+ * A text is searched as plain text whatever markup it holds. PostgreSQL's default parser reads
+ * `<…>` as an HTML tag and `&…;` as an entity and indexes neither, so `<a zebras >` held no word.
+ * Search parses the text with HTML's special characters escaped (`searchableText`): `&lt;` is an
+ * entity token, no tag forms, every word is indexed at the position it had. The highlight marks
+ * that same text, so what it marks is what matched.
  */
 export const SEARCH_CONFIG = 'english';
 
 /** The longest search text accepted (`BAD_USER_INPUT` beyond). */
 export const MAX_SEARCH_LENGTH = 256;
 
-/** The indexed vector of a text column (session titles). */
-export const searchVector = (column: string) => `to_tsvector('${SEARCH_CONFIG}'::regconfig, ${column})`;
+/** A text as search parses it and its highlight shows it: HTML's special characters escaped. */
+export const searchableText = (expression: string) => htmlEscapeSql(expression);
+
+/** The indexed vector of a text column (session titles; a message's stored vector is this of its content). */
+export const searchVector = (column: string) => `to_tsvector('${SEARCH_CONFIG}'::regconfig, ${searchableText(column)})`;
 
 /**
  * The stored vector of the messages aliased `m`: matching, rechecking and ranking read it as it is,
@@ -52,5 +62,5 @@ export function htmlEscapeSql(expression: string): string {
  */
 export function highlightSql(column: string, query: string): string {
   const options = 'StartSel=<mark>, StopSel=</mark>, MaxWords=30, MinWords=10, MaxFragments=2, FragmentDelimiter=" … "';
-  return `ts_headline('${SEARCH_CONFIG}'::regconfig, ${htmlEscapeSql(column)}, ${query}, '${options}')`;
+  return `ts_headline('${SEARCH_CONFIG}'::regconfig, ${searchableText(column)}, ${query}, '${options}')`;
 }

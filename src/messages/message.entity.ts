@@ -83,8 +83,8 @@ export class Message {
   @DeleteDateColumn(timestamp('deleted_at', { nullable: true }))
   deletedAt: Date | null;
 
-  /** `to_tsvector('english', content)`, kept by a trigger on every write of the content (migration
-   * MessageSearchVector). Declared so the schema and the entities agree; the ORM never writes it
+  /** The content's search vector (src/db/text-search.ts), kept by a trigger on every write of the
+   * content (migrations MessageSearchVector, SearchEscapedText). Declared so the schema and the entities agree; the ORM never writes it
    * and rows never carry it: search reads it in SQL (src/db/text-search.ts). */
   @Column({ name: 'search_vector', type: 'tsvector', select: false, insert: false, update: false })
   searchVector?: never;

@@ -19,8 +19,8 @@ import { User } from '../users/user.entity';
 @Index('sessions_user_id_updated_at_id_idx', ['userId', 'updatedAt', 'id'])
 @Index('sessions_syncing_created_at_id_idx', ['createdAt', 'id'], { where: 'is_syncing' })
 @Index('sessions_deleted_at_idx', ['deletedAt'], { where: 'deleted_at IS NOT NULL' })
-// Full-text search on titles: a GIN index on an expression (migration MessageSearch).
-@Index('sessions_title_search_idx', { synchronize: false })
+// Full-text search on titles: a GIN index on an expression (migration SearchEscapedText).
+@Index('sessions_title_text_search_idx', { synchronize: false })
 export class Session {
   @PrimaryGeneratedColumn('uuid', { primaryKeyConstraintName: 'sessions_pkey' })
   id: string;

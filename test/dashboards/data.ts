@@ -6,7 +6,8 @@ import { Factories } from '../factories';
 /** Words the generated titles, contents and queries share (stems, stop words, near-duplicates). */
 export const WORDS = ['apple', 'apples', 'banana', 'cherry', 'river', 'rivers', 'running', 'run', 'the', 'and', 'zebra', 'quartz'];
 /** Text a hostile writer puts in a message: markup, entities, quotes, the highlight's own marks. */
-export const HOSTILE = ['<b>', '</b>', '<script>alert(1)</script>', '&amp;', '&lt;', '&', '"', "'", '<mark>', '</mark>', '<img src=x onerror=alert(1)>', '&#39;', '…'];
+/** Markup and entities, whole and in pieces: an open `<a` and a later `>` make a tag of the words between them. */
+export const HOSTILE = ['<b>', '</b>', '<script>alert(1)</script>', '&amp;', '&lt;', '&', '"', "'", '<mark>', '</mark>', '<img src=x onerror=alert(1)>', '&#39;', '…', '<a', '<p title=', '>', '/>'];
 
 export const STATUSES = ['PENDING', 'SYNCING', 'SYNCED', 'FAILED'] as const;
 export const NODES = ['node-a', 'node-b', 'node-c'];

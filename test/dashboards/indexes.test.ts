@@ -79,7 +79,7 @@ describe('the dashboards’ indexes', () => {
       const filter = parseSessionFilter({ search: 'Bulk 1999' });
       const page = sessionsPageStatement(viewer, { filter, order: SESSION_ORDERS.CREATED_AT_DESC, size: 20, after: null, before: null, backward: false }, { withCount: true, withOwner: false });
       const filtered = await plan(page);
-      expect(filtered).toContain('sessions_title_search_idx');
+      expect(filtered).toContain('sessions_title_text_search_idx');
       expect(filtered).toContain('messages_search_vector_idx');
 
       const hour = bucketRange(new Date('2026-01-05T00:00:00Z'), new Date('2026-01-05T01:00:00Z'), 'MINUTE');

@@ -12,12 +12,17 @@ export interface NaiveFilter {
 
 const time = (d: Date | null) => (d ? d.getTime() : null);
 
+/** A text as search reads it: plain text, whatever markup it holds. PostgreSQL's parser reads `<…>`
+ * as a tag and `&…;` as an entity and drops both, so it is given the text HTML-escaped. */
+export const searchable = (text: string) =>
+  text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
+
 /** Whether a text matches a search, asked of PostgreSQL's operator one text at a time (no index). */
 export async function textMatches(ds: DataSource, texts: string[], search: string): Promise<boolean[]> {
   if (!texts.length) return [];
   const rows: { hit: boolean }[] = await ds.query(
     `SELECT to_tsvector('english', t) @@ websearch_to_tsquery('english', $2) AS hit FROM unnest($1::text[]) WITH ORDINALITY AS x(t, o) ORDER BY o`,
-    [texts, search],
+    [texts.map(searchable), search],
   );
   return rows.map((r) => r.hit);
 }

@@ -1,10 +1,13 @@
 import fc from 'fast-check';
 import { Client } from 'pg';
 import { DataSource, QueryRunner } from 'typeorm';
-import { backfillSearchVectors, MessageSearchVector1796530286950 } from '../../migrations/1796530286950-message-search-vector';
+import { MessageSearchVector1796530286950 } from '../../migrations/1796530286950-message-search-vector';
+import { backfillSearchVectors } from '../../migrations/support/online-ddl';
+import { SearchEscapedText1796800000000 } from '../../migrations/1796800000000-search-escaped-text';
 import { PreparingClient } from '../../src/db/prepared-statements';
 import { pendingSchemaDiff } from '../../src/db/schema-diff';
 import { Message } from '../../src/messages/message.entity';
+import { searchVector } from '../../src/db/text-search';
 import { searchPageStatement } from '../../src/search/search.sql';
 import { parseSessionFilter } from '../../src/sessions/session.filter';
 import { SESSION_ORDERS } from '../../src/sessions/session.order';
@@ -12,11 +15,12 @@ import { sessionsPageStatement } from '../../src/sessions/session.sql';
 import { onFreshDatabase, testDatabaseUrl } from '../harness';
 import { text } from './data';
 
-/** Messages whose stored vector is not their content's. */
-async function staleVectors(ds: DataSource): Promise<string[]> {
-  const rows: { id: string }[] = await ds.query(
-    `SELECT id FROM messages WHERE search_vector IS DISTINCT FROM to_tsvector('english'::regconfig, content)`,
-  );
+/** The vector MessageSearchVector defined; SearchEscapedText parses the content HTML-escaped. */
+const PLAIN_VECTOR = `to_tsvector('english'::regconfig, content)`;
+
+/** Messages whose stored vector is not their content's (by default as search reads it today). */
+async function staleVectors(ds: DataSource, vector = searchVector('content')): Promise<string[]> {
+  const rows: { id: string }[] = await ds.query(`SELECT id FROM messages WHERE search_vector IS DISTINCT FROM ${vector}`);
   return rows.map((r) => r.id);
 }
 
@@ -28,6 +32,15 @@ async function inTransaction(ds: DataSource, fn: (q: QueryRunner) => Promise<voi
     await q.commitTransaction();
   } finally {
     if (q.isTransactionActive) await q.rollbackTransaction();
+    await q.release();
+  }
+}
+
+async function outsideTransaction(ds: DataSource, fn: (q: QueryRunner) => Promise<void>): Promise<void> {
+  const q = ds.createQueryRunner();
+  try {
+    await fn(q);
+  } finally {
     await q.release();
   }
 }
@@ -90,7 +103,7 @@ describe('the stored search vector', () => {
         await Promise.all([writer.release(), migrator.release(), bystander.release()]);
       }
 
-      expect(await staleVectors(ds)).toEqual([]);
+      expect(await staleVectors(ds, PLAIN_VECTOR)).toEqual([]);
       const [column] = await ds.query(`SELECT is_nullable FROM information_schema.columns WHERE table_name = 'messages' AND column_name = 'search_vector'`);
       expect(column.is_nullable).toBe('NO');
       const indexes = await ds.query(
@@ -167,6 +180,53 @@ describe('the stored search vector', () => {
         }),
         { numRuns: 40 },
       );
+    });
+  });
+});
+
+describe('the escaped search text (migration SearchEscapedText)', () => {
+  /** Each message's row version: a row the migration rewrote has another. */
+  const versions = async (ds: DataSource): Promise<Map<string, string>> =>
+    new Map(((await ds.query(`SELECT id, xmin::text AS v FROM messages`)) as { id: string; v: string }[]).map((r) => [r.id, r.v]));
+  const indexes = async (ds: DataSource) =>
+    ds.query(
+      `SELECT c.relname, i.indisvalid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+       WHERE c.relname IN ('sessions_title_search_idx', 'sessions_title_text_search_idx') ORDER BY 1`,
+    );
+
+  it('rewrites exactly the vectors its definition changes, indexes titles by it, and can be run again and reverted', async () => {
+    await onFreshDatabase(async ({ ds, f }) => {
+      const migration = new SearchEscapedText1796800000000(1);
+      // The database as the earlier migrations left it: vectors and the title index of the plain text.
+      await inTransaction(ds, (q) => migration.down(q));
+      const session = await f.session(await f.user());
+      const contents = fc
+        .sample(fc.oneof(text(12), fc.string({ maxLength: 30 }), fc.constantFrom('<a zebras >', 'use <div class=zebras> here', '&zebras; too')), 300)
+        .map((c) => c.replace(/\u0000/g, ''));
+      await ds.query(`INSERT INTO messages (session_id, role, content) SELECT $1, 'USER', c FROM unnest($2::text[]) AS c`, [session.id, contents]);
+      const changed = await staleVectors(ds);
+      expect(changed.length).toBeGreaterThanOrEqual(3);
+      expect(await staleVectors(ds, PLAIN_VECTOR)).toEqual([]);
+      const before = await versions(ds);
+
+      await outsideTransaction(ds, (q) => migration.up(q));
+      expect(await staleVectors(ds)).toEqual([]);
+      // Only the rows whose vector changed were written.
+      const after = await versions(ds);
+      const rewritten = [...after].filter(([id, v]) => before.get(id) !== v).map(([id]) => id);
+      expect(rewritten.sort()).toEqual(changed.sort());
+      expect(await indexes(ds)).toEqual([{ relname: 'sessions_title_text_search_idx', indisvalid: true }]);
+      expect(await pendingSchemaDiff(ds)).toEqual({ up: [], down: [] });
+      const found = await ds.query(`SELECT content FROM messages WHERE search_vector @@ websearch_to_tsquery('english', 'zebras')`);
+      expect(found.map((r: { content: string }) => r.content)).toEqual(expect.arrayContaining(['<a zebras >', 'use <div class=zebras> here', '&zebras; too']));
+
+      // Run again (an interrupted run resumes): nothing is left to write.
+      await outsideTransaction(ds, (q) => migration.up(q));
+      expect(await versions(ds)).toEqual(after);
+
+      await inTransaction(ds, (q) => migration.down(q));
+      expect(await staleVectors(ds, PLAIN_VECTOR)).toEqual([]);
+      expect(await indexes(ds)).toEqual([{ relname: 'sessions_title_search_idx', indisvalid: true }]);
     });
   });
 });

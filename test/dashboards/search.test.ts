@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { codes, GqlResult, invalidFields, useTestServer } from '../harness';
 import { liveWs } from '../live/support/clients';
 import { dataSets, HOSTILE, insertDataSet, rowsOf, WORDS } from './data';
-import { listedMessages, naiveSessions, NaiveFilter } from './naive';
+import { listedMessages, naiveSessions, NaiveFilter, searchable } from './naive';
 
 const { t, f } = useTestServer();
 
@@ -53,10 +53,10 @@ describe('searchMessages', () => {
           const listed = listedMessages(rows, sessions);
           const ranked: { id: string; hit: boolean; rank: number }[] = listed.length
             ? await t.dataSource.query(
-                `SELECT id, to_tsvector('english', content) @@ websearch_to_tsquery('english', $2) AS hit,
-                   ts_rank(to_tsvector('english', content), websearch_to_tsquery('english', $2))::float8 AS rank
-                 FROM messages WHERE id = ANY($1::uuid[])`,
-                [listed.map((m) => m.id), q],
+                `SELECT id, to_tsvector('english', t) @@ websearch_to_tsquery('english', $3) AS hit,
+                   ts_rank(to_tsvector('english', t), websearch_to_tsquery('english', $3))::float8 AS rank
+                 FROM unnest($1::uuid[], $2::text[]) AS x(id, t)`,
+                [listed.map((m) => m.id), listed.map((m) => searchable(m.content)), q],
               )
             : [];
           const expected = ranked
@@ -118,6 +118,33 @@ describe('searchMessages', () => {
         await t.dataSource.query(`DELETE FROM messages WHERE id = $1`, [message.id]);
       }),
       { numRuns: 60 },
+    );
+  });
+
+  it('finds a word whatever markup or entity it sits in, in a message and in a title', async () => {
+    // PostgreSQL's parser reads each of these spans as one tag or entity token, without words.
+    const span = fc.constantFrom<[string, string]>(['<', '>'], ['<a ', ' >'], ['<p title=', '>'], ['<a href="x" ', '/>'], ['</a ', '>'], ['<!-- ', ' -->'], ['<?xml ', ' ?>'], ['&', ';'], ['<a b="', '">']);
+    const around = fc.array(fc.oneof(fc.constantFrom(...HOSTILE), fc.constantFrom(...WORDS)), { maxLength: 4 }).map((parts) => parts.join(' '));
+    const owner = await f.user();
+    await fc.assert(
+      fc.asyncProperty(span, around, around, async ([open, close], before, after) => {
+        const text = `${before} ${open}zebras${close} ${after}`;
+        const session = await f.session(owner, { title: text });
+        const message = await f.message(await f.session(owner), { content: text });
+        const found = await t.gql(
+          `query F($mine: SessionFilter, $titled: SessionFilter) {
+            searchMessages(query: "zebra", filter: $mine, first: 100) { nodes { id } }
+            sessions(filter: $titled, first: 100) { nodes { id } }
+          }`,
+          { mine: { userId: owner.id }, titled: { userId: owner.id, search: 'zebra' } },
+          { as: owner },
+        );
+        expect(found.errors).toBeUndefined();
+        expect(found.data.searchMessages.nodes).toEqual([{ id: message.id }]);
+        expect(found.data.sessions.nodes.map((n: { id: string }) => n.id).sort()).toEqual([session.id, message.sessionId].sort());
+        await t.dataSource.query(`DELETE FROM sessions WHERE user_id = $1`, [owner.id]);
+      }),
+      { numRuns: 40 },
     );
   });
 

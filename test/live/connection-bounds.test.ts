@@ -72,7 +72,7 @@ describe('slots before authentication', () => {
           const wsClients: WebSocket[] = [];
           for (const { kind, authorized, sent } of clients) {
             const auth = authorized ? `Authorization: Bearer ${token}\r\n` : '';
-            const body = '{'.padEnd(sent, ' ').slice(0, sent);
+            const body = sent === 0 ? '' : '{'.padEnd(sent, ' ');
             if (kind === 'sse-post') {
               sockets.push(await halfSent(port, `POST /graphql/stream HTTP/1.1\r\nHost: x\r\n${auth}Content-Type: application/json\r\nAccept: text/event-stream\r\nContent-Length: ${BODY_LENGTH}\r\n\r\n${body}`));
             } else if (kind === 'sse-single-post') {
